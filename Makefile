@@ -1,0 +1,34 @@
+# Readiness Portal: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask
+
+.PHONY: run test lint install clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed  ## the portal and its dependencies, into .venv
+
+run: $(VENV)/.installed  ## migrate, load the demo when empty, serve on http://127.0.0.1:5000
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --rebase-to-today --if-empty
+	PORTAL_SCHEDULER=on $(FLASK) run --host 127.0.0.1 --port 5000
+
+test: $(VENV)/.installed-test  ## every test this machine can run
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-test  ## ruff and bandit
+	$(VENV)/bin/ruff check portal tests
+	$(VENV)/bin/bandit -q -c pyproject.toml -r portal
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -1,0 +1,108 @@
+"""The Readiness Portal: create_app() builds the Flask application."""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from importlib import import_module
+
+from flask import Flask
+
+from portal.config import Config, tune_sqlite
+from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Each area's blueprint, "module:attribute".
+BLUEPRINTS = [
+    "portal.auth.routes:bp",
+    "portal.dashboard.routes:bp",
+    "portal.summary.routes:bp",
+    "portal.health:bp",
+]
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Config -> extensions -> blueprints -> commands -> jobs."""
+    root = PROJECT_ROOT
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH", os.path.join(root, "instance")),
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+    app.config.from_object(Config(app.instance_path, overrides))
+    app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_IDLE_HOURS"])
+    _init_logging(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    _start_jobs(app)
+    return app
+
+
+def _init_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def _init_extensions(app: Flask) -> None:
+    import portal.models  # noqa: F401  (complete metadata before anything uses it)
+    from portal.web import init_web
+
+    db.init_app(app)
+    with app.app_context():
+        tune_sqlite(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.user_loader(_load_user)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    init_web(app)
+    _init_templates(app)
+
+
+def _load_user(user_id: str):
+    """Session id is "<user id>:<session version>"; a bumped version ends old sessions."""
+    from portal.auth.models import User
+
+    ident, _, version = user_id.partition(":")
+    if not ident.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def _init_templates(app: Flask) -> None:
+    from portal import templating
+
+    templating.init_templates(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    for target in BLUEPRINTS:
+        module, _, attribute = target.partition(":")
+        app.register_blueprint(getattr(import_module(module), attribute))
+
+
+def _register_commands(app: Flask) -> None:
+    from portal.cli import register_commands
+
+    register_commands(app)
+
+
+def _start_jobs(app: Flask) -> None:
+    """The scheduler runs in the web process only when PORTAL_SCHEDULER=on (make run)."""
+    if not app.config["PORTAL_SCHEDULER"] or app.testing:
+        return
+    # Under the debug reloader only the serving child process starts it.
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return
+    from portal.jobs import start_background_scheduler
+
+    start_background_scheduler(app)

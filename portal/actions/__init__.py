@@ -1,0 +1,1 @@
+"""Action items: queries, forms, routes and export."""

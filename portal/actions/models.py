@@ -1,0 +1,92 @@
+"""ActionItem: a thing to do, with an owner and a due date, usually born in a meeting."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.vocab import ACTION_STATUSES, PRIORITIES, check_in
+
+if TYPE_CHECKING:
+    from portal.people.models import Person
+    from portal.program.models import Workstream
+
+
+class ActionItem(db.Model):
+    __tablename__ = "action_item"
+    __table_args__ = (
+        sa.CheckConstraint(check_in("status", ACTION_STATUSES), name="status"),
+        sa.CheckConstraint(check_in("priority", PRIORITIES), name="priority"),
+        # An item's identity in imports: its meeting plus its normalised title.
+        sa.UniqueConstraint("meeting_id", "title_key", name="uq_action_item_meeting_title"),
+        sa.Index("ix_action_item_status_due", "status", "due_date"),
+        sa.Index("ix_action_item_owner_status", "owner_id", "status"),
+        sa.Index("ix_action_item_workstream_status", "workstream_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(500))
+    title_key: Mapped[str] = mapped_column(sa.String(500))
+    owner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    workstream_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("workstream.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(20), default="open", index=True)
+    priority: Mapped[str] = mapped_column(sa.String(10), default="normal")
+    due_date: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    scheduled_date: Mapped[date | None] = mapped_column(sa.Date)
+    start_date: Mapped[date | None] = mapped_column(sa.Date)
+    created_date: Mapped[date | None] = mapped_column(sa.Date)
+    done_date: Mapped[date | None] = mapped_column(sa.Date)
+    cancelled_date: Mapped[date | None] = mapped_column(sa.Date)
+    recurrence: Mapped[str | None] = mapped_column(sa.String(200))
+    # Space-separated, without '#', as exported.
+    tags: Mapped[str] = mapped_column(sa.String(500), default="")
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    meeting_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="SET NULL"), index=True
+    )
+    source_line: Mapped[int | None]
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    owner: Mapped[Person | None] = relationship()
+    workstream: Mapped[Workstream | None] = relationship()
+    meeting = relationship("Meeting", back_populates="action_items")
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="action_item", order_by="Comment.created_at",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def tag_list(self) -> list[str]:
+        return self.tags.split()
+
+    def __repr__(self) -> str:
+        return f"<ActionItem {self.id} {self.title[:30]!r}>"
+
+
+class Comment(db.Model):
+    __tablename__ = "comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_item_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("action_item.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    action_item: Mapped[ActionItem] = relationship(back_populates="comments")
+    author = relationship("User")

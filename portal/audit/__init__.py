@@ -1,0 +1,1 @@
+"""Audit trail: every change to program data is recorded in the same transaction."""

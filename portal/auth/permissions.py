@@ -1,0 +1,69 @@
+"""The permission rules, in one place. Views and templates ask `can(...)`; nothing
+else decides who may do what."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+# What each role may do. `read` covers every page; the rest are changes.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(
+        {"read", "edit_program", "import_notes", "manage_outbox", "manage_users",
+         "manage_settings", "comment", "delete_items"}
+    ),
+    "lead": frozenset({"read", "edit_program", "import_notes", "manage_outbox", "comment"}),
+    "owner": frozenset({"read", "comment"}),
+    "executive": frozenset({"read"}),
+}
+
+# Fields of an action item that its owner may change.
+OWNER_EDITABLE_FIELDS = frozenset({"status", "notes"})
+
+
+def can(user, permission: str) -> bool:
+    """Whether `user` holds `permission` through their role."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return permission in ROLE_PERMISSIONS.get(user.role, frozenset())
+
+
+def can_change_item(user, item, fields=frozenset()) -> bool:
+    """Leads change any item; an owner changes only the status and notes of their own."""
+    if can(user, "edit_program"):
+        return True
+    if not can(user, "read") or user.role != "owner":
+        return False
+    return item.owner_id is not None and item.owner_id == user.person_id and (
+        set(fields) <= OWNER_EDITABLE_FIELDS
+    )
+
+
+def can_comment_on(user, item) -> bool:
+    """Leads comment on any item, owners on their own."""
+    if can(user, "edit_program"):
+        return True
+    return can(user, "comment") and item.owner_id is not None and item.owner_id == user.person_id
+
+
+def permission_required(permission: str):
+    """View decorator: 403 unless the current user holds `permission`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not can(current_user, permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = permission
+        return wrapped
+
+    return decorator
+
+
+def public(view):
+    """Marks a view that answers without a login (login page, health check, signed links)."""
+    view.is_public = True
+    return view

@@ -1,0 +1,76 @@
+"""The flask commands (DESIGN.md §4). Each is a thin shell over a domain function."""
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from portal.audit.log import Actor
+from portal.extensions import db
+
+users_cli = AppGroup("users", help="Manage logins.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--role", required=True, type=click.Choice(["admin", "lead", "owner", "executive"]))
+def users_create(email: str, name: str, role: str) -> None:
+    """Create a login; the password comes from PORTAL_PASSWORD or a prompt."""
+    from portal.auth import users
+    from portal.auth.forms import MIN_PASSWORD_LENGTH
+
+    password = os.environ.get("PORTAL_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    try:
+        users.create_user(db.session, Actor(via="cli", name="flask users create"),
+                          email=email, name=name, role=role, password=password)
+    except users.UserError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Created {role} login {email}.")
+
+
+@click.command("seed-demo")
+@click.option("--rebase-to-today", is_flag=True,
+              help="Shift every date so that the meeting took place 10 days ago.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has a program.")
+def seed_demo_command(rebase_to_today: bool, if_empty: bool) -> None:
+    """Load the demo program from the sample meeting note."""
+    from portal import demo
+
+    if not demo.is_empty(db.session):
+        if not if_empty:
+            raise click.ClickException("The database already holds a program; use an empty one.")
+        click.echo("The database already holds a program; the demo was not loaded again.")
+    else:
+        offset = demo.rebase_offset(date.today()) if rebase_to_today else 0
+        demo.seed_demo(db.session, offset_days=offset)
+        db.session.commit()
+        click.echo(f"Loaded the demo program (dates shifted by {offset} days).")
+    logins = demo.existing_demo_logins(db.session)
+    if logins:
+        click.echo(f"\nOpen {current_app.config['PORTAL_BASE_URL']} and sign in as:")
+        for email, role in logins:
+            click.echo(f"  {role:<10} {email}")
+        click.echo(f"  password   {demo.DEMO_PASSWORD}  (demo logins only)")
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler in the foreground (one such process in production)."""
+    from portal.jobs import run_blocking_scheduler
+
+    run_blocking_scheduler(current_app._get_current_object())
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(scheduler_command)

@@ -1,0 +1,1 @@
+"""The program lead's home page."""

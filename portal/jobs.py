@@ -1,0 +1,42 @@
+"""The APScheduler setup: explicit job ids, coalescing, a long misfire grace, so a restart
+neither loses nor repeats a run. Jobs are added by the areas that own them."""
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
+
+# (job id, "module:function" taking the app, trigger kwargs). Areas append here.
+JOBS: list[tuple[str, str, dict]] = []
+
+
+def _add_jobs(scheduler, app: Flask) -> None:
+    from importlib import import_module
+
+    for job_id, target, trigger in JOBS:
+        module, _, name = target.partition(":")
+        func = getattr(import_module(module), name)
+        scheduler.add_job(func, id=job_id, args=[app], replace_existing=True, **trigger)
+
+
+def start_background_scheduler(app: Flask) -> BackgroundScheduler:
+    """Runs the jobs in a thread of this process (the one-machine setup)."""
+    scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
+    _add_jobs(scheduler, app)
+    scheduler.start()
+    log.info("scheduler started in the web process with %d jobs", len(JOBS))
+    return scheduler
+
+
+def run_blocking_scheduler(app: Flask) -> None:
+    """Runs the jobs in the foreground: `flask scheduler`, the production way."""
+    scheduler = BlockingScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
+    _add_jobs(scheduler, app)
+    log.info("scheduler running with %d jobs", len(JOBS))
+    scheduler.start()

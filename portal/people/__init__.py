@@ -1,0 +1,1 @@
+"""People and teams: who owns things and who gets mail."""

@@ -1,0 +1,1 @@
+"""Hyperscalers, target customers and the sequence of their POCs."""

@@ -1,0 +1,1 @@
+"""The program, its milestones, workstreams, exit criteria and readiness."""

@@ -1,0 +1,1 @@
+"""Email reminders: policy, outbox, mailer, jobs and calendar feeds."""

@@ -1,0 +1,1 @@
+"""The executive readiness summary, its snapshots and charts."""

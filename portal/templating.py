@@ -1,0 +1,88 @@
+"""Template globals and filters shared by every page."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from portal.clock import local_today
+from portal.auth.permissions import can, can_change_item, can_comment_on
+
+
+def format_date(value: date | datetime | None, fmt: str = "%d %b %Y") -> str:
+    """`27 Nov 2026`; empty for None."""
+    if value is None:
+        return ""
+    return value.strftime(fmt)
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%d %b %Y, %H:%M UTC")
+
+
+def days_text(days: int | None) -> str:
+    """A friendly "in 3 days" / "today" / "2 days late"."""
+    if days is None:
+        return ""
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days == -1:
+        return "1 day late"
+    if days < 0:
+        return f"{-days} days late"
+    return f"in {days} days"
+
+
+def label(value: str | None) -> str:
+    """A vocabulary value as people read it: `in_progress` -> `In progress`."""
+    if not value:
+        return ""
+    return value.replace("_", " ").capitalize()
+
+
+# Main navigation: (label, endpoint, permission). An entry shows once its endpoint exists.
+NAV = [
+    ("Dashboard", "dashboard.index", "read"),
+    ("Summary", "summary.index", "read"),
+    ("Workstreams", "workstreams.index", "read"),
+    ("Actions", "actions.index", "read"),
+    ("POCs", "pocs.board", "read"),
+    ("People", "people.index", "read"),
+    ("Import", "notes.new_import", "import_notes"),
+    ("Outbox", "reminders.outbox", "manage_outbox"),
+    ("Activity", "audit.activity", "read"),
+    ("Users", "auth.user_list", "manage_users"),
+]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+
+
+def nav_items(user) -> list[NavItem]:
+    """The navigation this user may follow."""
+    views = current_app.view_functions
+    return [NavItem(label, endpoint) for label, endpoint, permission in NAV
+            if endpoint in views and can(user, permission)]
+
+
+def init_templates(app: Flask) -> None:
+    app.jinja_env.filters.update(date=format_date, datetime=format_datetime, days=days_text,
+                                 label=label)
+    app.jinja_env.globals.update(nav_items=nav_items, can=can, can_change_item=can_change_item,
+                                 can_comment_on=can_comment_on)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _globals():
+        return {"current_user": current_user, "today": local_today(app.config["PORTAL_TIMEZONE"])}

@@ -1,0 +1,133 @@
+"""Rendering for full pages and htmx fragments, the login gate, error pages and headers."""
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from jinja2_fragments.flask import render_block
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def wants_fragment() -> bool:
+    """An htmx request for part of a page; boosted requests and history restores get it all."""
+    hx = request.htmx
+    return bool(hx) and not hx.boosted and not hx.history_restore_request
+
+
+def render(template: str, block: str | None = None, status: int = 200, **context) -> Response:
+    """The whole page, or only `block` of it when htmx asks for a fragment."""
+    if block and wants_fragment():
+        html = render_block(template, block, **context)
+    else:
+        html = render_template(template, **context)
+    response = make_response(html, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def htmx_redirect(location: str) -> Response:
+    """Redirect that also works for htmx requests (HX-Redirect instead of a swapped 303)."""
+    if request.htmx:
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location, code=303)
+
+
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood. Reload the page and try again."),
+    401: ("Sign-in needed", "Please sign in to continue."),
+    403: ("Not allowed", "Your role does not allow this. Ask a program lead if you need it."),
+    404: ("Not found", "There is nothing at this address. It may have been removed."),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    409: ("Changed meanwhile", "Someone else changed this first. Reload to see their change."),
+    413: ("Too large", "What you sent is larger than the portal accepts."),
+    422: ("Check the form", "Some of what you entered needs another look."),
+    429: ("Too many attempts", "Too many attempts in a short time. Wait a few minutes."),
+    500: ("Something went wrong", "The portal hit an error. It has been logged; try again."),
+    503: ("Temporarily unavailable", "The database cannot be reached. Try again shortly."),
+}
+
+
+def error_page(status: int, message: str | None = None) -> Response:
+    title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
+    response = make_response(
+        render_template("errors/error.html", status=status, title=title, message=message or text),
+        status,
+    )
+    if request.htmx:
+        response.headers["HX-Reswap"] = "none"
+    return response
+
+
+def _require_login():
+    """Every view needs a login, unless it is marked public."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "is_public", False):
+        return None
+    if current_user.is_authenticated:
+        return None
+    login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if request.htmx:
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    return redirect(login_url)
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure or request.headers.get("X-Forwarded-Proto") == "https":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_user and getattr(current_user, "is_authenticated", False):
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_web(app: Flask) -> None:
+    """Installs the login gate, the error pages and the security headers."""
+    app.before_request(_require_login)
+    app.after_request(_security_headers)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return error_page(400, "The form expired or was sent from elsewhere. Reload and retry.")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if error.code in (301, 302, 303, 307, 308):
+            return error
+        return error_page(error.code or 500, getattr(error, "portal_message", None))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        db.session.rollback()
+        if isinstance(error, OperationalError):
+            app.logger.error("database unavailable: %s", error)
+            return error_page(503)
+        app.logger.exception("unhandled error")
+        return error_page(500)

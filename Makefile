@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean schema
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,9 @@ lint: $(VENV)/.installed-test  ## ruff and bandit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
+
+# While nothing is deployed the schema is one migration, regenerated from the models.
+schema: $(VENV)/.installed  ## regenerate migrations/versions/0001_initial_schema.py
+	rm -f migrations/versions/*.py
+	tmp=$$(mktemp -d) && PORTAL_INSTANCE_PATH=$$tmp DATABASE_URL=sqlite:///$$tmp/schema.db \
+	  $(FLASK) db migrate --rev-id 0001 -m "initial schema" && rm -rf $$tmp

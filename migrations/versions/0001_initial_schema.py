@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: fe85422edee9
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 15:14:57.565686
+Create Date: 2026-11-27 15:20:36.974193
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'fe85422edee9'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None

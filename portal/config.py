@@ -56,6 +56,8 @@ class Config:
             "MAIL_DEFAULT_SENDER", "Readiness Portal <portal@localhost>"
         )
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.LOGIN_ACCOUNT_LIMIT = os.environ.get("PORTAL_LOGIN_ACCOUNT_LIMIT", "10 per 15 minutes")
+        self.LOGIN_ADDRESS_LIMIT = os.environ.get("PORTAL_LOGIN_ADDRESS_LIMIT", "50 per 15 minutes")
         self.SESSION_IDLE_HOURS = float(os.environ.get("PORTAL_SESSION_IDLE_HOURS", "8"))
         self.MAX_CONTENT_LENGTH = 4 * 1024 * 1024
         secure = self.PORTAL_BASE_URL.startswith("https://")

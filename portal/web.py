@@ -117,6 +117,17 @@ def init_web(app: Flask) -> None:
     def _csrf_error(error):
         return error_page(400, "The form expired or was sent from elsewhere. Reload and retry.")
 
+    @app.errorhandler(429)
+    def _too_many(error):
+        if request.endpoint == "auth.login":
+            from portal.auth.users import record_lockout
+
+            record_lockout(db.session, request.form.get("email", ""), request.remote_addr)
+            db.session.commit()
+            return error_page(429, "Too many failed sign-in attempts. Wait 15 minutes, "
+                                   "or ask an administrator to reset your password.")
+        return error_page(429)
+
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         if error.code in (301, 302, 303, 307, 308):

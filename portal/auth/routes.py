@@ -1,9 +1,10 @@
 """Sign in and out, change one's password, and the admin's user pages."""
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -18,7 +19,7 @@ from portal.auth.forms import (
 )
 from portal.auth.models import User
 from portal.auth.permissions import permission_required, public
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.web import render
 
 bp = Blueprint("auth", __name__)
@@ -37,10 +38,23 @@ def home_for(user) -> str:
     return url_for("summary.index") if user.role == "executive" else url_for("dashboard.index")
 
 
+def _login_account_key() -> str:
+    return "login-account:" + users.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _login_failed(response) -> bool:
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_LIMIT"], key_func=_login_account_key,
+               methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_LIMIT"], methods=["POST"],
+               deduct_when=_login_failed)
 @public
 def login():
-    """The sign-in form; the session is cleared and renewed on success."""
+    """The sign-in form; the session is cleared and renewed on success. Failed attempts
+    are throttled per account and per address, and audited."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm()
@@ -48,11 +62,15 @@ def login():
     status = 200
     if form.validate_on_submit():
         user = users.authenticate(db.session, form.email.data, form.password.data)
-        if user is not None:
+        if user is None:
+            users.record_failed_login(db.session, form.email.data, request.remote_addr)
+            db.session.commit()
+        else:
             next_url = request.args.get("next")
             session.clear()
             login_user(user)
             session.permanent = True
+            session["seen"] = int(time.time())
             db.session.commit()
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"), code=303)

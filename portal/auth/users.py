@@ -53,7 +53,23 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if not user.check_password(password or "") or not user.active:
         return None
     user.last_login_at = utcnow()
+    record(session, Actor(user_id=user.id, person_id=user.person_id, via="web", name=user.name),
+           "user", user.id, "login", summary=f"{user.email} signed in")
     return user
+
+
+def record_failed_login(session: Session, email: str, address: str | None) -> None:
+    """Audits a failed sign-in (the email as typed, never the password)."""
+    user = find_by_email(session, email or "")
+    record(session, Actor(via="web", name="anonymous"), "user", user.id if user else None,
+           "login_failed", summary=f"Failed sign-in for {(email or '')[:200]} from {address}")
+
+
+def record_lockout(session: Session, email: str, address: str | None) -> None:
+    """Audits a sign-in refused by the throttle."""
+    user = find_by_email(session, email or "")
+    record(session, Actor(via="web", name="anonymous"), "user", user.id if user else None,
+           "login_throttled", summary=f"Sign-in throttled for {(email or '')[:200]} from {address}")
 
 
 def update_user(session: Session, actor: Actor, user: User, *, role: str, active: bool) -> None:

@@ -48,6 +48,7 @@ def _init_logging(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     import portal.models  # noqa: F401  (complete metadata before anything uses it)
+    from portal.auth.sessions import init_sessions
     from portal.web import init_web
 
     db.init_app(app)
@@ -62,6 +63,7 @@ def _init_extensions(app: Flask) -> None:
     htmx.init_app(app)
     limiter.init_app(app)
     init_web(app)
+    init_sessions(app)
     _init_templates(app)
 
 

@@ -70,7 +70,35 @@ def scheduler_command() -> None:
     run_blocking_scheduler(current_app._get_current_object())
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_command(path: str) -> None:
+    """Write a consistent copy of the database to PATH (a SQLite file)."""
+    from portal.backup import BackupError, backup
+
+    try:
+        counts = backup(db.engine, db.metadata, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backed up {sum(counts.values())} rows in {len(counts)} tables to {path}.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+def restore_command(path: str) -> None:
+    """Restore the backup at PATH into this (migrated, empty) database."""
+    from portal.backup import BackupError, restore
+
+    try:
+        counts = restore(db.engine, db.metadata, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored {sum(counts.values())} rows in {len(counts)} tables from {path}.")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -104,7 +104,8 @@ def _reset_sequences(conn, metadata: MetaData) -> None:
     for table in _tables(metadata):
         pk = list(table.primary_key.columns)
         if len(pk) == 1 and pk[0].autoincrement and pk[0].type.python_type is int:
-            conn.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                f"COALESCE((SELECT MAX({pk[0].name}) FROM \"{table.name}\"), 0) + 1, false)"
-            ))
+            highest = conn.execute(select(func.max(pk[0]))).scalar() or 0
+            conn.execute(
+                text("SELECT setval(pg_get_serial_sequence(:table, :column), :next, false)"),
+                {"table": table.name, "column": pk[0].name, "next": highest + 1},
+            )

@@ -1,11 +1,22 @@
 """Rendering for full pages and htmx fragments, the login gate, error pages and headers."""
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, make_response, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -69,21 +80,26 @@ ERROR_TEXT = {
 
 def error_page(status: int, message: str | None = None) -> Response:
     title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
-    response = make_response(
-        render_template("errors/error.html", status=status, title=title, message=message or text),
-        status,
-    )
+    context = {"status": status, "title": title, "message": message or text}
+    if status == 503:
+        # The database is down: render as for a visitor, without loading the user.
+        g._login_user = AnonymousUserMixin()
+    response = make_response(render_template("errors/error.html", **context), status)
     if request.htmx:
         response.headers["HX-Reswap"] = "none"
     return response
 
 
+def is_public_request() -> bool:
+    """Static files, unknown URLs and views marked public need no login."""
+    if request.endpoint is None or request.endpoint == "static":
+        return True
+    return getattr(current_app.view_functions.get(request.endpoint), "is_public", False)
+
+
 def _require_login():
     """Every view needs a login, unless it is marked public."""
-    if request.endpoint is None or request.endpoint == "static":
-        return None
-    view = current_app.view_functions.get(request.endpoint)
-    if getattr(view, "is_public", False):
+    if is_public_request():
         return None
     if current_user.is_authenticated:
         return None
@@ -103,7 +119,7 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     if request.is_secure or request.headers.get("X-Forwarded-Proto") == "https":
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user and getattr(current_user, "is_authenticated", False):
+    if "_user_id" in session:  # signed-in pages are private (checked without a query)
         headers.setdefault("Cache-Control", "no-store")
     return response
 
@@ -136,7 +152,10 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass
         if isinstance(error, OperationalError):
             app.logger.error("database unavailable: %s", error)
             return error_page(503)

@@ -6,13 +6,15 @@ import time
 from flask import Flask, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
+from portal.web import is_public_request
+
 # Endpoints a user who must change their password may still reach.
 _ALLOWED_BEFORE_CHANGE = {"auth.change_password", "auth.logout", "static", "health.healthz"}
 
 
 def _enforce(app: Flask):
     def enforce_session_rules():
-        if not current_user.is_authenticated:
+        if is_public_request() or not current_user.is_authenticated:
             return None
         now = int(time.time())
         idle_limit = int(app.config["SESSION_IDLE_HOURS"] * 3600)

@@ -38,8 +38,8 @@ def create_user(
     user.set_password(password)
     session.add(user)
     session.flush()
-    record(session, actor, "user", user.id, "create", summary=f"Created login {user.email} ({role})",
-           after={"email": user.email, "role": role})
+    record(session, actor, "user", user.id, "create",
+           summary=f"Created login {user.email} ({role})", after={"email": user.email, "role": role})
     return user
 
 

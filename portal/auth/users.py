@@ -39,7 +39,8 @@ def create_user(
     session.add(user)
     session.flush()
     record(session, actor, "user", user.id, "create",
-           summary=f"Created login {user.email} ({role})", after={"email": user.email, "role": role})
+           summary=f"Created login {user.email} ({role})",
+           after={"email": user.email, "role": role})
     return user
 
 

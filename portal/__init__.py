@@ -19,6 +19,7 @@ BLUEPRINTS = [
     "portal.dashboard.routes:bp",
     "portal.summary.routes:bp",
     "portal.health:bp",
+    "portal.reminders.routes:bp",
 ]
 
 

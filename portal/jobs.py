@@ -13,7 +13,9 @@ log = logging.getLogger(__name__)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
 
 # (job id, "module:function" taking the app, trigger kwargs). Areas append here.
-JOBS: list[tuple[str, str, dict]] = []
+JOBS: list[tuple[str, str, dict]] = [
+    ("reminders", "portal.reminders.jobs:run_reminders", {"trigger": "interval", "minutes": 15}),
+]
 
 
 def _add_jobs(scheduler, app: Flask) -> None:

@@ -9,7 +9,8 @@ from portal.extensions import db
 from tests.factories import PASSWORD, make_user
 
 # Endpoints that answer without a login. Signed mail links and calendar feeds add theirs.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "reminders.mail_action",
+                    "reminders.calendar_feed", "reminders.program_feed"}
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -1,0 +1,67 @@
+"""Forms of the reminder pages: a person's preferences, the admin's reminder points."""
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+HOUR_CHOICES = [SelectChoice(str(hour), f"{hour:02d}:00") for hour in range(24)]
+COMMON_ZONES = (
+    "UTC", "Europe/London", "Europe/Berlin", "Europe/Paris", "Asia/Jerusalem", "Asia/Kolkata",
+    "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "America/New_York", "America/Chicago",
+    "America/Denver", "America/Los_Angeles",
+)
+
+
+@lru_cache(maxsize=1)
+def known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+class PreferencesForm(FlaskForm):
+    send_hour = SelectField("Send hour", choices=HOUR_CHOICES, validators=[InputRequired()])
+    timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
+                           filters=[lambda value: value.strip() if value else value])
+    weekdays_only = BooleanField("Weekdays only (weekend reminders come on Friday or Monday)")
+    overdue_only = BooleanField("Only remind me of overdue items")
+    pause_from = DateField("Pause from", validators=[Optional()])
+    pause_until = DateField("Pause until", validators=[Optional()])
+
+    def validate_send_hour(self, field):
+        if field.data not in {c.value for c in HOUR_CHOICES}:
+            raise ValidationError("Choose an hour between 00:00 and 23:00.")
+
+    def validate_timezone(self, field):
+        if field.data and field.data not in known_zones():
+            raise ValidationError("Unknown time zone: use an IANA name such as Europe/Berlin.")
+
+    def validate_pause_until(self, field):
+        if self.pause_from.data and field.data and field.data < self.pause_from.data:
+            raise ValidationError("The pause must end on or after the day it starts.")
+
+
+class SettingsForm(FlaskForm):
+    days_before = StringField("Days before the due date", validators=[Length(max=60)])
+    on_due_date = BooleanField("On the due date")
+    overdue_first = IntegerField("First overdue reminder, days after the due date",
+                                 validators=[InputRequired(), NumberRange(1, 60)])
+    overdue_every = IntegerField("Then every N days while overdue",
+                                 validators=[InputRequired(), NumberRange(1, 60)])
+    escalate_after = IntegerField("Escalate to the workstream lead after N days overdue",
+                                  validators=[InputRequired(), NumberRange(0, 365)])
+
+    def validate_days_before(self, field):
+        text = (field.data or "").replace(";", ",")
+        values = []
+        for part in (p.strip() for p in text.split(",")):
+            if not part:
+                continue
+            if not part.isdigit() or not 1 <= int(part) <= 90:
+                raise ValidationError("Whole numbers from 1 to 90, separated by commas.")
+            values.append(int(part))
+        if len(values) > 10:
+            raise ValidationError("At most 10 reminders before the due date.")
+        self.parsed_days = tuple(sorted(set(values), reverse=True))

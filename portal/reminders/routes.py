@@ -1,0 +1,300 @@
+"""Reminder pages: the outbox, a person's reminder preferences, the admin's reminder
+points, the signed-link confirmation pages and the calendar feeds."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.audit.log import Actor, diff, record, snapshot
+from portal.auth.permissions import can, permission_required, public
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.reminders import calendar, links, outbox, policy
+from portal.reminders.forms import COMMON_ZONES, PreferencesForm, SettingsForm
+from portal.reminders.models import OutboxMessage, ReminderPoint
+from portal.web import error_page, htmx_redirect, render
+
+bp = Blueprint("reminders", __name__)
+
+STATE_ORDER = ("pending", "failed", "dead", "sent", "logged", "obsolete")
+PER_PAGE = 25
+PREF_FIELDS = ("send_hour", "timezone", "weekdays_only", "overdue_only", "pause_from",
+               "pause_until")
+
+
+# ---------------------------------------------------------------- outbox
+
+
+@bp.get("/outbox", endpoint="outbox")
+@permission_required("manage_outbox")
+def outbox_page():
+    """Messages by state, with recipient and points; the items that cannot be reminded."""
+    state = request.args.get("state", "")
+    if state and state not in STATE_ORDER:
+        state = ""
+    page_number = request.args.get("page", 1, type=int) or 1
+    counts = dict(db.session.execute(
+        sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)).all())
+    stmt = sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
+                                             OutboxMessage.id.desc())
+    if state:
+        stmt = stmt.where(OutboxMessage.state == state)
+    page = db.paginate(stmt, page=max(page_number, 1), per_page=PER_PAGE, error_out=False)
+    ids = [m.id for m in page.items]
+    point_counts = dict(db.session.execute(
+        sa.select(ReminderPoint.message_id, sa.func.count())
+        .where(ReminderPoint.message_id.in_(ids)).group_by(ReminderPoint.message_id)
+    ).all()) if ids else {}
+    stuck = policy.unremindable_items(db.session, limit=50)
+    return render("reminders/outbox.html", block="messages", page=page, state=state,
+                  counts=counts, states=STATE_ORDER, point_counts=point_counts, stuck=stuck,
+                  mail_server=current_app.config.get("MAIL_SERVER"))
+
+
+def _message_or_404(message_id: int) -> OutboxMessage:
+    from portal.actions.models import ActionItem
+
+    message = db.session.scalar(
+        sa.select(OutboxMessage).where(OutboxMessage.id == message_id)
+        .options(selectinload(OutboxMessage.points).joinedload(ReminderPoint.action_item)
+                 .options(joinedload(ActionItem.workstream), joinedload(ActionItem.owner))))
+    if message is None:
+        abort(404)
+    return message
+
+
+@bp.get("/outbox/<int:message_id>")
+@permission_required("manage_outbox")
+def message(message_id: int):
+    """One message: its points, its state and a preview of the mail."""
+    msg = _message_or_404(message_id)
+    rendered = outbox.preview(db.session, current_app.config, msg, utcnow()) \
+        if msg.kind == "digest" else (msg.subject, msg.text_body, msg.html_body)
+    return render("reminders/message.html", message=msg, rendered=rendered,
+                  live={p.id for p in outbox.live_points(msg)})
+
+
+@bp.get("/outbox/<int:message_id>/preview.html")
+@permission_required("manage_outbox")
+def message_preview(message_id: int):
+    """The HTML part, for the sandboxed frame of the message page. Mail HTML carries inline
+    styles, so this one response allows them (and nothing else: no script, no fetches)."""
+    msg = _message_or_404(message_id)
+    rendered = outbox.preview(db.session, current_app.config, msg, utcnow()) \
+        if msg.kind == "digest" else (msg.subject, msg.text_body, msg.html_body)
+    html = rendered[2] if rendered and rendered[2] else \
+        "<p>Nothing left to send: every item of this message was closed.</p>"
+    response = make_response(html)
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+@permission_required("manage_outbox")
+def retry(message_id: int):
+    """Queue a failed or dead message for the next run."""
+    msg = _message_or_404(message_id)
+    if msg.state not in ("failed", "dead"):
+        return error_page(409, "Only failed and dead messages can be retried.")
+    before = snapshot(msg, ("state", "attempts"))
+    outbox.retry(db.session, msg, utcnow())
+    old, new = diff(before, snapshot(msg, ("state", "attempts")))
+    record(db.session, Actor.for_user(current_user), "outbox_message", msg.id, "retry",
+           summary=f"Queued the mail to {msg.recipient} for another try", before=old, after=new)
+    db.session.commit()
+    flash("The message will be sent again at the next reminder run.", "success")
+    return htmx_redirect(url_for("reminders.message", message_id=msg.id))
+
+
+@bp.post("/outbox/test-mail")
+@permission_required("manage_settings")
+def test_mail():
+    """Send a test mail to the signed-in admin, at once, to check the SMTP settings."""
+    if not current_user.email:
+        return error_page(422, "Your login has no email address.")
+    msg = outbox.send_test_mail(db.session, current_app.config, current_user.email, utcnow())
+    record(db.session, Actor.for_user(current_user), "outbox_message", None, "test_mail",
+           summary=f"Test mail to {current_user.email}: {msg.state}")
+    db.session.commit()
+    if msg.state == "sent":
+        flash(f"Test mail sent to {current_user.email}.", "success")
+    elif msg.state == "logged":
+        flash("No MAIL_SERVER is configured: the test mail was written to the log and "
+              "kept in the outbox.", "info")
+    else:
+        flash(f"The test mail failed: {msg.last_error}", "error")
+    return htmx_redirect(url_for("reminders.outbox"))
+
+
+# ---------------------------------------------------------------- preferences
+
+
+def _may_edit_preferences(person) -> bool:
+    return can(current_user, "edit_program") or (
+        current_user.is_authenticated and current_user.person_id == person.id)
+
+
+@bp.route("/people/<int:person_id>/reminders", methods=["GET", "POST"])
+def preferences(person_id: int):
+    """A person's reminder preferences and calendar feed; theirs, or a lead's to change."""
+    from portal.people.models import Person
+
+    person = db.session.get(Person, person_id)
+    if person is None:
+        abort(404)
+    if not _may_edit_preferences(person):
+        abort(403)
+    form = PreferencesForm(obj=None if request.method == "POST" else person)
+    if request.method == "GET":
+        form.send_hour.data = str(person.send_hour)
+    if request.method == "POST":
+        if form.validate():
+            before = snapshot(person, PREF_FIELDS)
+            person.send_hour = int(form.send_hour.data)
+            person.timezone = form.timezone.data or None
+            person.weekdays_only = form.weekdays_only.data
+            person.overdue_only = form.overdue_only.data
+            person.pause_from = form.pause_from.data
+            person.pause_until = form.pause_until.data
+            old, new = diff(before, snapshot(person, PREF_FIELDS))
+            if new:
+                record(db.session, Actor.for_user(current_user), "person", person.id,
+                       "update", summary=f"Changed the reminder preferences of {person.name}",
+                       before=old, after=new)
+            db.session.commit()
+            flash("Reminder preferences saved.", "success")
+            return htmx_redirect(url_for("reminders.preferences", person_id=person.id))
+        return _preferences_page(person, form, status=422)
+    return _preferences_page(person, form)
+
+
+def _preferences_page(person, form, status=200):
+    base = current_app.config["PORTAL_BASE_URL"]
+    feed = f"{base}{url_for('reminders.calendar_feed', token=person.calendar_token)}"
+    program_feed = None
+    if calendar.may_see_program(db.session, person):
+        program_feed = f"{base}{url_for('reminders.program_feed', token=person.calendar_token)}"
+    return render("reminders/preferences.html", block="prefs_form", status=status,
+                  person=person, form=form, feed=feed, program_feed=program_feed,
+                  zones=COMMON_ZONES, default_zone=current_app.config["PORTAL_TIMEZONE"])
+
+
+@bp.post("/people/<int:person_id>/reminders/calendar-token")
+def regenerate_calendar(person_id: int):
+    """A new secret calendar URL; the old one stops working."""
+    from portal.people.models import Person
+
+    person = db.session.get(Person, person_id)
+    if person is None:
+        abort(404)
+    if not _may_edit_preferences(person):
+        abort(403)
+    calendar.regenerate_token(db.session, person)
+    record(db.session, Actor.for_user(current_user), "person", person.id, "calendar_token",
+           summary=f"Regenerated the calendar link of {person.name}")
+    db.session.commit()
+    flash("New calendar link created. The old one no longer works.", "success")
+    return htmx_redirect(url_for("reminders.preferences", person_id=person.id))
+
+
+# ---------------------------------------------------------------- settings
+
+
+@bp.route("/settings/reminders", methods=["GET", "POST"])
+@permission_required("manage_settings")
+def settings():
+    """The reminder points, for admins."""
+    current = policy.load_settings(db.session)
+    form = SettingsForm()
+    if request.method == "GET":
+        form.days_before.data = ", ".join(str(d) for d in current.days_before)
+        form.on_due_date.data = current.on_due_date
+        form.overdue_first.data = current.overdue_first
+        form.overdue_every.data = current.overdue_every
+        form.escalate_after.data = current.escalate_after
+    elif form.validate():
+        new = policy.ReminderSettings(
+            days_before=form.parsed_days, on_due_date=form.on_due_date.data,
+            overdue_first=form.overdue_first.data, overdue_every=form.overdue_every.data,
+            escalate_after=form.escalate_after.data)
+        policy.save_settings(db.session, new)
+        record(db.session, Actor.for_user(current_user), "setting", None, "update",
+               summary="Changed the reminder points", before=current.as_json(),
+               after=new.as_json())
+        db.session.commit()
+        flash("Reminder points saved. They apply from the next run.", "success")
+        return htmx_redirect(url_for("reminders.settings"))
+    else:
+        return render("reminders/settings.html", block="settings_form", status=422, form=form)
+    return render("reminders/settings.html", block="settings_form", form=form)
+
+
+# ---------------------------------------------------------------- signed mail links
+
+
+@bp.route("/mail/<token>", methods=["GET", "POST"])
+@public
+def mail_action(token: str):
+    """A link from a reminder mail: GET shows what it would do; only the POST does it."""
+    now = utcnow()
+    try:
+        claim = links.read_token(current_app.config["SECRET_KEY"], token, now)
+        item = links.check_claim(db.session, claim)
+    except links.LinkError as error:
+        return render("reminders/link_invalid.html", status=error.status, reason=str(error))
+    if request.method == "POST":
+        try:
+            item = links.apply_claim(db.session, claim, _owner_today(item, now))
+        except links.LinkError as error:
+            db.session.rollback()
+            return render("reminders/link_invalid.html", status=error.status, reason=str(error))
+        db.session.commit()
+        return render("reminders/link_done.html", item=item, action=claim.action)
+    return render("reminders/link_confirm.html", item=item, action=claim.action,
+                  label=links.ACTIONS[claim.action], snooze_days=links.SNOOZE_DAYS,
+                  new_due=links.snoozed_due(item, _owner_today(item, now)))
+
+
+def _owner_today(item, now):
+    zone = policy.zone_for(item.owner.timezone if item.owner else None,
+                           current_app.config["PORTAL_TIMEZONE"])
+    return policy.local_now(now, zone).date()
+
+
+# ---------------------------------------------------------------- calendar feeds
+
+
+def _ics(body: bytes, filename: str):
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.get("/calendar/<token>.ics")
+@public
+def calendar_feed(token: str):
+    """A person's open items with due dates; the secret token is the only credential."""
+    person = calendar.find_person(db.session, token)
+    if person is None:
+        return error_page(404, "This calendar link is unknown or was replaced by a new one.")
+    body = calendar.person_calendar(db.session, person, current_app.config["PORTAL_BASE_URL"],
+                                    utcnow())
+    return _ics(body, "action-items.ics")
+
+
+@bp.get("/calendar/program/<token>.ics")
+@public
+def program_feed(token: str):
+    """Milestones and every due date, for leads (by their personal calendar token)."""
+    person = calendar.find_person(db.session, token)
+    if person is None or not calendar.may_see_program(db.session, person):
+        return error_page(404, "This calendar link is unknown or was replaced by a new one.")
+    body = calendar.program_calendar(db.session, current_app.config["PORTAL_BASE_URL"], utcnow())
+    return _ics(body, "program.ics")

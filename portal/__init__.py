@@ -20,6 +20,7 @@ BLUEPRINTS = [
     "portal.summary.routes:bp",
     "portal.health:bp",
     "portal.reminders.routes:bp",
+    "portal.pocs.routes:bp",
 ]
 
 

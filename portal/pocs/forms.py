@@ -1,0 +1,110 @@
+"""Forms of the POC board: POCs, customers, stage changes and moves."""
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.templating import label
+from portal.vocab import OFFER_TYPES, POC_STAGES
+
+
+def _int_or_none(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def stage_choices() -> list[SelectChoice]:
+    return [SelectChoice(stage, label(stage)) for stage in POC_STAGES]
+
+
+class PocForm(FlaskForm):
+    customer_id = SelectField("Customer", coerce=int, validators=[InputRequired()])
+    hyperscaler_id = SelectField("Hyperscaler", coerce=int, validators=[InputRequired()])
+    stage = SelectField("Stage", choices=stage_choices(), default="candidate")
+    offer_type = SelectField("Offer type", default="private",
+                             choices=[SelectChoice(t, label(t)) for t in OFFER_TYPES])
+    planned_start = DateField("Planned start", validators=[Optional()])
+    planned_end = DateField("Planned end", validators=[Optional()])
+    owner_id = SelectField("Owner", coerce=_int_or_none, validators=[Optional()])
+    success_criteria = TextAreaField("Success criteria", validators=[Length(max=5000)])
+    notes = TextAreaField("Notes", validators=[Length(max=10000)])
+    version = HiddenField()
+
+    def set_choices(self, customers, hyperscalers, people) -> None:
+        self.customer_id.choices = [SelectChoice(c.id, c.name) for c in customers]
+        self.hyperscaler_id.choices = [SelectChoice(h.id, h.name) for h in hyperscalers]
+        self.owner_id.choices = [SelectChoice("", "No owner yet")] + [
+            SelectChoice(p.id, p.name) for p in people]
+
+    def validate_planned_end(self, field):
+        if field.data and self.planned_start.data and field.data < self.planned_start.data:
+            raise ValidationError("The end date is before the start date.")
+
+    def version_value(self) -> int | None:
+        return int(self.version.data) if (self.version.data or "").isdigit() else None
+
+
+class CustomerForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    segment = StringField("Segment", validators=[Length(max=120)])
+    account_owner_id = SelectField("Account owner", coerce=_int_or_none, validators=[Optional()])
+    hyperscalers = SelectMultipleField("Hyperscalers considered", coerce=int,
+                                       widget=ListWidget(prefix_label=False),
+                                       option_widget=CheckboxInput())
+    notes = TextAreaField("Notes", validators=[Length(max=10000)])
+
+    def set_choices(self, hyperscalers, people) -> None:
+        self.hyperscalers.choices = [SelectChoice(h.id, h.name) for h in hyperscalers]
+        self.account_owner_id.choices = [SelectChoice("", "No account owner")] + [
+            SelectChoice(p.id, p.name) for p in people]
+
+
+class StageForm(FlaskForm):
+    stage = SelectField("Stage", choices=stage_choices())
+    version = IntegerField(validators=[InputRequired(message="Reload the page and try again.")])
+
+
+_TO = re.compile(r"^(\d{1,9}):(\d{1,9})$")
+
+
+class MoveForm(FlaskForm):
+    """A move: `to` is `<hyperscaler id>:<position>`; `expected` the order the client saw."""
+
+    to = StringField(validators=[InputRequired(message="Say where to move the POC.")])
+    expected = StringField(validators=[InputRequired(message="Reload the page and try again."),
+                                       Length(max=20000)])
+
+    def validate_to(self, field):
+        if not _TO.match(field.data or ""):
+            raise ValidationError("The place to move to is not readable. Reload the page.")
+
+    @property
+    def target(self) -> tuple[int, int]:
+        hyperscaler_id, position = _TO.match(self.to.data).groups()
+        return int(hyperscaler_id), int(position)
+
+
+class RankForm(FlaskForm):
+    direction = SelectField(choices=[SelectChoice("up", "Up"), SelectChoice("down", "Down")])
+    expected = StringField(validators=[InputRequired(message="Reload the page and try again."),
+                                       Length(max=2000)])
+
+    def expected_ids(self) -> list[int] | None:
+        try:
+            return [int(i) for i in self.expected.data.split(",") if i]
+        except ValueError:
+            return None

@@ -1,0 +1,336 @@
+"""The POC board, the timeline and the customers: thin views over sequencing and service."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.audit.log import Actor
+from portal.auth.permissions import can, permission_required
+from portal.clock import local_today
+from portal.extensions import db
+from portal.people.models import Person
+from portal.pocs import sequencing, service, timeline
+from portal.pocs.forms import CustomerForm, MoveForm, PocForm, RankForm, StageForm
+from portal.pocs.models import Customer, Hyperscaler, Poc
+from portal.program.models import Program
+from portal.vocab import POC_STAGES
+from portal.web import htmx_redirect, render
+
+bp = Blueprint("pocs", __name__)
+
+
+def _today():
+    return local_today(current_app.config["PORTAL_TIMEZONE"])
+
+
+def _actor() -> Actor:
+    return Actor.for_user(current_user)
+
+
+def _people():
+    return db.session.scalars(select(Person).order_by(Person.name)).all()
+
+
+def _customers():
+    return db.session.scalars(select(Customer).order_by(Customer.name)).all()
+
+
+def _new_poc_form(board, formdata=None) -> PocForm:
+    form = PocForm(formdata=formdata) if formdata is not None else PocForm()
+    form.set_choices(_customers(), [c.hyperscaler for c in board.columns], _people())
+    return form
+
+
+def _board_page(*, notice=None, error=None, status=200, poc_form=None, block="board"):
+    """The board page (or its `board` block for htmx) with the checks and the add form."""
+    board = sequencing.board(db.session)
+    warnings = sequencing.sequencing_checks(db.session, _today(), board.pocs)
+    if poc_form is None and can(current_user, "edit_program") and not request.htmx:
+        poc_form = _new_poc_form(board)
+    return render("pocs/board.html", block=block, status=status, board=board,
+                  warnings=warnings, stages=POC_STAGES, notice=notice, error=error,
+                  poc_form=poc_form, rank_order=",".join(str(c.hyperscaler.id)
+                                                         for c in board.columns))
+
+
+@bp.get("/pocs")
+def board():
+    """One column per hyperscaler in rank order, POCs in sequence, with the checks."""
+    return _board_page()
+
+
+@bp.post("/pocs/<int:poc_id>/move")
+@permission_required("edit_program")
+def move(poc_id: int):
+    """Moves a POC within or across columns (drag and drop, or the move buttons)."""
+    if db.session.get(Poc, poc_id) is None:
+        abort(404)
+    form = MoveForm()
+    if not form.validate():
+        message = next(iter(form.errors.values()))[0]
+        return _board_page(error=message, status=422)
+    hyperscaler_id, position = form.target
+    try:
+        expected = sequencing.parse_orders(form.expected.data)
+        poc = sequencing.reorder(db.session, _actor(), poc_id, hyperscaler_id, position, expected)
+        notice = (f"Moved {poc.customer.name} to position {poc.position} on "
+                  f"{poc.hyperscaler.name}.")
+        db.session.commit()
+    except sequencing.SequencingError as error:
+        db.session.rollback()
+        return _board_page(error=error.message, status=422)
+    except (sequencing.StaleBoard, StaleDataError) as error:
+        db.session.rollback()
+        message = getattr(error, "message", sequencing.STALE_MESSAGE)
+        return _board_page(error=message, status=409)
+    if request.htmx:
+        return _board_page(notice=notice)
+    flash(notice, "success")
+    return redirect(url_for("pocs.board", _anchor=f"poc-{poc_id}"), code=303)
+
+
+@bp.post("/pocs/<int:poc_id>/stage")
+@permission_required("edit_program")
+def change_stage(poc_id: int):
+    """The stage select of a card; a stale card gets 409 with who changed what."""
+    poc = db.session.get(Poc, poc_id) or abort(404)
+    form = StageForm()
+    if not form.validate():
+        field, messages = next(iter(form.errors.items()))
+        text = "Choose one of the stages in the list." if field == "stage" else messages[0]
+        return _board_page(error=f"{poc.customer.name}: {text}", status=422)
+    try:
+        service.change_stage(db.session, _actor(), poc, form.stage.data, form.version.data)
+        notice = f"{poc.customer.name} on {poc.hyperscaler.name} is now {form.stage.data}."
+        db.session.commit()
+    except service.VersionConflict as error:
+        db.session.rollback()
+        return _board_page(error=f"{poc.customer.name}: {error.message}", status=409)
+    except StaleDataError:
+        db.session.rollback()
+        return _board_page(error=sequencing.STALE_MESSAGE, status=409)
+    if request.htmx:
+        return _board_page(notice=notice)
+    flash(notice, "success")
+    return redirect(url_for("pocs.board", _anchor=f"poc-{poc_id}"), code=303)
+
+
+@bp.post("/pocs")
+@permission_required("edit_program")
+def create():
+    """Adds a POC at the end of its hyperscaler's sequence."""
+    board = sequencing.board(db.session)
+    form = _new_poc_form(board, request.form)
+    if form.validate():
+        try:
+            poc = service.create_poc(db.session, _actor(), _values(form))
+            db.session.commit()
+        except service.PocInputError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            flash(f"Added {poc.customer.name}'s POC on {poc.hyperscaler.name}.", "success")
+            return htmx_redirect(url_for("pocs.board", _anchor=f"poc-{poc.id}"))
+    return _board_page(poc_form=form, status=422, block="add_poc")
+
+
+def _values(form: PocForm) -> service.PocValues:
+    return service.PocValues(
+        customer_id=form.customer_id.data, hyperscaler_id=form.hyperscaler_id.data,
+        stage=form.stage.data, planned_start=form.planned_start.data,
+        planned_end=form.planned_end.data, owner_id=form.owner_id.data,
+        offer_type=form.offer_type.data, success_criteria=form.success_criteria.data.strip(),
+        notes=form.notes.data.strip())
+
+
+def _field_error(form, error) -> None:
+    field = getattr(form, error.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _load_poc(poc_id: int) -> Poc:
+    poc = db.session.scalar(
+        select(Poc).where(Poc.id == poc_id)
+        .options(joinedload(Poc.customer), joinedload(Poc.hyperscaler), joinedload(Poc.owner),
+                 selectinload(Poc.action_items))
+    )
+    if poc is None:
+        abort(404)
+    return poc
+
+
+def _poc_page(poc: Poc, form: PocForm | None = None, status: int = 200, error: str | None = None):
+    if form is None and can(current_user, "edit_program"):
+        form = PocForm(obj=poc, formdata=None)
+        form.version.data = str(poc.version)
+    if form is not None:
+        form.set_choices(_customers(), db.session.scalars(
+            select(Hyperscaler).order_by(Hyperscaler.rank)).all(), _people())
+    action_detail = "actions.detail" if "actions.detail" in current_app.view_functions else None
+    return render("pocs/poc.html", block="poc_form", status=status, poc=poc, form=form,
+                  error=error, action_detail=action_detail)
+
+
+@bp.get("/pocs/<int:poc_id>")
+def detail(poc_id: int):
+    """A POC: its facts, success criteria, notes and linked action items; leads edit here."""
+    return _poc_page(_load_poc(poc_id))
+
+
+@bp.post("/pocs/<int:poc_id>")
+@permission_required("edit_program")
+def update(poc_id: int):
+    """Saves the edit form; a stale form answers 409 with who changed what."""
+    poc = _load_poc(poc_id)
+    form = PocForm()
+    form.set_choices(_customers(), db.session.scalars(
+        select(Hyperscaler).order_by(Hyperscaler.rank)).all(), _people())
+    if not form.validate():
+        return _poc_page(poc, form, 422)
+    try:
+        service.update_poc(db.session, _actor(), poc, _values(form), form.version_value())
+        db.session.commit()
+    except service.PocInputError as error:
+        db.session.rollback()
+        _field_error(form, error)
+        return _poc_page(poc, form, 422)
+    except (service.VersionConflict, StaleDataError) as error:
+        db.session.rollback()
+        message = getattr(error, "message", sequencing.STALE_MESSAGE)
+        return _poc_page(_load_poc(poc_id), None, 409, error=message)
+    flash("Saved.", "success")
+    return htmx_redirect(url_for("pocs.detail", poc_id=poc_id))
+
+
+@bp.post("/pocs/hyperscalers/<int:hyperscaler_id>/rank")
+@permission_required("edit_program")
+def rank(hyperscaler_id: int):
+    """Raises or lowers a hyperscaler's priority (swaps with its neighbour)."""
+    if db.session.get(Hyperscaler, hyperscaler_id) is None:
+        abort(404)
+    form = RankForm()
+    if not form.validate() or form.expected_ids() is None:
+        return _board_page(error="Reload the page and try again.", status=422)
+    try:
+        scaler = sequencing.change_rank(db.session, _actor(), hyperscaler_id,
+                                        form.direction.data, form.expected_ids())
+        notice = f"{scaler.name} is now priority {scaler.rank}."
+        db.session.commit()
+    except sequencing.SequencingError as error:
+        db.session.rollback()
+        return _board_page(error=error.message, status=422)
+    except sequencing.StaleBoard as error:
+        db.session.rollback()
+        return _board_page(error=error.message, status=409)
+    if request.htmx:
+        return _board_page(notice=notice)
+    flash(notice, "success")
+    return redirect(url_for("pocs.board"), code=303)
+
+
+@bp.get("/pocs/timeline")
+def timeline_page():
+    """The planned dates as a Gantt, with the program's milestones and today."""
+    board = sequencing.board(db.session)
+    program = db.session.scalar(select(Program).options(selectinload(Program.milestones))
+                                .order_by(Program.id).limit(1))
+    milestones = [(m.name, m.due_date) for m in program.milestones] if program else []
+    chart = timeline.build([(c.hyperscaler, c.pocs) for c in board.columns], milestones, _today())
+    return render("pocs/timeline.html", chart=chart, program=program, board=board)
+
+
+# --- customers -------------------------------------------------------------------------
+
+def _customer_form(formdata=None, obj=None) -> CustomerForm:
+    form = CustomerForm(formdata=formdata, obj=obj)
+    if obj is not None and formdata is None:
+        form.hyperscalers.data = [h.id for h in obj.hyperscalers]
+    form.set_choices(db.session.scalars(select(Hyperscaler).order_by(Hyperscaler.rank)).all(),
+                     _people())
+    return form
+
+
+def _customers_page(form=None, status=200):
+    customers = db.session.scalars(
+        select(Customer).order_by(Customer.name)
+        .options(joinedload(Customer.account_owner), selectinload(Customer.hyperscalers),
+                 selectinload(Customer.pocs).joinedload(Poc.hyperscaler))
+    ).all()
+    if form is None and can(current_user, "edit_program"):
+        form = _customer_form()
+    return render("pocs/customers.html", block="add_customer", status=status,
+                  customers=customers, form=form)
+
+
+@bp.get("/pocs/customers")
+def customers():
+    """The target customers, the hyperscalers they consider and their POCs."""
+    return _customers_page()
+
+
+@bp.post("/pocs/customers")
+@permission_required("edit_program")
+def create_customer():
+    form = _customer_form(request.form)
+    if form.validate():
+        try:
+            customer = _save_customer(form, None)
+            db.session.commit()
+        except service.PocInputError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            flash(f"Added {customer.name}.", "success")
+            return htmx_redirect(url_for("pocs.customers"))
+    return _customers_page(form, 422)
+
+
+def _save_customer(form: CustomerForm, customer: Customer | None) -> Customer:
+    return service.save_customer(
+        db.session, _actor(), customer, name=form.name.data, segment=form.segment.data or "",
+        account_owner_id=form.account_owner_id.data, notes=form.notes.data or "",
+        hyperscaler_ids=form.hyperscalers.data or [])
+
+
+def _load_customer(customer_id: int) -> Customer:
+    customer = db.session.scalar(
+        select(Customer).where(Customer.id == customer_id)
+        .options(joinedload(Customer.account_owner), selectinload(Customer.hyperscalers),
+                 selectinload(Customer.pocs).joinedload(Poc.hyperscaler))
+    )
+    if customer is None:
+        abort(404)
+    return customer
+
+
+@bp.get("/pocs/customers/<int:customer_id>")
+def customer(customer_id: int):
+    """A customer; leads edit it here."""
+    item = _load_customer(customer_id)
+    form = _customer_form(obj=item) if can(current_user, "edit_program") else None
+    return render("pocs/customer.html", block="customer_form", customer=item, form=form)
+
+
+@bp.post("/pocs/customers/<int:customer_id>")
+@permission_required("edit_program")
+def update_customer(customer_id: int):
+    item = _load_customer(customer_id)
+    form = _customer_form(request.form)
+    if form.validate():
+        try:
+            _save_customer(form, item)
+            db.session.commit()
+        except service.PocInputError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            flash("Saved.", "success")
+            return htmx_redirect(url_for("pocs.customer", customer_id=customer_id))
+    return render("pocs/customer.html", block="customer_form", status=422,
+                  customer=_load_customer(customer_id), form=form)

@@ -21,6 +21,9 @@ BLUEPRINTS = [
     "portal.health:bp",
     "portal.reminders.routes:bp",
     "portal.pocs.routes:bp",
+    "portal.actions.routes:bp",
+    "portal.people.routes:bp",
+    "portal.audit.routes:bp",
 ]
 
 

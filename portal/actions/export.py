@@ -1,0 +1,68 @@
+"""Export of action items with exactly the fields of DESIGN.md §4, as CSV or JSON."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.actions.models import ActionItem
+from portal.actions.queries import Filters, item_options, where_clauses
+
+FIELDS = ("id", "title", "owner", "owner_email", "workstream", "status", "priority",
+          "due_date", "scheduled_date", "start_date", "done_date", "tags", "source")
+# Excel needs the byte-order mark to read UTF-8 (names like "Zoë"); Tableau accepts it.
+BOM = "\ufeff"
+
+
+def _iso(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def row(item: ActionItem) -> dict[str, object]:
+    """One item as an export record, keys in the order of FIELDS."""
+    return {
+        "id": item.id,
+        "title": item.title,
+        "owner": item.owner.name if item.owner else "",
+        "owner_email": (item.owner.email or "") if item.owner else "",
+        "workstream": item.workstream.name if item.workstream else "",
+        "status": item.status,
+        "priority": item.priority,
+        "due_date": _iso(item.due_date),
+        "scheduled_date": _iso(item.scheduled_date),
+        "start_date": _iso(item.start_date),
+        "done_date": _iso(item.done_date),
+        "tags": " ".join(tag.lstrip("#") for tag in item.tags.split()),
+        "source": item.meeting.title if item.meeting else "",
+    }
+
+
+def export_rows(session: Session, filters: Filters | None = None,
+                today: date | None = None) -> Iterator[dict[str, object]]:
+    """Every item (or those matching `filters`) by id, in one statement."""
+    stmt = select(ActionItem).options(*item_options()).order_by(ActionItem.id)
+    if filters is not None:
+        stmt = stmt.where(*where_clauses(filters, today or date.today()))
+    for item in session.scalars(stmt).unique():
+        yield row(item)
+
+
+def to_csv(rows, *, bom: bool = False) -> str:
+    """CSV text: a header row of FIELDS, then one row per item (CRLF line ends, RFC 4180)."""
+    buffer = io.StringIO()
+    if bom:
+        buffer.write(BOM)
+    writer = csv.DictWriter(buffer, fieldnames=FIELDS)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def to_json(rows) -> str:
+    """A JSON list of objects with the keys of FIELDS in that order."""
+    return json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,331 @@
+"""Read side of action items: the filters of `/actions`, their parsing, the page of rows
+and the counts above the table. Plain functions over a session; no request in here."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from portal.actions.models import ActionItem
+from portal.people.models import Person
+from portal.program.models import Workstream
+from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
+
+PER_PAGE = 50
+MAX_QUERY_LENGTH = 200
+SORTS = {
+    "due": "Due date, soonest first",
+    "-due": "Due date, latest first",
+    "priority": "Priority, highest first",
+    "owner": "Owner",
+    "updated": "Recently changed",
+}
+DEFAULT_SORT = "due"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the list shows: each field is one query-string parameter of `/actions`."""
+
+    q: str = ""
+    owner: int | None = None
+    workstream: int | None = None
+    status: tuple[str, ...] = ()
+    priority: tuple[str, ...] = ()
+    due_from: date | None = None
+    due_to: date | None = None
+    overdue: bool = False
+    sort: str = DEFAULT_SORT
+    page: int = 1
+
+    def to_args(self, **changes) -> dict:
+        """The query-string form (for url_for), leaving defaults out so URLs stay short."""
+        f = replace(self, **changes)
+        args: dict = {}
+        if f.q:
+            args["q"] = f.q
+        if f.owner is not None:
+            args["owner"] = f.owner
+        if f.workstream is not None:
+            args["workstream"] = f.workstream
+        if f.status:
+            args["status"] = list(f.status)
+        if f.priority:
+            args["priority"] = list(f.priority)
+        if f.due_from:
+            args["due_from"] = f.due_from.isoformat()
+        if f.due_to:
+            args["due_to"] = f.due_to.isoformat()
+        if f.overdue:
+            args["overdue"] = 1
+        if f.sort != DEFAULT_SORT:
+            args["sort"] = f.sort
+        if f.page != 1:
+            args["page"] = f.page
+        return args
+
+    @property
+    def active(self) -> bool:
+        """Whether anything narrows the list (sort and page do not)."""
+        return bool(self.q or self.owner is not None or self.workstream is not None or self.status
+                    or self.priority or self.due_from or self.due_to or self.overdue)
+
+
+@dataclass
+class ParsedFilters:
+    filters: Filters
+    # (parameter, message) for each value that was refused; the rest still applies.
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _parse_id(raw: str | None, name: str, errors: list) -> int | None:
+    if raw is None or raw.strip() == "":
+        return None
+    raw = raw.strip()
+    if not raw.isdigit() or len(raw) > 9:
+        errors.append((name, f"{name}: {raw[:40]!r} is not an id; it was ignored."))
+        return None
+    return int(raw)
+
+
+def _parse_date(raw: str | None, name: str, errors: list) -> date | None:
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        errors.append((name, f"{name}: {raw[:40]!r} is not a date (use YYYY-MM-DD); "
+                             "it was ignored."))
+        return None
+
+
+def _parse_choices(values: list[str], allowed: tuple[str, ...], name: str,
+                   errors: list) -> tuple[str, ...]:
+    chosen = []
+    for value in values:
+        if value == "":
+            continue
+        if value not in allowed:
+            errors.append((name, f"{name}: {value[:40]!r} is not one of {', '.join(allowed)}; "
+                                 "it was ignored."))
+        elif value not in chosen:
+            chosen.append(value)
+    # Keep the vocabulary's order, so equal filters give equal URLs.
+    return tuple(v for v in allowed if v in chosen)
+
+
+def parse_filters(args) -> ParsedFilters:
+    """Reads the filters from a query string (a MultiDict); refuses nonsense value by value.
+
+    Each refused value is reported and left out; the caller answers 400 with the list
+    filtered by the values that made sense."""
+    errors: list[tuple[str, str]] = []
+    q = " ".join((args.get("q") or "").split())
+    if len(q) > MAX_QUERY_LENGTH:
+        errors.append(("q", f"q: the search text is longer than {MAX_QUERY_LENGTH} characters; "
+                            "it was shortened."))
+        q = q[:MAX_QUERY_LENGTH]
+    sort = args.get("sort") or DEFAULT_SORT
+    if sort not in SORTS:
+        errors.append(("sort", f"sort: {sort[:40]!r} is not one of {', '.join(SORTS)}; "
+                               "sorted by due date instead."))
+        sort = DEFAULT_SORT
+    page_raw = (args.get("page") or "1").strip()
+    page = 1
+    if not page_raw.isdigit() or int(page_raw) < 1 or len(page_raw) > 6:
+        errors.append(("page", f"page: {page_raw[:40]!r} is not a page number (1, 2, ...); "
+                               "showing page 1."))
+    else:
+        page = int(page_raw)
+    overdue_raw = args.get("overdue") or ""
+    if overdue_raw not in ("", "0", "1"):
+        errors.append(("overdue", f"overdue: use 1 or leave it out, not {overdue_raw[:40]!r}."))
+    filters = Filters(
+        q=q,
+        owner=_parse_id(args.get("owner"), "owner", errors),
+        workstream=_parse_id(args.get("workstream"), "workstream", errors),
+        status=_parse_choices(args.getlist("status"), ACTION_STATUSES, "status", errors),
+        priority=_parse_choices(args.getlist("priority"), PRIORITIES, "priority", errors),
+        due_from=_parse_date(args.get("due_from"), "due_from", errors),
+        due_to=_parse_date(args.get("due_to"), "due_to", errors),
+        overdue=overdue_raw == "1",
+        sort=sort,
+        page=page,
+    )
+    if filters.due_from and filters.due_to and filters.due_from > filters.due_to:
+        errors.append(("due_to", "due_to: the range ends before it starts; the dates were "
+                                 "ignored."))
+        filters = replace(filters, due_from=None, due_to=None)
+    return ParsedFilters(filters, errors)
+
+
+def overdue_clause(today: date):
+    """Open, with a due date before today."""
+    return and_(ActionItem.due_date < today, ActionItem.status.in_(OPEN_STATUSES))
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def where_clauses(filters: Filters, today: date) -> list:
+    """The WHERE conditions of `filters` (shared by the page, the counts and the export)."""
+    clauses = []
+    for word in filters.q.split():
+        pattern = _like(word)
+        clauses.append(or_(func.lower(ActionItem.title).like(pattern, escape="\\"),
+                           func.lower(ActionItem.tags).like(pattern, escape="\\")))
+    if filters.owner is not None:
+        clauses.append(ActionItem.owner_id == filters.owner)
+    if filters.workstream is not None:
+        clauses.append(ActionItem.workstream_id == filters.workstream)
+    if filters.status:
+        clauses.append(ActionItem.status.in_(filters.status))
+    if filters.priority:
+        clauses.append(ActionItem.priority.in_(filters.priority))
+    if filters.due_from:
+        clauses.append(ActionItem.due_date >= filters.due_from)
+    if filters.due_to:
+        clauses.append(ActionItem.due_date <= filters.due_to)
+    if filters.overdue:
+        clauses.append(overdue_clause(today))
+    return clauses
+
+
+PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=ActionItem.priority,
+                     else_=len(PRIORITIES))
+
+
+def _ordered(stmt: Select, sort: str) -> Select:
+    due_nulls_last = ActionItem.due_date.is_(None)
+    if sort == "-due":
+        return stmt.order_by(due_nulls_last, ActionItem.due_date.desc(), ActionItem.id.desc())
+    if sort == "priority":
+        return stmt.order_by(PRIORITY_RANK, due_nulls_last, ActionItem.due_date, ActionItem.id)
+    if sort == "owner":
+        return stmt.order_by(Person.name.is_(None), Person.name, due_nulls_last,
+                             ActionItem.due_date, ActionItem.id)
+    if sort == "updated":
+        return stmt.order_by(ActionItem.updated_at.desc(), ActionItem.id.desc())
+    return stmt.order_by(due_nulls_last, ActionItem.due_date, ActionItem.id)
+
+
+@dataclass
+class Page:
+    """One page of items, with what the pagination macro needs."""
+
+    items: list[ActionItem]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+
+def item_options():
+    """Eager loads every row of the table needs (owner, workstream, source meeting)."""
+    return (joinedload(ActionItem.owner), joinedload(ActionItem.workstream),
+            joinedload(ActionItem.meeting))
+
+
+def search(session: Session, filters: Filters, today: date, per_page: int = PER_PAGE) -> Page:
+    """The page of items matching `filters`: two statements whatever the data size.
+
+    A page past the end shows the last page."""
+    clauses = where_clauses(filters, today)
+    total = session.scalar(select(func.count(ActionItem.id)).where(*clauses)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(filters.page, pages)
+    stmt = select(ActionItem).where(*clauses).options(*item_options())
+    if filters.sort == "owner":
+        stmt = stmt.outerjoin(Person, ActionItem.owner_id == Person.id)
+    stmt = _ordered(stmt, filters.sort).limit(per_page).offset((page - 1) * per_page)
+    items = list(session.scalars(stmt).unique())
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int = 0
+    open: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+    done: int = 0
+
+
+def counts(session: Session, filters: Filters, today: date, soon_days: int = 7) -> Counts:
+    """Open / overdue / due in the next `soon_days` / done among the filtered items, in one
+    SQL aggregate."""
+    from datetime import timedelta
+
+    is_open = ActionItem.status.in_(OPEN_STATUSES)
+    soon = and_(is_open, ActionItem.due_date >= today,
+                ActionItem.due_date <= today + timedelta(days=soon_days))
+    row = session.execute(
+        select(
+            func.count(ActionItem.id),
+            func.count(case((is_open, 1))),
+            func.count(case((overdue_clause(today), 1))),
+            func.count(case((soon, 1))),
+            func.count(case((ActionItem.status == "done", 1))),
+        ).where(*where_clauses(filters, today))
+    ).one()
+    return Counts(*row)
+
+
+def people_for_select(session: Session) -> list[Person]:
+    """Every Person, by name, for owner selects."""
+    return list(session.scalars(select(Person).order_by(Person.kind, Person.name)))
+
+
+def workstreams_for_select(session: Session) -> list[Workstream]:
+    return list(session.scalars(select(Workstream).order_by(Workstream.position,
+                                                            Workstream.name)))
+
+
+def get_item(session: Session, item_id: int) -> ActionItem | None:
+    """One item with its owner, workstream and meeting (comments load on their own)."""
+    return session.scalar(select(ActionItem).where(ActionItem.id == item_id)
+                          .options(*item_options()))
+
+
+def label_maps(session: Session, dicts) -> dict[str, dict[int, str]]:
+    """Names for the owner and workstream ids found in audit before/after dicts: two
+    statements at most, whatever the number of events."""
+    person_ids: set[int] = set()
+    ws_ids: set[int] = set()
+    for values in dicts:
+        for key, value in (values or {}).items():
+            if isinstance(value, int) and key in ("owner_id", "lead_id", "person_id"):
+                person_ids.add(value)
+            elif isinstance(value, int) and key == "workstream_id":
+                ws_ids.add(value)
+    # Always both statements, so a page's statement count does not depend on its data.
+    people = dict(session.execute(select(Person.id, Person.name)
+                                  .where(Person.id.in_(person_ids))).all())
+    streams = dict(session.execute(select(Workstream.id, Workstream.name)
+                                   .where(Workstream.id.in_(ws_ids))).all())
+    return {"owner_id": people, "lead_id": people, "person_id": people,
+            "workstream_id": streams}

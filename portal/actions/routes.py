@@ -1,0 +1,511 @@
+"""Action-item pages: the filtered list with inline and bulk edits, the item page, the
+export. Thin views: permission -> form -> service -> one commit -> render or 303."""
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.datastructures import MultiDict
+
+from portal.actions import queries, service
+from portal.actions.export import export_rows, to_csv
+from portal.actions.forms import (
+    BulkForm,
+    CancelForm,
+    CommentForm,
+    DeleteForm,
+    EditForm,
+    InlineForm,
+    ItemForm,
+    StatusForm,
+)
+from portal.actions.models import ActionItem, Comment
+from portal.audit.log import Actor
+from portal.audit.models import AuditEvent
+from portal.auth.permissions import can, can_change_item, can_comment_on, permission_required
+from portal.clock import local_today
+from portal.extensions import db
+from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
+from portal.web import htmx_redirect, render, wants_fragment
+
+bp = Blueprint("actions", __name__)
+
+FIELD_LABELS = {"title": "Title", "owner_id": "Owner", "workstream_id": "Workstream",
+                "status": "Status", "priority": "Priority", "due_date": "Due",
+                "scheduled_date": "Scheduled", "start_date": "Start", "tags": "Tags",
+                "notes": "Notes", "done_date": "Done on", "cancelled_date": "Cancelled on"}
+
+
+def _today():
+    return local_today(current_app.config["PORTAL_TIMEZONE"])
+
+
+def _actor() -> Actor:
+    return Actor.for_user(current_user)
+
+
+def safe_return(target: str | None, default: str) -> str:
+    """Only same-site paths are followed back."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and "\\" not in target:
+            return target
+    return default
+
+
+def _item_or_404(item_id: int) -> ActionItem:
+    item = queries.get_item(db.session, item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _version(raw) -> int | None:
+    text = str(raw or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def _list_url(filters: queries.Filters, **changes) -> str:
+    return url_for("actions.index", **filters.to_args(**changes))
+
+
+def list_context(args, **extra) -> dict:
+    """Everything the list page needs, in a fixed number of statements."""
+    parsed = queries.parse_filters(args)
+    filters = parsed.filters
+    today = _today()
+    page = queries.search(db.session, filters, today)
+    people = queries.people_for_select(db.session)
+    workstreams = queries.workstreams_for_select(db.session)
+    editor = can(current_user, "edit_program")
+    context = {
+        "filters": filters,
+        "filter_errors": parsed.errors,
+        "page": page,
+        "items": page.items,
+        "counts": queries.counts(db.session, filters, today),
+        "people": people,
+        "workstreams": workstreams,
+        "return_to": url_for("actions.index", **filters.to_args()),
+        "list_url": lambda **changes: _list_url(filters, **changes),
+        "page_url": lambda n: _list_url(filters, page=n),
+        "export_url": url_for("actions.export_csv", **filters.to_args(page=1)),
+        "soon_url": _list_url(filters, due_from=today, due_to=today + timedelta(days=7),
+                              status=OPEN_STATUSES, overdue=False, page=1),
+        "statuses": ACTION_STATUSES,
+        "priorities": PRIORITIES,
+        "sorts": queries.SORTS,
+        "selectable": editor,
+        "row_state": {},
+    }
+    if editor:
+        context.setdefault("create_form", ItemForm().set_choices(people, workstreams))
+        context.setdefault("bulk_form", BulkForm(formdata=None).set_choices(people, workstreams))
+    context.update(extra)
+    return context
+
+
+def _args_of(return_to: str) -> MultiDict:
+    return MultiDict(
+        [(k, v) for k, values in parse_qs(urlsplit(return_to).query).items() for v in values]
+    )
+
+
+@bp.get("/actions")
+def index():
+    """The filtered, sorted, paginated list; htmx gets only the results block."""
+    context = list_context(request.args)
+    status = 400 if context["filter_errors"] else 200
+    return render("actions/index.html", block="results", status=status, **context)
+
+
+@bp.post("/actions")
+@permission_required("edit_program")
+def create():
+    """A new item from the panel above the list."""
+    people = queries.people_for_select(db.session)
+    workstreams = queries.workstreams_for_select(db.session)
+    form = ItemForm().set_choices(people, workstreams)
+    if form.validate_on_submit():
+        try:
+            item = service.create_item(db.session, _actor(), _today(), **form.values())
+        except service.ActionError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Created “{item.title}”.", "success")
+            return htmx_redirect(url_for("actions.detail", item_id=item.id))
+    context = list_context(MultiDict(), create_form=form, create_open=True)
+    return render("actions/index.html", block="create", status=422, **context)
+
+
+def _field_error(form, error: service.ActionError) -> None:
+    target = getattr(form, error.field or "", None)
+    if target is None and error.field == "owner_id":
+        target = getattr(form, "owner", None)
+    if target is not None and hasattr(target, "errors"):
+        target.errors = list(target.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+# ----------------------------------------------------------------------------- item page
+
+def _history(item_id: int) -> list[AuditEvent]:
+    return list(db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == "action_item", AuditEvent.entity_id == item_id)
+        .options(joinedload(AuditEvent.actor_person), joinedload(AuditEvent.actor_user))
+        .order_by(AuditEvent.id.desc()).limit(100)
+    ))
+
+
+def detail_context(item: ActionItem, **extra) -> dict:
+    people = queries.people_for_select(db.session)
+    workstreams = queries.workstreams_for_select(db.session)
+    history = _history(item.id)
+    comments = list(db.session.scalars(
+        select(Comment).where(Comment.action_item_id == item.id)
+        .options(selectinload(Comment.author)).order_by(Comment.created_at, Comment.id)
+    ))
+    context = {
+        "item": item,
+        "people": people,
+        "workstreams": workstreams,
+        "history": history,
+        "names": queries.label_maps(db.session, [d for e in history for d in (e.before,
+                                                                              e.after)]),
+        "comments": comments,
+        "field_labels": FIELD_LABELS,
+        "comment_form": CommentForm(formdata=None),
+        "status_form": StatusForm(formdata=None, status=item.status, version=item.version),
+        "delete_form": DeleteForm(formdata=None, version=item.version),
+        "cancel_form": CancelForm(formdata=None, version=item.version),
+        "conflict": None,
+    }
+    if can(current_user, "edit_program"):
+        form = EditForm(formdata=None, obj=item)
+        form.version.data = item.version
+        context["edit_form"] = form.set_choices(people, workstreams)
+    context.update(extra)
+    if context.get("edit_form") is not None:
+        context["edit_form"].set_choices(people, workstreams)
+    return context
+
+
+@bp.get("/actions/<int:item_id>")
+def detail(item_id: int):
+    """An item's fields, history and comments, with the forms its viewer may use."""
+    item = _item_or_404(item_id)
+    return render("actions/detail.html", **detail_context(item))
+
+
+def _conflict_rows(conflict: service.Conflict, yours: dict) -> list[dict]:
+    """Field by field: their saved value beside yours, where they differ."""
+    current = conflict.current
+    changed_since = {k for e in conflict.events for k in (e.after or {}) if k != "version"}
+    rows = []
+    for name, mine in yours.items():
+        mine_plain = mine.isoformat() if hasattr(mine, "isoformat") else mine
+        theirs = current.get(name)
+        if name in changed_since or (mine_plain or None) != (theirs or None):
+            rows.append({"field": name, "label": FIELD_LABELS.get(name, name),
+                         "theirs": theirs, "yours": mine_plain,
+                         "changed": name in changed_since})
+    return rows
+
+
+def _conflict_response(item_id: int, expected: int | None, yours: dict, template_block: str,
+                       make_form):
+    """409: who changed what and when, their values beside yours; nothing saved."""
+    db.session.rollback()
+    try:
+        conflict = service.conflict_details(db.session, item_id, expected)
+    except service.ActionError as error:
+        flash(error.message, "error")
+        return htmx_redirect(url_for("actions.index"))
+    item = _item_or_404(item_id)
+    rows = _conflict_rows(conflict, yours)
+    names = queries.label_maps(db.session, [conflict.current, yours] +
+                               [d for e in conflict.events for d in (e.before, e.after)])
+    form = make_form(item)
+    context = detail_context(item, conflict=conflict, conflict_rows=rows, **form)
+    context["names"] = {**context["names"], **{
+        k: {**context["names"].get(k, {}), **v} for k, v in names.items()}}
+    return render("actions/detail.html", block=template_block, status=409, **context)
+
+
+@bp.post("/actions/<int:item_id>")
+@permission_required("edit_program")
+def edit(item_id: int):
+    """Save the edit form, unless someone saved a newer version first (409)."""
+    item = _item_or_404(item_id)
+    form = EditForm()
+    people = queries.people_for_select(db.session)
+    workstreams = queries.workstreams_for_select(db.session)
+    form.set_choices(people, workstreams)
+    if not can_change_item(current_user, item, form.values().keys()):
+        abort(403)
+    if form.validate_on_submit():
+        expected = _version(form.version.data)
+        try:
+            service.update_item(db.session, _actor(), item, form.values(),
+                                expected_version=expected, today=_today())
+            db.session.commit()
+        except service.ConflictError:
+            def keep_mine(fresh):
+                form.version.data = fresh.version  # saving again overwrites theirs
+                return {"edit_form": form}
+            return _conflict_response(item_id, expected, form.values(), "edit", keep_mine)
+        except service.ActionError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            flash("Saved.", "success")
+            return htmx_redirect(url_for("actions.detail", item_id=item_id))
+    item = _item_or_404(item_id)
+    return render("actions/detail.html", block="edit", status=422,
+                  **detail_context(item, edit_form=form))
+
+
+@bp.post("/actions/<int:item_id>/status")
+def change_status(item_id: int):
+    """The status form of the item page: leads, and owners on their own items."""
+    if not can(current_user, "comment"):
+        abort(403)
+    item = _item_or_404(item_id)
+    if not can_change_item(current_user, item, {"status"}):
+        abort(403)
+    form = StatusForm()
+    if form.validate_on_submit():
+        expected = _version(form.version.data)
+        try:
+            service.update_item(db.session, _actor(), item, {"status": form.status.data},
+                                expected_version=expected, today=_today())
+            db.session.commit()
+        except service.ConflictError:
+            def fresh_status(fresh):
+                return {"status_form": StatusForm(formdata=None, status=form.status.data,
+                                                  version=fresh.version)}
+            return _conflict_response(item_id, expected, {"status": form.status.data},
+                                      "status", fresh_status)
+        except service.ActionError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            flash(f"Status set to {form.status.data.replace('_', ' ')}.", "success")
+            return htmx_redirect(url_for("actions.detail", item_id=item_id))
+    return render("actions/detail.html", block="status", status=422,
+                  **detail_context(item, status_form=form))
+
+
+@bp.post("/actions/<int:item_id>/cancel")
+@permission_required("edit_program")
+def cancel(item_id: int):
+    """Cancel: the item stays, with status cancelled (the delete of non-admins)."""
+    item = _item_or_404(item_id)
+    if not can_change_item(current_user, item, {"status"}):
+        abort(403)
+    form = CancelForm()
+    expected = _version(form.version.data)
+    if not form.validate_on_submit() or expected is None:
+        flash("Reload the page and try again: the form was incomplete.", "error")
+        return render("actions/detail.html", status=422, **detail_context(item))
+    try:
+        service.cancel_item(db.session, _actor(), item, expected_version=expected,
+                            today=_today())
+        db.session.commit()
+    except service.ConflictError:
+        return _conflict_response(item_id, expected, {"status": "cancelled"}, "status",
+                                  lambda fresh: {})
+    except service.ActionError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return render("actions/detail.html", status=422, **detail_context(item))
+    flash(f"Cancelled “{item.title}”.", "success")
+    return htmx_redirect(url_for("actions.detail", item_id=item_id))
+
+
+@bp.post("/actions/<int:item_id>/delete")
+@permission_required("delete_items")
+def delete(item_id: int):
+    """Delete for good (admins), after ticking the confirmation."""
+    item = _item_or_404(item_id)
+    form = DeleteForm()
+    expected = _version(form.version.data)
+    if not form.validate_on_submit() or expected is None:
+        return render("actions/detail.html", block="danger", status=422,
+                      **detail_context(item, delete_form=form))
+    title = item.title
+    try:
+        service.delete_item(db.session, _actor(), item, expected_version=expected)
+        db.session.commit()
+    except service.ConflictError:
+        return _conflict_response(item_id, expected, {}, "danger", lambda fresh: {
+            "delete_form": DeleteForm(formdata=None, version=fresh.version)})
+    flash(f"Deleted “{title}”.", "success")
+    return htmx_redirect(url_for("actions.index"))
+
+
+@bp.post("/actions/<int:item_id>/comments")
+def comment(item_id: int):
+    """Add a comment: leads on any item, owners on their own."""
+    if not can(current_user, "comment"):
+        abort(403)
+    item = _item_or_404(item_id)
+    if not can_comment_on(current_user, item):
+        abort(403)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            service.add_comment(db.session, _actor(), item, form.body.data)
+        except service.ActionError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            if wants_fragment():
+                return render("actions/detail.html", block="comments",
+                              **detail_context(item))
+            flash("Comment added.", "success")
+            return htmx_redirect(url_for("actions.detail", item_id=item_id) + "#comments")
+    return render("actions/detail.html", block="comments", status=422,
+                  **detail_context(item, comment_form=form))
+
+
+# ----------------------------------------------------------------------------- row edits
+
+def _row_response(item: ActionItem, status: int, return_to: str, state: dict | None = None):
+    """The one row for htmx; without JavaScript, the list page around it."""
+    if state is None and not request.htmx:
+        return htmx_redirect(return_to)
+    row_state = {item.id: state} if state else {}
+    if request.htmx:
+        people = queries.people_for_select(db.session)
+        workstreams = queries.workstreams_for_select(db.session)
+        html = render_template("actions/_row.html", item=item, people=people,
+                               workstreams=workstreams, return_to=return_to,
+                               selectable=can(current_user, "edit_program"),
+                               row_state=row_state)
+        response = make_response(html, status)
+        response.vary.add("HX-Request")
+        return response
+    context = list_context(_args_of(return_to), row_state=row_state)
+    if item.id not in {i.id for i in context["items"]}:
+        context["items"] = [item] + context["items"]
+    return render("actions/index.html", status=status, **context)
+
+
+@bp.post("/actions/<int:item_id>/row")
+def inline(item_id: int):
+    """An edit in a table row (status, owner, due date, priority): the row comes back."""
+    if not can(current_user, "comment"):
+        abort(403)
+    item = _item_or_404(item_id)
+    form = InlineForm()
+    changes_wanted = form.changes(request.form)
+    if not can_change_item(current_user, item, changes_wanted.keys()):
+        abort(403)
+    return_to = safe_return(request.form.get("return_to"), url_for("actions.index"))
+    raw = {name: request.form.get(name, "") for name in ("status", "owner", "due_date",
+                                                         "priority")
+           if name in request.form}
+    if not changes_wanted:
+        return _row_response(item, 422, return_to,
+                             {"errors": {"row": "Nothing to change."}, "values": raw})
+    if not form.validate_on_submit():
+        errors = {name: field.errors[0] for name, field in form._fields.items()
+                  if field.errors and name != "csrf_token"}
+        if form.errors.get("csrf_token"):
+            errors["row"] = "The form expired; reload the page."
+        if "version" in errors:
+            errors["row"] = errors.pop("version")
+        return _row_response(item, 422, return_to, {"errors": errors, "values": raw})
+    expected = _version(form.version.data)
+    try:
+        changed = service.update_item(db.session, _actor(), item, form.changes(request.form),
+                                      expected_version=expected, today=_today())
+        db.session.commit()
+    except service.ConflictError:
+        db.session.rollback()
+        try:
+            conflict = service.conflict_details(db.session, item_id, expected)
+        except service.ActionError:
+            abort(404)
+        item = _item_or_404(item_id)
+        names = queries.label_maps(db.session, [d for e in conflict.events
+                                                for d in (e.before, e.after)])
+        return _row_response(item, 409, return_to, {"conflict": conflict, "names": names,
+                                                    "values": {}, "errors": {}})
+    except service.ActionError as error:
+        db.session.rollback()
+        field = {"owner_id": "owner"}.get(error.field or "", error.field or "row")
+        item = _item_or_404(item_id)
+        return _row_response(item, 422, return_to,
+                             {"errors": {field: error.message}, "values": raw})
+    item = _item_or_404(item_id)
+    if not request.htmx:
+        flash("Saved." if changed else "Nothing changed.", "success")
+    return _row_response(item, 200, return_to, {"saved": bool(changed)} if request.htmx
+                         else None)
+
+
+@bp.post("/actions/bulk")
+@permission_required("edit_program")
+def bulk():
+    """One change over the ticked rows, in one transaction, with a summary."""
+    people = queries.people_for_select(db.session)
+    workstreams = queries.workstreams_for_select(db.session)
+    form = BulkForm().set_choices(people, workstreams)
+    return_to = safe_return(form.return_to.data, url_for("actions.index"))
+    if form.validate_on_submit():
+        try:
+            result = service.bulk_update(db.session, _actor(), form.ids.data, form.action.data,
+                                         form.value(), today=_today())
+        except service.ActionError as error:
+            db.session.rollback()
+            target = {"days": form.days, "ids": form.ids, "action": form.action,
+                      "status": form.status}.get(error.field or "", form.action)
+            target.errors = list(target.errors) + [error.message]
+        else:
+            db.session.commit()
+            flash(result.lines[0], "success")
+            return htmx_redirect(return_to)
+    context = list_context(_args_of(return_to), bulk_form=form)
+    return render("actions/index.html", block="bulk", status=422, **context)
+
+
+# ----------------------------------------------------------------------------- export
+
+@bp.get("/actions/export.csv")
+def export_csv():
+    """The (filtered) list as CSV for a spreadsheet: UTF-8 with a byte-order mark."""
+    parsed = queries.parse_filters(request.args)
+    if parsed.errors:
+        body = "Cannot export: " + " ".join(message for _, message in parsed.errors) + "\n"
+        return Response(body, status=400, mimetype="text/plain")
+    text = to_csv(export_rows(db.session, parsed.filters, _today()), bom=True)
+    filename = f"action-items-{_today().isoformat()}.csv"
+    response = Response(text.encode("utf-8"), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def query_string(args: dict) -> str:
+    return urlencode(args, doseq=True)

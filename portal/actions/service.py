@@ -1,0 +1,292 @@
+"""Changes to action items: create, update (with conflict detection), bulk edit, cancel,
+delete and comment. Each function takes a session and an `Actor`, writes its audit
+events into the same session and leaves the commit to the caller."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.actions.models import ActionItem, Comment
+from portal.audit.log import Actor, diff, record, snapshot
+from portal.audit.models import AuditEvent
+from portal.people.models import Person
+from portal.program.models import Workstream
+from portal.vocab import ACTION_STATUSES, PRIORITIES
+
+# The fields a person edits; the audit log keeps their before and after values.
+EDITABLE_FIELDS = ("title", "owner_id", "workstream_id", "status", "priority", "due_date",
+                   "scheduled_date", "start_date", "tags", "notes")
+AUDITED_FIELDS = EDITABLE_FIELDS + ("done_date", "cancelled_date")
+MAX_TITLE = 500
+MAX_TAGS = 500
+MAX_NOTES = 10_000
+MAX_COMMENT = 5_000
+MAX_BULK = 1_000
+MAX_SHIFT_DAYS = 3_650
+
+
+class ActionError(ValueError):
+    """A change that cannot be made; `field` names the input the message belongs beside."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ConflictError(ActionError):
+    """The item changed since the editor loaded it; nothing was saved."""
+
+    def __init__(self, item_id: int, expected_version: int | None):
+        super().__init__("Someone else changed this item after you opened it. "
+                         "Nothing was saved.")
+        self.item_id = item_id
+        self.expected_version = expected_version
+
+
+def title_key(title: str) -> str:
+    """The normalised title that identifies an item within its meeting."""
+    return " ".join(title.casefold().split())[:MAX_TITLE]
+
+
+def normalise_tags(tags: str) -> str:
+    """`#a  #b a` -> `a b`: space-separated, without '#', without repeats."""
+    seen: list[str] = []
+    for word in tags.replace(",", " ").split():
+        word = word.lstrip("#")
+        if word and word not in seen:
+            seen.append(word)
+    return " ".join(seen)
+
+
+def _check_values(session: Session, values: dict[str, Any]) -> None:
+    """Refuses unknown owners, workstreams, statuses, priorities and oversized text."""
+    if "title" in values:
+        title = " ".join((values["title"] or "").split())
+        if not title:
+            raise ActionError("A title is required.", "title")
+        if len(title) > MAX_TITLE:
+            raise ActionError(f"Keep the title under {MAX_TITLE} characters.", "title")
+        values["title"] = title
+    if "status" in values and values["status"] not in ACTION_STATUSES:
+        raise ActionError(f"Unknown status {values['status']!r}.", "status")
+    if "priority" in values and values["priority"] not in PRIORITIES:
+        raise ActionError(f"Unknown priority {values['priority']!r}.", "priority")
+    if values.get("owner_id") is not None and session.get(Person, values["owner_id"]) is None:
+        raise ActionError("That owner does not exist (any more).", "owner_id")
+    if (values.get("workstream_id") is not None
+            and session.get(Workstream, values["workstream_id"]) is None):
+        raise ActionError("That workstream does not exist (any more).", "workstream_id")
+    if "tags" in values:
+        values["tags"] = normalise_tags(values["tags"] or "")
+        if len(values["tags"]) > MAX_TAGS:
+            raise ActionError(f"Keep the tags under {MAX_TAGS} characters.", "tags")
+    if "notes" in values:
+        values["notes"] = values["notes"] or ""
+        if len(values["notes"]) > MAX_NOTES:
+            raise ActionError(f"Keep the notes under {MAX_NOTES} characters.", "notes")
+    for name in ("due_date", "scheduled_date", "start_date"):
+        if name in values and values[name] is not None and not isinstance(values[name], date):
+            raise ActionError("Not a date.", name)
+
+
+def _apply_status_dates(item: ActionItem, today: date) -> None:
+    """Done and cancelled carry their date; leaving those states clears it."""
+    if item.status == "done":
+        item.done_date = item.done_date or today
+    else:
+        item.done_date = None
+    if item.status == "cancelled":
+        item.cancelled_date = item.cancelled_date or today
+    else:
+        item.cancelled_date = None
+
+
+def _describe(item: ActionItem, changed: dict) -> str:
+    names = ", ".join(name.removesuffix("_id").replace("_", " ") for name in changed)
+    return f"Changed {names} of “{item.title[:200]}”"
+
+
+def create_item(session: Session, actor: Actor, today: date, **values) -> ActionItem:
+    """A new item; the title is required, the rest has defaults."""
+    values = {k: v for k, v in values.items() if k in EDITABLE_FIELDS}
+    values.setdefault("status", "open")
+    values.setdefault("priority", "normal")
+    values.setdefault("title", "")
+    _check_values(session, values)
+    item = ActionItem(title_key=title_key(values["title"]), created_date=today, **values)
+    _apply_status_dates(item, today)
+    session.add(item)
+    session.flush()
+    record(session, actor, "action_item", item.id, "create",
+           summary=f"Created “{item.title[:200]}”", after=snapshot(item, AUDITED_FIELDS),
+           workstream_id=item.workstream_id)
+    return item
+
+
+def update_item(session: Session, actor: Actor, item: ActionItem, changes: dict[str, Any], *,
+                expected_version: int | None, today: date, action: str = "update") -> dict:
+    """Applies `changes` if the item is still at `expected_version`; returns what changed.
+
+    Raises ConflictError when someone saved first (also when that happened between
+    our read and our write: the version column makes the UPDATE match no row)."""
+    if expected_version is not None and expected_version != item.version:
+        raise ConflictError(item.id, expected_version)
+    changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
+    _check_values(session, changes)
+    before = snapshot(item, AUDITED_FIELDS)
+    for name, value in changes.items():
+        setattr(item, name, value)
+    if "title" in changes:
+        item.title_key = title_key(item.title)
+    _apply_status_dates(item, today)
+    old, new = diff(before, snapshot(item, AUDITED_FIELDS))
+    if not new:
+        return {}
+    workstream_id = item.workstream_id or before.get("workstream_id")
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise ConflictError(item.id, expected_version) from error
+    record(session, actor, "action_item", item.id, action, summary=_describe(item, new),
+           before=old, after={**new, "version": item.version}, workstream_id=workstream_id)
+    return new
+
+
+def cancel_item(session: Session, actor: Actor, item: ActionItem, *,
+                expected_version: int | None, today: date) -> dict:
+    """The delete of non-admins: the item stays, with status cancelled."""
+    if item.status == "cancelled":
+        raise ActionError("This item is already cancelled.", "status")
+    return update_item(session, actor, item, {"status": "cancelled"},
+                       expected_version=expected_version, today=today, action="cancel")
+
+
+def delete_item(session: Session, actor: Actor, item: ActionItem, *,
+                expected_version: int | None) -> None:
+    """Removes the item for good (admins only); the audit event keeps its last values."""
+    if expected_version is not None and expected_version != item.version:
+        raise ConflictError(item.id, expected_version)
+    record(session, actor, "action_item", item.id, "delete",
+           summary=f"Deleted “{item.title[:200]}”", before=snapshot(item, AUDITED_FIELDS),
+           workstream_id=item.workstream_id)
+    session.delete(item)
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise ConflictError(item.id, expected_version) from error
+
+
+def add_comment(session: Session, actor: Actor, item: ActionItem, body: str) -> Comment:
+    body = (body or "").strip()
+    if not body:
+        raise ActionError("Write something first.", "body")
+    if len(body) > MAX_COMMENT:
+        raise ActionError(f"Keep a comment under {MAX_COMMENT} characters.", "body")
+    comment = Comment(action_item=item, author_id=actor.user_id, body=body)
+    session.add(comment)
+    session.flush()
+    record(session, actor, "action_item", item.id, "comment",
+           summary=f"Commented on “{item.title[:200]}”", after={"comment": body[:300]},
+           workstream_id=item.workstream_id)
+    return comment
+
+
+BULK_ACTIONS = {"status": "Set status", "owner": "Set owner", "workstream": "Set workstream",
+                "shift": "Shift due dates"}
+
+
+@dataclass
+class BulkResult:
+    changed: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        parts = [f"{self.changed} item{'s' if self.changed != 1 else ''} changed"]
+        if self.unchanged:
+            parts.append(f"{self.unchanged} already as asked")
+        if self.skipped:
+            parts.append(f"{self.skipped} without a due date left alone")
+        return "; ".join(parts) + "."
+
+
+def bulk_update(session: Session, actor: Actor, item_ids: list[int], action: str, value: Any,
+                *, today: date) -> BulkResult:
+    """One change over many items, all or nothing: the caller commits once, or rolls back
+    on ActionError. `value` is a status, a person id, a workstream id (or None) or days."""
+    ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        raise ActionError("Tick at least one item first.", "ids")
+    if len(ids) > MAX_BULK:
+        raise ActionError(f"Change at most {MAX_BULK} items at once.", "ids")
+    if action not in BULK_ACTIONS:
+        raise ActionError("Choose what to change.", "action")
+    items = list(session.scalars(select(ActionItem).where(ActionItem.id.in_(ids))
+                                 .options(joinedload(ActionItem.owner))
+                                 .order_by(ActionItem.id)))
+    missing = len(ids) - len(items)
+    if missing:
+        raise ActionError(f"{missing} of the ticked items no longer exist; reload and retry.",
+                          "ids")
+    if action == "shift":
+        if not isinstance(value, int) or value == 0 or abs(value) > MAX_SHIFT_DAYS:
+            raise ActionError(f"Shift by a whole number of days between -{MAX_SHIFT_DAYS} and "
+                              f"{MAX_SHIFT_DAYS}, not 0.", "days")
+    result = BulkResult()
+    for item in items:
+        if action == "status":
+            changes = {"status": value}
+        elif action == "owner":
+            changes = {"owner_id": value}
+        elif action == "workstream":
+            changes = {"workstream_id": value}
+        else:
+            if item.due_date is None:
+                result.skipped += 1
+                continue
+            changes = {"due_date": item.due_date + timedelta(days=value)}
+        if update_item(session, actor, item, changes, expected_version=None, today=today,
+                       action="bulk_update"):
+            result.changed += 1
+        else:
+            result.unchanged += 1
+    label = BULK_ACTIONS[action].lower()
+    result.lines.append(f"{label[0].upper()}{label[1:]}: {result.summary}")
+    return result
+
+
+@dataclass
+class Conflict:
+    """What the 409 shows: the item as saved now, and the changes made since."""
+
+    item: ActionItem
+    events: list[AuditEvent]
+
+    @property
+    def current(self) -> dict:
+        return snapshot(self.item, AUDITED_FIELDS)
+
+
+def conflict_details(session: Session, item_id: int, expected_version: int | None) -> Conflict:
+    """The item as it is now and the audit events that moved it past `expected_version`."""
+    item = session.get(ActionItem, item_id, populate_existing=True)
+    if item is None:
+        raise ActionError("This item was deleted meanwhile.")
+    events = list(session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == "action_item", AuditEvent.entity_id == item_id)
+        .options(joinedload(AuditEvent.actor_person), joinedload(AuditEvent.actor_user))
+        .order_by(AuditEvent.id.desc()).limit(50)
+    ))
+    since = [e for e in events
+             if expected_version is None
+             or ((e.after or {}).get("version") or 0) > expected_version]
+    return Conflict(item=item, events=since or events[:1])

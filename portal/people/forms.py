@@ -1,0 +1,28 @@
+"""Forms of the people pages."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from portal.people.service import MAX_EMAIL, MAX_NAME
+
+KIND_CHOICES = [SelectChoice("person", "Person"), SelectChoice("team", "Team")]
+
+
+class PersonForm(FlaskForm):
+    """Name, email, kind and time zone; the service checks uniqueness and the zone."""
+
+    name = StringField("Name", validators=[DataRequired("A name is required."),
+                                           Length(max=MAX_NAME)])
+    email = StringField("Email", validators=[Length(max=MAX_EMAIL)])
+    kind = SelectField("Person or team", choices=KIND_CHOICES, default="person")
+    timezone = StringField("Time zone", validators=[Length(max=64)])
+
+
+class AliasForm(FlaskForm):
+    alias = StringField("Other spelling", validators=[DataRequired("Type the other spelling "
+                                                                   "first."),
+                                                      Length(max=MAX_NAME)])
+
+
+class AliasRemoveForm(FlaskForm):
+    alias_id = HiddenField()

@@ -1,0 +1,262 @@
+"""People pages: the list of people and teams, and one person's page with their items.
+Leads and admins edit; everyone else reads."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_login import current_user
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from portal.actions import queries as action_queries
+from portal.actions.models import ActionItem
+from portal.audit.log import Actor
+from portal.auth.permissions import can, permission_required
+from portal.clock import local_today
+from portal.extensions import db
+from portal.people import service
+from portal.people.forms import AliasForm, AliasRemoveForm, PersonForm
+from portal.people.models import Person, PersonAlias
+from portal.people.names import name_key
+from portal.vocab import OPEN_STATUSES
+from portal.web import htmx_redirect, render
+
+bp = Blueprint("people", __name__)
+PER_PAGE = 50
+
+
+def _today():
+    return local_today(current_app.config["PORTAL_TIMEZONE"])
+
+
+def _actor() -> Actor:
+    return Actor.for_user(current_user)
+
+
+@dataclass
+class PeoplePage:
+    rows: list  # (Person, open count, overdue count)
+    page: int
+    total: int
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _page_number(raw: str | None) -> tuple[int, str | None]:
+    raw = (raw or "1").strip()
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
+        return 1, f"page: {raw[:40]!r} is not a page number; showing page 1."
+    return int(raw), None
+
+
+def people_page(q: str, missing: bool, page: int, today) -> PeoplePage:
+    """People and teams with their open and overdue item counts (SQL aggregates)."""
+    counts = (
+        select(ActionItem.owner_id.label("owner_id"),
+               func.count(case((ActionItem.status.in_(OPEN_STATUSES), 1))).label("open"),
+               func.count(case((action_queries.overdue_clause(today), 1))).label("overdue"))
+        .where(ActionItem.owner_id.is_not(None))
+        .group_by(ActionItem.owner_id).subquery()
+    )
+    clauses = []
+    if q:
+        key = name_key(q)
+        pattern = f"%{key.replace('%', '').replace('_', '')}%"
+        clauses.append(or_(Person.name_key.like(pattern), func.lower(Person.email).like(pattern),
+                           Person.id.in_(select(PersonAlias.person_id)
+                                         .where(PersonAlias.alias_key.like(pattern)))))
+    if missing:
+        clauses.append(or_(Person.email.is_(None), Person.email == ""))
+    total = db.session.scalar(select(func.count(Person.id)).where(*clauses)) or 0
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(page, pages)
+    stmt = (
+        select(Person, func.coalesce(counts.c.open, 0), func.coalesce(counts.c.overdue, 0))
+        .outerjoin(counts, counts.c.owner_id == Person.id)
+        .where(*clauses)
+        .options(selectinload(Person.aliases))
+        # Those who cannot be reminded first, so they get fixed.
+        .order_by(case((or_(Person.email.is_(None), Person.email == ""), 0), else_=1),
+                  Person.kind, Person.name, Person.id)
+        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    )
+    rows = list(db.session.execute(stmt).all())
+    return PeoplePage(rows=rows, page=page, total=total)
+
+
+def index_context(form=None, status_errors=None):
+    q = " ".join((request.args.get("q") or "").split())[:120]
+    missing = request.args.get("missing") == "1"
+    page, error = _page_number(request.args.get("page"))
+    errors = [error] if error else []
+    result = people_page(q, missing, page, _today())
+    missing_count = db.session.scalar(select(func.count(Person.id)).where(
+        or_(Person.email.is_(None), Person.email == ""))) or 0
+
+    def page_url(n):
+        args = {"q": q or None, "missing": 1 if missing else None, "page": n}
+        return url_for("people.index", **{k: v for k, v in args.items() if v})
+
+    context = {"result": result, "q": q, "missing": missing, "missing_count": missing_count,
+               "filter_errors": errors, "page_url": page_url}
+    if can(current_user, "edit_program"):
+        context["create_form"] = form or PersonForm(formdata=None)
+    return context
+
+
+@bp.get("/people")
+def index():
+    """Every person and team; those without an email (no reminders) stand out."""
+    context = index_context()
+    return render("people/index.html", block="results",
+                  status=400 if context["filter_errors"] else 200, **context)
+
+
+def _apply_error(form, error: service.PersonError) -> None:
+    field = getattr(form, error.field or "", None)
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+@bp.post("/people")
+@permission_required("edit_program")
+def create():
+    """Add a person or team."""
+    form = PersonForm()
+    if form.validate_on_submit():
+        try:
+            person = service.create_person(db.session, _actor(), name=form.name.data,
+                                           email=form.email.data, kind=form.kind.data,
+                                           timezone=form.timezone.data)
+        except service.PersonError as error:
+            db.session.rollback()
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Added {person.name}.", "success")
+            return htmx_redirect(url_for("people.detail", person_id=person.id))
+    return render("people/index.html", block="create", status=422,
+                  **index_context(form=form), create_open=True)
+
+
+def _person_or_404(person_id: int) -> Person:
+    person = db.session.scalar(select(Person).where(Person.id == person_id)
+                               .options(selectinload(Person.aliases)))
+    if person is None:
+        abort(404)
+    return person
+
+
+def detail_context(person: Person, **forms) -> dict:
+    today = _today()
+    page, error = _page_number(request.args.get("page"))
+    filters = action_queries.Filters(owner=person.id, page=page)
+    items_page = action_queries.search(db.session, filters, today)
+    context = {
+        "person": person,
+        "page": items_page,
+        "items": items_page.items,
+        "counts": action_queries.counts(db.session, filters, today),
+        "people": action_queries.people_for_select(db.session),
+        "workstreams": action_queries.workstreams_for_select(db.session),
+        "return_to": url_for("people.detail", person_id=person.id,
+                             **({"page": items_page.page} if items_page.page > 1 else {})),
+        "page_url": lambda n: url_for("people.detail", person_id=person.id, page=n),
+        "list_url": url_for("actions.index", owner=person.id),
+        "filter_errors": [error] if error else [],
+        "reminders_url": (url_for("reminders.preferences", person_id=person.id)
+                          if "reminders.preferences" in current_app.view_functions else None),
+        "selectable": False,
+        "row_state": {},
+    }
+    if can(current_user, "edit_program"):
+        form = PersonForm(formdata=None, obj=person)
+        form.email.data = person.email or ""
+        form.timezone.data = person.timezone or ""
+        context.update(person_form=form, alias_form=AliasForm(formdata=None),
+                       remove_form=AliasRemoveForm(formdata=None))
+    context.update(forms)
+    return context
+
+
+@bp.get("/people/<int:person_id>")
+def detail(person_id: int):
+    """A person's details, aliases and action items."""
+    person = _person_or_404(person_id)
+    context = detail_context(person)
+    return render("people/detail.html", block="items",
+                  status=400 if context["filter_errors"] else 200, **context)
+
+
+@bp.post("/people/<int:person_id>")
+@permission_required("edit_program")
+def edit(person_id: int):
+    person = _person_or_404(person_id)
+    form = PersonForm()
+    if form.validate_on_submit():
+        try:
+            changed = service.update_person(db.session, _actor(), person, name=form.name.data,
+                                            email=form.email.data, kind=form.kind.data,
+                                            timezone=form.timezone.data)
+        except service.PersonError as error:
+            db.session.rollback()
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash("Saved." if changed else "Nothing changed.", "success")
+            return htmx_redirect(url_for("people.detail", person_id=person_id))
+    person = _person_or_404(person_id)
+    return render("people/detail.html", block="edit", status=422,
+                  **detail_context(person, person_form=form))
+
+
+@bp.post("/people/<int:person_id>/aliases")
+@permission_required("edit_program")
+def add_alias(person_id: int):
+    person = _person_or_404(person_id)
+    form = AliasForm()
+    if form.validate_on_submit():
+        try:
+            service.add_alias(db.session, _actor(), person, form.alias.data)
+        except service.PersonError as error:
+            db.session.rollback()
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Alias “{' '.join(form.alias.data.split())}” added.", "success")
+            return htmx_redirect(url_for("people.detail", person_id=person_id))
+    person = _person_or_404(person_id)
+    return render("people/detail.html", block="aliases", status=422,
+                  **detail_context(person, alias_form=form))
+
+
+@bp.post("/people/<int:person_id>/aliases/<int:alias_id>/delete")
+@permission_required("edit_program")
+def remove_alias(person_id: int, alias_id: int):
+    person = _person_or_404(person_id)
+    form = AliasRemoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.remove_alias(db.session, _actor(), person, alias_id)
+    except service.PersonError as error:
+        db.session.rollback()
+        abort(404, description=error.message)
+    db.session.commit()
+    flash("Alias removed.", "success")
+    return htmx_redirect(url_for("people.detail", person_id=person_id))

@@ -100,6 +100,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(__import__("portal.summary.commands", fromlist=["_"]).snapshots_cli)
     app.cli.add_command(__import__("portal.actions.commands", fromlist=["_"]).actions_cli)
     app.cli.add_command(__import__("portal.reminders.commands", fromlist=["_"]).reminders_cli)
     app.cli.add_command(backup_command)

@@ -191,3 +191,72 @@ def _as_date(value) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """The facts about one action item that readiness needs, as they stood on some day."""
+
+    workstream_id: int | None
+    status: str
+    due_date: date | None = None
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    workstream_id: int
+    weight: int
+    done: bool
+
+
+def figures_from_rows(
+    workstreams: list[tuple[int, str, bool, str]],
+    items: list[ItemRow],
+    criteria: list[CriterionRow],
+    today: date,
+) -> list[WorkstreamFigures]:
+    """The same figures as `workstream_figures`, from rows already in memory.
+
+    `workstreams` are (id, name, gating, rag) in display order. The executive summary
+    uses this to compute figures as they stood on a past day, from rows it rebuilt out
+    of the audit log; the SQL version stays the one for the present.
+    """
+    counts: dict[int, dict] = {
+        ws_id: {"total": 0, "done": 0, "open": 0, "overdue": 0, "due_soon": 0, "oldest": None,
+                "c_total": 0, "c_done": 0}
+        for ws_id, *_ in workstreams
+    }
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    for item in items:
+        c = counts.get(item.workstream_id)
+        if c is None or item.status == "cancelled":
+            continue
+        c["total"] += 1
+        if item.status == "done":
+            c["done"] += 1
+        if item.status in OPEN_STATUSES:
+            c["open"] += 1
+            if item.due_date is not None and item.due_date < today:
+                c["overdue"] += 1
+                if c["oldest"] is None or item.due_date < c["oldest"]:
+                    c["oldest"] = item.due_date
+            elif item.due_date is not None and today <= item.due_date <= soon:
+                c["due_soon"] += 1
+    for criterion in criteria:
+        c = counts.get(criterion.workstream_id)
+        if c is None:
+            continue
+        c["c_total"] += criterion.weight
+        if criterion.done:
+            c["c_done"] += criterion.weight
+    figures = []
+    for ws_id, name, gating, rag in workstreams:
+        c = counts[ws_id]
+        figures.append(WorkstreamFigures(
+            workstream_id=ws_id, name=name, gating=gating, rag=rag,
+            criteria_done_weight=c["c_done"], criteria_total_weight=c["c_total"],
+            items_total=c["total"], items_done=c["done"], items_open=c["open"],
+            items_overdue=c["overdue"], items_due_soon=c["due_soon"],
+            oldest_overdue_days=(today - c["oldest"]).days if c["oldest"] else 0,
+        ))
+    return figures

@@ -1,14 +1,122 @@
-"""The executive readiness summary."""
-from flask import Blueprint
+"""The executive readiness summary: one page, its JSON twin, both read-only."""
+from __future__ import annotations
 
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from portal.auth.permissions import permission_required
+from portal.clock import local_today
 from portal.extensions import db
 from portal.program.queries import current_program
+from portal.summary import charts
+from portal.summary.history import first_data_day
+from portal.summary.report import SummaryError, build_summary, parse_as_of, to_json
+from portal.vocab import OPEN_STATUSES
 from portal.web import render
 
 bp = Blueprint("summary", __name__)
 
 
+class Links:
+    """Where each number of the summary leads: the filtered /actions list, the workstream
+    page. Built from the URL contract so the summary links work before those pages do."""
+
+    def __init__(self, today: date):
+        self.today = today
+        views = current_app.view_functions
+        self._actions = "actions.index" in views
+        self._workstream = "workstreams.detail" in views
+
+    def actions(self, **filters) -> str:
+        args = {k: v for k, v in filters.items() if v is not None}
+        if self._actions:
+            return url_for("actions.index", **args)
+        return "/actions" + ("?" + urlencode(args, doseq=True) if args else "")
+
+    def open_items(self, workstream: int | None = None) -> str:
+        return self.actions(workstream=workstream, status=list(OPEN_STATUSES))
+
+    def overdue(self, workstream: int | None = None) -> str:
+        return self.actions(workstream=workstream, overdue=1, sort="due")
+
+    def done(self, workstream: int | None = None) -> str:
+        return self.actions(workstream=workstream, status="done", sort="updated")
+
+    def item(self, item_id: int) -> str:
+        return (url_for("actions.detail", item_id=item_id)
+                if "actions.detail" in current_app.view_functions else f"/actions/{item_id}")
+
+    def workstream(self, workstream_id: int) -> str | None:
+        if self._workstream:
+            return url_for("workstreams.detail", workstream_id=workstream_id)
+        return None
+
+    def pocs(self) -> str | None:
+        return url_for("pocs.board") if "pocs.board" in current_app.view_functions else None
+
+
+def _today() -> date:
+    return local_today(current_app.config["PORTAL_TIMEZONE"])
+
+
+def _load(raw_as_of: str | None) -> dict | None:
+    """The summary for today or the as-of day; SummaryError for a bad day."""
+    today = _today()
+    as_of = None
+    if raw_as_of is not None and raw_as_of.strip():
+        program = current_program(db.session)
+        first = first_data_day(db.session, program.id) if program else None
+        as_of = parse_as_of(raw_as_of, today, first)
+    return build_summary(db.session, today, as_of)
+
+
+def chart_context(summary: dict) -> dict:
+    """Geometry of the trend charts and the milestone timeline."""
+    day = summary["day"]
+    start = day - timedelta(days=83)
+    trend = summary["trend"]
+    readiness = charts.line_chart(
+        start, day, [("Readiness", "readiness", {p["day"]: p["readiness"] for p in trend})],
+        percent=True)
+    items = charts.line_chart(
+        start, day, [("Open items", "open", {p["day"]: p["open"] for p in trend}),
+                     ("Overdue items", "overdue", {p["day"]: p["overdue"] for p in trend})])
+    milestones = [(m["name"], m["due_date"]) for m in summary["milestones"]]
+    target = summary["program"]["target_date"]
+    if not any(d == target for _, d in milestones):
+        milestones.append(("Readiness date", target))
+    return {"readiness_chart": readiness, "items_chart": items,
+            "timeline": charts.timeline(
+                milestones, day, target,
+                today_label=day.strftime("%d %b") if summary["historical"] else "Today")}
+
+
 @bp.get("/summary")
+@permission_required("read")
 def index():
-    """One page: the date, the days left, and the gating workstreams."""
-    return render("summary/index.html", program=current_program(db.session))
+    """One page: will the program be ready for its date, and why (or as it stood on a day)."""
+    raw = request.args.get("as_of")
+    try:
+        summary = _load(raw)
+    except SummaryError as error:
+        return render("summary/bad_date.html", status=400, message=str(error),
+                      raw_as_of=raw, today=_today())
+    context = chart_context(summary) if summary else {}
+    return render("summary/index.html", summary=summary, links=Links(_today()), **context)
+
+
+@bp.get("/summary.json")
+@permission_required("read")
+def as_json():
+    """The summary's figures for other dashboards; the same numbers as the page."""
+    try:
+        summary = _load(request.args.get("as_of"))
+    except SummaryError as error:
+        return jsonify({"error": str(error)}), 400
+    if summary is None:
+        return jsonify({"error": "There is no program yet."}), 404
+    response = jsonify(to_json(summary))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,174 @@
+"""Geometry for the server-rendered SVG charts: pure functions from values to coordinates.
+
+The templates draw what these return; colours come from CSS classes (summary.css), so
+the charts follow the light and dark schemes and print in black and white.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    css: str  # class suffix: chart-line-<css>
+    values: list[float | None]
+    segments: list[str] = field(default_factory=list)  # polyline "x,y x,y" runs without gaps
+    dots: list[tuple[float, float]] = field(default_factory=list)  # lone points and the last
+    last: float | None = None
+
+
+@dataclass(frozen=True)
+class LineChart:
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    days: list[date]
+    series: list[Series]
+    y_ticks: list[tuple[float, str]]
+    x_ticks: list[tuple[float, str]]
+    marker: tuple[float, str] | None
+    percent: bool
+
+    @property
+    def plot_right(self) -> int:
+        return self.width - self.right
+
+    @property
+    def plot_bottom(self) -> int:
+        return self.height - self.bottom
+
+    @property
+    def has_data(self) -> bool:
+        return any(v is not None for s in self.series for v in s.values)
+
+    @property
+    def rows(self) -> list[tuple[date, list[float | None]]]:
+        """The table behind the chart: the days with at least one value."""
+        return [(day, [s.values[i] for s in self.series]) for i, day in enumerate(self.days)
+                if any(s.values[i] is not None for s in self.series)]
+
+
+def _nice_max(value: float) -> float:
+    """A round upper bound for the y axis: 1, 2, 2.5, 5 or 10 times a power of ten."""
+    if value <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power
+
+
+def line_chart(start: date, end: date, series: list[tuple[str, str, dict[date, float]]],
+               *, percent: bool = False, marker: date | None = None, marker_label: str = "",
+               width: int = 560, height: int = 230) -> LineChart:
+    """A daily line chart from `start` to `end`; each series maps days to values.
+
+    Missing days leave gaps rather than invented values. With `percent`, values are
+    0..1 and the axis runs 0-100 %.
+    """
+    left, right, top, bottom = 44, 14, 14, 30
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    span = max(len(days) - 1, 1)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    all_values = [v for _, _, values in series for v in values.values() if v is not None]
+    y_max = 1.0 if percent else _nice_max(max(all_values, default=0) or 1)
+
+    def x(i: int) -> float:
+        return round(left + plot_w * i / span, 1)
+
+    def y(v: float) -> float:
+        return round(top + plot_h * (1 - min(v, y_max) / y_max), 1)
+
+    built = []
+    for name, css, values in series:
+        row = [values.get(day) for day in days]
+        segments, dots, run = [], [], []
+        for i, v in enumerate(row + [None]):
+            if v is not None:
+                run.append((x(i), y(v)))
+                continue
+            if len(run) == 1:
+                dots.append(run[0])
+            elif run:
+                segments.append(" ".join(f"{px},{py}" for px, py in run))
+            run = []
+        last_index = max((i for i, v in enumerate(row) if v is not None), default=None)
+        if last_index is not None:
+            dots.append((x(last_index), y(row[last_index])))
+        last = row[last_index] if last_index is not None else None
+        built.append(Series(name, css, row, segments, sorted(set(dots)), last))
+
+    y_ticks = []
+    for k in range(5):
+        value = y_max * k / 4
+        label = f"{round(value * 100)}%" if percent else (
+            f"{value:g}" if value == int(value) else f"{value:.1f}")
+        y_ticks.append((y(value), label))
+    x_ticks = []
+    # A tick at each Monday, labelled every other week to keep the axis readable.
+    mondays = [i for i, day in enumerate(days) if day.weekday() == 0]
+    for n, i in enumerate(mondays):
+        x_ticks.append((x(i), days[i].strftime("%d %b") if n % 2 == 0 else ""))
+    mark = None
+    if marker is not None and start <= marker <= end:
+        mark = (x((marker - start).days), marker_label)
+    return LineChart(width, height, left, right, top, bottom, days, built, y_ticks, x_ticks,
+                     mark, percent)
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    x: float
+    name: str
+    day: date
+    past: bool
+    label_y: float
+    anchor: str
+    is_target: bool
+
+
+@dataclass(frozen=True)
+class Timeline:
+    width: int
+    height: int
+    axis_y: float
+    left: float
+    right: float
+    points: list[TimelinePoint]
+    today_x: float | None
+    today_label: str
+    start: date
+    end: date
+
+
+def timeline(milestones: list[tuple[str, date]], today: date, target: date | None = None,
+             *, today_label: str = "Today", width: int = 600, height: int = 150) -> Timeline:
+    """Milestones on a horizontal axis, labels alternating above and below, today marked."""
+    margin = 60
+    days = [d for _, d in milestones] + [today] + ([target] if target else [])
+    start = min(days) - timedelta(days=7)
+    end = max(days) + timedelta(days=7)
+    span = max((end - start).days, 1)
+    axis_y = height / 2
+
+    def x(day: date) -> float:
+        return round(margin + (width - 2 * margin) * (day - start).days / span, 1)
+
+    points = []
+    for n, (name, day) in enumerate(sorted(milestones, key=lambda m: m[1])):
+        px = x(day)
+        anchor = "start" if px < width * 0.15 else "end" if px > width * 0.85 else "middle"
+        points.append(TimelinePoint(
+            x=px, name=name, day=day, past=day < today,
+            label_y=axis_y - 34 if n % 2 == 0 else axis_y + 40, anchor=anchor,
+            is_target=target is not None and day == target,
+        ))
+    return Timeline(width, height, axis_y, margin, width - margin, points, x(today), today_label,
+                    start, end)

@@ -17,6 +17,7 @@ PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BLUEPRINTS = [
     "portal.auth.routes:bp",
     "portal.dashboard.routes:bp",
+    "portal.program.routes:bp",
     "portal.summary.routes:bp",
     "portal.health:bp",
     "portal.reminders.routes:bp",

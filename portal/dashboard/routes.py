@@ -1,14 +1,47 @@
-"""The program lead's home page."""
-from flask import Blueprint
+"""The program lead's home page: what is late, what is at risk, who owns it."""
+from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import Blueprint, current_app
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.clock import local_today
+from portal.dashboard.queries import load_dashboard
 from portal.extensions import db
+from portal.people.models import Person
+from portal.program.readiness import DUE_SOON_DAYS
 from portal.program.queries import current_program
 from portal.web import render
 
 bp = Blueprint("dashboard", __name__)
 
+UNREMINDABLE_LIMIT = 8
+
+
+def _unremindable(session):
+    """Items nobody can be reminded of, when the reminders area offers the query."""
+    try:
+        from portal.reminders.policy import unremindable_items
+    except ImportError:
+        return None
+    return unremindable_items(session, limit=UNREMINDABLE_LIMIT)
+
 
 @bp.get("/")
 def index():
-    """Days left, next milestones and every workstream at a glance."""
-    return render("dashboard/index.html", program=current_program(db.session))
+    """Days left, the next milestones, every workstream at a glance and the lists that need
+    attention. A fixed number of statements whatever the number of items."""
+    session = db.session
+    program = current_program(session)
+    if program is None:
+        return render("dashboard/index.html", program=None)
+    today = local_today(current_app.config["PORTAL_TIMEZONE"])
+    board = load_dashboard(session, program, today, current_user.person_id)
+    people = list(session.scalars(select(Person).order_by(Person.kind, Person.name)))
+    return render(
+        "dashboard/index.html", program=program, board=board, people=people,
+        workstreams=program.workstreams, return_to="/", unremindable=_unremindable(session),
+        week_end=today + timedelta(days=DUE_SOON_DAYS),
+    )

@@ -1,0 +1,138 @@
+"""What the dashboard shows, read in a fixed number of statements whatever the data size:
+aggregates for the counts, LIMITed lists with their owners and workstreams joined in."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from portal.actions.models import ActionItem
+from portal.program.models import Program, Workstream
+from portal.program.readiness import (
+    DUE_SOON_DAYS,
+    ProgramReadiness,
+    WorkstreamFigures,
+    program_readiness,
+    workstream_figures,
+)
+from portal.vocab import OPEN_STATUSES
+
+LIST_LIMIT = 8
+RECENT_LIMIT = 8
+
+
+@dataclass
+class Totals:
+    open: int = 0
+    overdue: int = 0
+    due_week: int = 0
+    mine_open: int = 0
+    mine_overdue: int = 0
+    unowned: int = 0
+
+
+@dataclass
+class Dashboard:
+    program: Program
+    figures: list[WorkstreamFigures]
+    overall: ProgramReadiness
+    next_due: dict[int, ActionItem]
+    totals: Totals
+    overdue: list[ActionItem] = field(default_factory=list)
+    due_week: list[ActionItem] = field(default_factory=list)
+    recent: list[ActionItem] = field(default_factory=list)
+    mine: list[ActionItem] = field(default_factory=list)
+
+    @property
+    def workstreams(self) -> dict[int, Workstream]:
+        return {ws.id: ws for ws in self.program.workstreams}
+
+    @property
+    def flagged(self) -> list[WorkstreamFigures]:
+        """Workstreams whose owner reports better than the figures show."""
+        return [f for f in self.figures if f.disagrees]
+
+    @property
+    def at_risk(self) -> int:
+        return sum(1 for f in self.figures if f.effective_rag in ("amber", "red"))
+
+
+def _options():
+    return (joinedload(ActionItem.owner), joinedload(ActionItem.workstream))
+
+
+def _is_open():
+    return ActionItem.status.in_(OPEN_STATUSES)
+
+
+def next_due_by_workstream(session: Session, program_id: int) -> dict[int, ActionItem]:
+    """The open item due soonest (overdue ones first), per workstream: one windowed statement."""
+    rank = func.row_number().over(
+        partition_by=ActionItem.workstream_id, order_by=(ActionItem.due_date, ActionItem.id)
+    ).label("rank")
+    ranked = (
+        select(ActionItem.id, rank)
+        .join(Workstream, Workstream.id == ActionItem.workstream_id)
+        .where(Workstream.program_id == program_id, _is_open(), ActionItem.due_date.is_not(None))
+        .subquery()
+    )
+    items = session.scalars(
+        select(ActionItem).join(ranked, ranked.c.id == ActionItem.id)
+        .where(ranked.c.rank == 1).options(joinedload(ActionItem.owner))
+    ).unique()
+    return {item.workstream_id: item for item in items}
+
+
+def totals(session: Session, today: date, person_id: int | None) -> Totals:
+    """Every count the page shows about items, in one aggregate."""
+    is_open = _is_open()
+    overdue = and_(is_open, ActionItem.due_date < today)
+    week = and_(is_open, ActionItem.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS)))
+    mine = ActionItem.owner_id == (person_id if person_id is not None else -1)
+    row = session.execute(
+        select(
+            func.count(case((is_open, 1))),
+            func.count(case((overdue, 1))),
+            func.count(case((week, 1))),
+            func.count(case((and_(is_open, mine), 1))),
+            func.count(case((and_(overdue, mine), 1))),
+            func.count(case((and_(is_open, ActionItem.owner_id.is_(None)), 1))),
+        )
+    ).one()
+    return Totals(*row)
+
+
+def load_dashboard(session: Session, program: Program, today: date,
+                   person_id: int | None) -> Dashboard:
+    """Everything on `/` for `program` as seen by `person_id` (None: a login without person)."""
+    figures = workstream_figures(session, program.id, today)
+    is_open = _is_open()
+    due_nulls_last = ActionItem.due_date.is_(None)
+    overdue = list(session.scalars(
+        select(ActionItem).where(is_open, ActionItem.due_date < today)
+        .options(*_options()).order_by(ActionItem.due_date, ActionItem.id).limit(LIST_LIMIT)
+    ).unique())
+    due_week = list(session.scalars(
+        select(ActionItem)
+        .where(is_open, ActionItem.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS)))
+        .options(*_options()).order_by(ActionItem.due_date, ActionItem.id).limit(LIST_LIMIT)
+    ).unique())
+    recent = list(session.scalars(
+        select(ActionItem).options(*_options())
+        .order_by(ActionItem.updated_at.desc(), ActionItem.id.desc()).limit(RECENT_LIMIT)
+    ).unique())
+    mine = []
+    if person_id is not None:
+        mine = list(session.scalars(
+            select(ActionItem).where(is_open, ActionItem.owner_id == person_id)
+            .options(*_options())
+            .order_by(due_nulls_last, ActionItem.due_date, ActionItem.id).limit(LIST_LIMIT)
+        ).unique())
+    return Dashboard(
+        program=program, figures=figures, overall=program_readiness(figures),
+        next_due=next_due_by_workstream(session, program.id),
+        totals=totals(session, today, person_id),
+        overdue=overdue, due_week=due_week, recent=recent, mine=mine,
+    )

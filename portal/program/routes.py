@@ -1,0 +1,352 @@
+"""Workstream pages: the list, one workstream with its RAG history, exit criteria,
+dependencies and action items. Leads and admins change; everyone reads."""
+from __future__ import annotations
+
+import inspect
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+from jinja2 import TemplateNotFound
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.routing import BuildError
+
+from portal.audit.log import Actor
+from portal.auth.permissions import can, permission_required
+from portal.clock import local_today
+from portal.extensions import db
+from portal.people.models import Person
+from portal.program import readiness, service
+from portal.program.forms import (
+    ConfirmForm,
+    CriterionForm,
+    CriterionMoveForm,
+    CriterionToggleForm,
+    RagForm,
+    WorkstreamForm,
+)
+from portal.program.models import StatusUpdate, Workstream
+from portal.program.queries import current_program
+from portal.program.readiness import program_readiness, workstream_figures
+from portal.web import error_page, render
+
+bp = Blueprint("workstreams", __name__)
+
+TEMPLATE_INDEX = "workstreams/index.html"
+TEMPLATE_DETAIL = "workstreams/detail.html"
+
+
+def _today():
+    return local_today(current_app.config["PORTAL_TIMEZONE"])
+
+
+def _actor() -> Actor:
+    return Actor.for_user(current_user)
+
+
+def _people():
+    return list(db.session.scalars(select(Person).order_by(Person.kind, Person.name)))
+
+
+def _program_or_404():
+    program = current_program(db.session)
+    if program is None:
+        abort(404)
+    return program
+
+
+def _workstream_or_404(workstream_id: int) -> Workstream:
+    ws = db.session.scalar(
+        select(Workstream).where(Workstream.id == workstream_id).options(
+            joinedload(Workstream.lead),
+            selectinload(Workstream.criteria),
+            selectinload(Workstream.depends_on),
+            selectinload(Workstream.blocks),
+        )
+    )
+    if ws is None:
+        abort(404)
+    return ws
+
+
+def _apply_error(form, error: service.WorkstreamError) -> None:
+    """Puts a domain error beside its field (or on the form when it names none)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+# --- the list -------------------------------------------------------------------------
+
+def _index_page(form: WorkstreamForm | None = None, status: int = 200):
+    program = _program_or_404()
+    figures = workstream_figures(db.session, program.id, _today())
+    people = _people()
+    if form is None:
+        form = WorkstreamForm(formdata=None)
+    form.set_choices(people, program.workstreams)
+    by_id = {ws.id: ws for ws in program.workstreams}
+    graph = service.dependency_graph(db.session, program.id)
+    blocked_by = {ws_id: [by_id[i] for i in sorted(ids, key=lambda i: by_id[i].position)]
+                  for ws_id, ids in graph.items()}
+    return render(TEMPLATE_INDEX, block="create_form", status=status, program=program,
+                  figures=figures, workstreams=by_id, blocked_by=blocked_by,
+                  overall=program_readiness(figures), form=form, today=_today(),
+                  open_form=request.args.get("new") == "1")
+
+
+@bp.get("/workstreams")
+def index():
+    """Every workstream of the program with its figures; leads add new ones here."""
+    return _index_page()
+
+
+@bp.post("/workstreams")
+@permission_required("edit_program")
+def create():
+    """A new workstream; on success the browser goes to its page."""
+    program = _program_or_404()
+    form = WorkstreamForm()
+    form.set_choices(_people(), program.workstreams)
+    if form.validate_on_submit():
+        try:
+            ws = service.create_workstream(
+                db.session, _actor(), program, name=form.name.data, lead_id=form.lead_id.data,
+                description=form.description.data, target_date=form.target_date.data,
+                gating=form.gating.data, keywords=form.keywords.data,
+                depends_on_ids=form.depends_on.data or [],
+            )
+        except service.WorkstreamError as error:
+            db.session.rollback()
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Workstream {ws.name} created.", "success")
+            return redirect(url_for("workstreams.detail", workstream_id=ws.id), code=303)
+    return _index_page(form, status=422)
+
+
+# --- one workstream -------------------------------------------------------------------
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+
+
+def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
+                 edit_form: WorkstreamForm | None = None, rag_form: RagForm | None = None,
+                 criterion_form: CriterionForm | None = None, message: str | None = None,
+                 oob: bool = False):
+    from portal.actions.queries import Filters, search
+
+    today = _today()
+    program = _program_or_404()
+    figures = workstream_figures(db.session, program.id, today)
+    figure = next((f for f in figures if f.workstream_id == ws.id), None)
+    history = list(db.session.scalars(
+        select(StatusUpdate).where(StatusUpdate.workstream_id == ws.id)
+        .options(joinedload(StatusUpdate.author))
+        .order_by(StatusUpdate.created_at.desc(), StatusUpdate.id.desc())
+    ))
+    people = _people()
+    page = search(db.session, Filters(workstream=ws.id, page=_page_number()), today)
+    if edit_form is None:
+        edit_form = WorkstreamForm(formdata=None, obj=ws)
+        edit_form.depends_on.data = [d.id for d in ws.depends_on]
+        edit_form.version.data = str(ws.version)
+    edit_form.set_choices(people, program.workstreams, exclude_id=ws.id)
+    rag_form = rag_form or RagForm(formdata=None, rag=ws.rag)
+    criterion_form = criterion_form or CriterionForm(formdata=None)
+    return render(
+        TEMPLATE_DETAIL, block=block, status=status, ws=ws, program=program, figure=figure,
+        history=history, page=page, items=page.items, people=people,
+        workstreams=program.workstreams, return_to=request.full_path.rstrip("?")
+        if request.method == "GET" else url_for("workstreams.detail", workstream_id=ws.id),
+        edit_form=edit_form, rag_form=rag_form, criterion_form=criterion_form,
+        confirm_form=ConfirmForm(formdata=None), message=message, oob=oob,
+        editor=can(current_user, "edit_program"),
+        page_url=lambda n: url_for("workstreams.detail", workstream_id=ws.id, page=n) + "#items",
+    )
+
+
+@bp.get("/workstreams/<int:workstream_id>")
+def detail(workstream_id: int):
+    """One workstream: status and history, readiness and exit criteria, dependencies, items."""
+    return _detail_page(_workstream_or_404(workstream_id), block="items")
+
+
+@bp.post("/workstreams/<int:workstream_id>")
+@permission_required("edit_program")
+def update(workstream_id: int):
+    """Saves the edit form; a stale version answers 409 and saves nothing."""
+    ws = _workstream_or_404(workstream_id)
+    program = _program_or_404()
+    form = WorkstreamForm()
+    form.set_choices(_people(), program.workstreams, exclude_id=ws.id)
+    if form.validate_on_submit():
+        try:
+            changed = service.update_workstream(
+                db.session, _actor(), ws, version=form.version_number, name=form.name.data,
+                lead_id=form.lead_id.data, description=form.description.data,
+                target_date=form.target_date.data, gating=form.gating.data,
+                keywords=form.keywords.data, depends_on_ids=form.depends_on.data or [],
+            )
+        except service.StaleWorkstream as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+            form.version.data = str(ws.version)  # a resubmission now overwrites knowingly
+            return _detail_page(ws, block="edit", status=409, edit_form=form)
+        except service.WorkstreamError as error:
+            db.session.rollback()
+            ws = _workstream_or_404(workstream_id)
+            _apply_error(form, error)
+        else:
+            try:
+                db.session.commit()
+            except StaleDataError:
+                db.session.rollback()
+                form.form_errors.append(
+                    "Someone else saved this workstream at the same moment. Nothing of yours "
+                    "was saved; reload to see their change.")
+                return _detail_page(_workstream_or_404(workstream_id), block="edit", status=409,
+                                    edit_form=form)
+            flash("Saved." if changed else "Nothing to save: no field changed.", "success")
+            return redirect(url_for("workstreams.detail", workstream_id=ws.id), code=303)
+    return _detail_page(ws, block="edit", status=422, edit_form=form)
+
+
+@bp.post("/workstreams/<int:workstream_id>/status")
+@permission_required("edit_program")
+def set_status(workstream_id: int):
+    """A new owner-reported RAG, with its note; amber and red need one."""
+    ws = _workstream_or_404(workstream_id)
+    form = RagForm()
+    if form.validate_on_submit():
+        try:
+            service.set_rag(db.session, _actor(), ws, form.rag.data, form.note.data)
+        except service.WorkstreamError as error:
+            db.session.rollback()
+            ws = _workstream_or_404(workstream_id)
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            if not request.htmx:
+                flash(f"Status of {ws.name} is now {ws.rag}.", "success")
+                return redirect(url_for("workstreams.detail", workstream_id=ws.id), code=303)
+            ws = _workstream_or_404(workstream_id)
+            return _detail_page(ws, block="status", message=f"Status is now {ws.rag}.",
+                                oob=True)
+    return _detail_page(ws, block="status", status=422, rag_form=form)
+
+
+# --- exit criteria ----------------------------------------------------------------------
+
+def _criteria_done(ws_id: int, message: str | None = None):
+    """After a criteria change: the readiness block for htmx, a redirect otherwise."""
+    db.session.commit()
+    if not request.htmx:
+        if message:
+            flash(message, "success")
+        return redirect(url_for("workstreams.detail", workstream_id=ws_id) + "#readiness",
+                        code=303)
+    return _detail_page(_workstream_or_404(ws_id), block="readiness", message=message, oob=True)
+
+
+def _criterion_call(ws: Workstream, call, *args):
+    try:
+        call(db.session, _actor(), ws, *args)
+    except LookupError:
+        db.session.rollback()
+        return error_page(404, "That exit criterion does not exist (any more). Reload the page.")
+    except service.WorkstreamError as error:
+        db.session.rollback()
+        return error_page(422, str(error))
+    return None
+
+
+@bp.post("/workstreams/<int:workstream_id>/criteria")
+@permission_required("edit_program")
+def criterion_add(workstream_id: int):
+    ws = _workstream_or_404(workstream_id)
+    form = CriterionForm()
+    if form.validate_on_submit():
+        try:
+            service.add_criterion(db.session, _actor(), ws, form.text.data, form.weight.data)
+        except service.WorkstreamError as error:
+            db.session.rollback()
+            ws = _workstream_or_404(workstream_id)
+            _apply_error(form, error)
+        else:
+            return _criteria_done(ws.id, "Exit criterion added.")
+    return _detail_page(ws, block="readiness", status=422, criterion_form=form)
+
+
+@bp.post("/workstreams/<int:workstream_id>/criteria/<int:criterion_id>/toggle")
+@permission_required("edit_program")
+def criterion_toggle(workstream_id: int, criterion_id: int):
+    """Ticks (done=1) or unticks (done=0) a criterion; the readiness follows."""
+    ws = _workstream_or_404(workstream_id)
+    form = CriterionToggleForm()
+    if not form.validate_on_submit():
+        return error_page(422, "Say whether the criterion is met (done=1) or not (done=0).")
+    failed = _criterion_call(ws, service.set_criterion_done, criterion_id, form.done.data == "1")
+    return failed or _criteria_done(ws.id)
+
+
+@bp.post("/workstreams/<int:workstream_id>/criteria/<int:criterion_id>/move")
+@permission_required("edit_program")
+def criterion_move(workstream_id: int, criterion_id: int):
+    ws = _workstream_or_404(workstream_id)
+    form = CriterionMoveForm()
+    if not form.validate_on_submit():
+        return error_page(422, "Move a criterion up or down.")
+    failed = _criterion_call(ws, service.move_criterion, criterion_id, form.direction.data)
+    return failed or _criteria_done(ws.id)
+
+
+@bp.post("/workstreams/<int:workstream_id>/criteria/<int:criterion_id>/delete")
+@permission_required("edit_program")
+def criterion_delete(workstream_id: int, criterion_id: int):
+    ws = _workstream_or_404(workstream_id)
+    if not ConfirmForm().validate_on_submit():
+        return error_page(400)
+    failed = _criterion_call(ws, service.delete_criterion, criterion_id)
+    return failed or _criteria_done(ws.id, "Exit criterion removed.")
+
+
+# --- template helpers shared with the dashboard ---------------------------------------------
+
+@bp.app_template_global()
+def item_href(item) -> str:
+    """The item's page, once the actions area serves it."""
+    try:
+        return url_for("actions.detail", item_id=item.id)
+    except BuildError:
+        return f"#item-{item.id}"
+
+
+@bp.app_template_global()
+def shared_table_ready() -> bool:
+    """Whether the actions area serves its shared table (template and inline-edit route)."""
+    if "actions.inline" not in current_app.view_functions:
+        return False
+    try:
+        current_app.jinja_env.get_template("actions/_table.html")
+    except TemplateNotFound:
+        return False
+    return True
+
+
+@bp.app_template_global()
+def has_endpoint(endpoint: str) -> bool:
+    return endpoint in current_app.view_functions
+
+
+@bp.app_template_global()
+def readiness_explained() -> list[str]:
+    """The formula, in the words of readiness.py's docstring (so the page never drifts)."""
+    doc = inspect.cleandoc(readiness.__doc__ or "")
+    return [" ".join(part.split()) for part in doc.split("\n\n")[1:]]

@@ -21,7 +21,7 @@ def argument_values() -> dict[str, object]:
     from portal.auth.models import User
     from portal.people.models import Person
     from portal.pocs.models import Customer, Hyperscaler, Poc
-    from portal.program.models import Workstream
+    from portal.program.models import Criterion, Workstream
 
     def first_id(model):
         return db.session.query(model.id).order_by(model.id).limit(1).scalar() or 1
@@ -30,6 +30,7 @@ def argument_values() -> dict[str, object]:
         "user_id": first_id(User),
         "person_id": first_id(Person),
         "workstream_id": first_id(Workstream),
+        "criterion_id": first_id(Criterion),
         "item_id": first_id(ActionItem),
         "poc_id": first_id(Poc),
         "customer_id": first_id(Customer),

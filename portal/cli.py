@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from importlib import import_module
 
 import click
 from flask import Flask, current_app
@@ -103,5 +104,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(__import__("portal.summary.commands", fromlist=["_"]).snapshots_cli)
     app.cli.add_command(__import__("portal.actions.commands", fromlist=["_"]).actions_cli)
     app.cli.add_command(__import__("portal.reminders.commands", fromlist=["_"]).reminders_cli)
+    app.cli.add_command(import_module("portal.scale").seed_scale_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -50,6 +50,7 @@ def outbox_page():
     stuck = policy.unremindable_items(db.session, limit=50)
     return render("reminders/outbox.html", block="messages", page=page, state=state,
                   counts=counts, states=STATE_ORDER, point_counts=point_counts, stuck=stuck,
+                  page_url=lambda n: url_for("reminders.outbox", state=state or None, page=n),
                   mail_server=current_app.config.get("MAIL_SERVER"))
 
 

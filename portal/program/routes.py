@@ -81,7 +81,7 @@ def _apply_error(form, error: service.WorkstreamError) -> None:
 
 # --- the list -------------------------------------------------------------------------
 
-def _index_page(form: WorkstreamForm | None = None, status: int = 200):
+def _index_page(form: WorkstreamForm | None = None, status: int = 200, block: str | None = None):
     program = _program_or_404()
     figures = workstream_figures(db.session, program.id, _today())
     people = _people()
@@ -92,7 +92,7 @@ def _index_page(form: WorkstreamForm | None = None, status: int = 200):
     graph = service.dependency_graph(db.session, program.id)
     blocked_by = {ws_id: [by_id[i] for i in sorted(ids, key=lambda i: by_id[i].position)]
                   for ws_id, ids in graph.items()}
-    return render(TEMPLATE_INDEX, block="create_form", status=status, program=program,
+    return render(TEMPLATE_INDEX, block=block, status=status, program=program,
                   figures=figures, workstreams=by_id, blocked_by=blocked_by,
                   overall=program_readiness(figures), form=form, today=_today(),
                   open_form=request.args.get("new") == "1")
@@ -126,7 +126,7 @@ def create():
             db.session.commit()
             flash(f"Workstream {ws.name} created.", "success")
             return redirect(url_for("workstreams.detail", workstream_id=ws.id), code=303)
-    return _index_page(form, status=422)
+    return _index_page(form, status=422, block="create_form")
 
 
 # --- one workstream -------------------------------------------------------------------

@@ -1,0 +1,446 @@
+"""Workstream pages through the test client: reading, editing, RAG history, exit criteria,
+dependencies, permissions, bad input, stale edits and the query count."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from portal.actions.models import ActionItem
+from portal.audit.models import AuditEvent
+from portal.extensions import db
+from portal.program.models import Criterion, StatusUpdate, Workstream
+from tests.factories import PASSWORD, make_item, make_person, make_program, make_user, make_workstream
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def world(app):
+    program = make_program(target_date=date.today() + timedelta(days=60))
+    lead = make_person("Ada Lead")
+    ws = make_workstream(program, name="Hiring", lead=lead, position=1, rag="green")
+    other = make_workstream(program, name="Integrations", position=2)
+    third = make_workstream(program, name="Compliance", position=3)
+    db.session.commit()
+    return {"program": program, "ws": ws, "other": other, "third": third, "lead": lead}
+
+
+def login(app, role: str):
+    user = make_user(role)
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    return client
+
+
+@pytest.fixture
+def lead_client(app):
+    return login(app, "lead")
+
+
+def edit_data(ws, **changes):
+    data = {"name": ws.name, "lead_id": str(ws.lead_id or ""), "description": ws.description,
+            "target_date": "", "gating": "y", "keywords": ws.keywords, "version": str(ws.version)}
+    data.update(changes)
+    return data
+
+
+def add_criteria(ws, *texts):
+    for position, text in enumerate(texts, 1):
+        db.session.add(Criterion(workstream_id=ws.id, text=text, position=position))
+    db.session.commit()
+    return list(db.session.scalars(select(Criterion).where(Criterion.workstream_id == ws.id)
+                                   .order_by(Criterion.position)))
+
+
+def readiness_percent(html: str) -> int:
+    match = re.search(r'id="readiness-percent">(\d+)%', html)
+    assert match, "no readiness percentage on the page"
+    return int(match.group(1))
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def test_list_shows_every_workstream_gating_first(app, world, lead_client):
+    world["third"].gating = False
+    db.session.commit()
+    html = lead_client.get("/workstreams").get_data(as_text=True)
+    assert html.index("Hiring") < html.index("Integrations") < html.index("Compliance")
+    assert "New workstream" in html
+
+
+def test_list_with_htmx_header_is_still_the_page(app, world, lead_client):
+    response = lead_client.get("/workstreams", headers=HX)
+    assert response.status_code == 200 and "<html" in response.get_data(as_text=True)
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_detail_page_and_its_items_block_for_htmx(app, world, lead_client):
+    ws = world["ws"]
+    make_item("Hire two SREs", workstream_id=ws.id, owner_id=world["lead"].id)
+    db.session.commit()
+    page = lead_client.get(f"/workstreams/{ws.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<html" in html and "Hire two SREs" in html and "Ada Lead" in html
+    fragment = lead_client.get(f"/workstreams/{ws.id}?page=1", headers=HX).get_data(as_text=True)
+    assert "<html" not in fragment and 'id="items"' in fragment and "Hire two SREs" in fragment
+
+
+def test_unknown_workstream_is_404(app, world, lead_client):
+    assert lead_client.get("/workstreams/999999").status_code == 404
+
+
+def test_executive_reads_but_sees_no_forms(app, world):
+    client = login(app, "executive")
+    html = client.get(f"/workstreams/{world['ws'].id}").get_data(as_text=True)
+    assert "Record status" not in html and "Add criterion" not in html
+    assert "New workstream" not in client.get("/workstreams").get_data(as_text=True)
+
+
+# --- permissions ---------------------------------------------------------------------------
+
+def _change_requests(world, criterion_id):
+    ws = world["ws"]
+    return [
+        ("/workstreams", {"name": "New one"}),
+        (f"/workstreams/{ws.id}", edit_data(ws, description="changed")),
+        (f"/workstreams/{ws.id}/status", {"rag": "red", "note": "Late"}),
+        (f"/workstreams/{ws.id}/criteria", {"text": "Rota staffed", "weight": "1"}),
+        (f"/workstreams/{ws.id}/criteria/{criterion_id}/toggle", {"done": "1"}),
+        (f"/workstreams/{ws.id}/criteria/{criterion_id}/move", {"direction": "down"}),
+        (f"/workstreams/{ws.id}/criteria/{criterion_id}/delete", {}),
+    ]
+
+
+@pytest.mark.parametrize("role,allowed", [("admin", True), ("lead", True), ("owner", False),
+                                          ("executive", False)])
+def test_only_leads_and_admins_change_workstreams(app, world, role, allowed):
+    first, _second = add_criteria(world["ws"], "One", "Two")
+    client = login(app, role)
+    for path, data in _change_requests(world, first.id):
+        response = client.post(path, data=data)
+        expected = (303,) if allowed else (403,)
+        assert response.status_code in expected, (role, path, response.status_code)
+        db.session.expire_all()
+        world["ws"] = db.session.get(Workstream, world["ws"].id)
+    if not allowed:
+        assert db.session.scalar(select(func.count(StatusUpdate.id))) == 0
+        assert db.session.scalar(select(func.count(Criterion.id))) == 2
+
+
+# --- creating and editing ---------------------------------------------------------------
+
+def test_create_workstream_with_dependency(app, world, lead_client):
+    response = lead_client.post("/workstreams", data={
+        "name": "Telemetry", "lead_id": str(world["lead"].id), "description": "Polaris to Tableau",
+        "target_date": "2026-03-01", "gating": "y", "keywords": "telemetry  Tableau",
+        "depends_on": [str(world["other"].id)],
+    })
+    assert response.status_code == 303
+    ws = db.session.scalar(select(Workstream).where(Workstream.name == "Telemetry"))
+    assert response.headers["Location"].endswith(f"/workstreams/{ws.id}")
+    assert ws.keywords == "telemetry Tableau" and ws.target_date == date(2026, 3, 1)
+    assert [d.name for d in ws.depends_on] == ["Integrations"]
+    html = lead_client.get(f"/workstreams/{world['other'].id}").get_data(as_text=True)
+    blocks = html[html.index("Blocks</h3>"):]
+    assert "Telemetry" in blocks[:600]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "workstream",
+                                                       AuditEvent.action == "create"))
+    assert event is not None and event.workstream_id == ws.id
+
+
+@pytest.mark.parametrize("data,field,message", [
+    ({"name": ""}, "name", "Give the workstream a name"),
+    ({"name": "x" * 121}, "name", "120"),
+    ({"name": "Hiring"}, "name", "already exists"),
+    ({"name": "Ok", "lead_id": "987654"}, "lead_id", "not a known person"),
+    ({"name": "Ok", "lead_id": "nonsense"}, "lead_id", "not a known person"),
+    ({"name": "Ok", "target_date": "2026-02-30"}, "target_date", "does not exist"),
+    ({"name": "Ok", "keywords": "k" * 1001}, "keywords", "1000"),
+    ({"name": "Ok", "description": "d" * 5001}, "description", "5000"),
+    ({"name": "Ok", "depends_on": ["424242"]}, "depends_on", "Choose dependencies"),
+])
+def test_create_refuses_bad_input_beside_the_field(app, world, lead_client, data, field, message):
+    before = db.session.scalar(select(func.count(Workstream.id)))
+    response = lead_client.post("/workstreams", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'id="{field}-msg"' in html and message in html
+    assert db.session.scalar(select(func.count(Workstream.id))) == before
+
+
+def test_create_invalid_with_htmx_answers_the_form_block(app, world, lead_client):
+    response = lead_client.post("/workstreams", data={"name": ""}, headers=HX)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and 'id="new-workstream"' in html
+
+
+def test_edit_saves_and_audits(app, world, lead_client):
+    ws = world["ws"]
+    response = lead_client.post(f"/workstreams/{ws.id}",
+                                data=edit_data(ws, name="Hiring and onboarding", gating=""))
+    assert response.status_code == 303
+    db.session.expire_all()
+    ws = db.session.get(Workstream, ws.id)
+    assert ws.name == "Hiring and onboarding" and ws.gating is False
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update"))
+    assert event.before == {"name": "Hiring", "gating": True}
+    assert event.after == {"name": "Hiring and onboarding", "gating": False}
+
+
+def test_stale_edit_answers_409_and_saves_nothing(app, world, lead_client):
+    ws = world["ws"]
+    stale = edit_data(ws, name="Mine")
+    # Someone else saves first.
+    assert lead_client.post(f"/workstreams/{ws.id}",
+                            data=edit_data(ws, name="Theirs")).status_code == 303
+    response = lead_client.post(f"/workstreams/{ws.id}", data=stale)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "changed by someone else" in html and "Nothing was saved" in html
+    db.session.expire_all()
+    assert db.session.get(Workstream, ws.id).name == "Theirs"
+
+
+@pytest.mark.parametrize("version", ["", "abc", "99"])
+def test_edit_without_a_current_version_is_refused(app, world, lead_client, version):
+    ws = world["ws"]
+    response = lead_client.post(f"/workstreams/{ws.id}", data=edit_data(ws, name="X",
+                                                                        version=version))
+    assert response.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Workstream, ws.id).name == "Hiring"
+
+
+def test_self_dependency_is_refused(app, world, lead_client):
+    ws = world["ws"]
+    response = lead_client.post(f"/workstreams/{ws.id}",
+                                data=edit_data(ws, depends_on=[str(ws.id)]))
+    assert response.status_code == 422
+    assert "cannot depend on itself" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Workstream, ws.id).depends_on == []
+
+
+def test_cycle_is_refused_with_the_loop_named(app, world, lead_client):
+    ws, other, third = world["ws"], world["other"], world["third"]
+    # Hiring -> Integrations -> Compliance
+    assert lead_client.post(f"/workstreams/{ws.id}",
+                            data=edit_data(ws, depends_on=[str(other.id)])).status_code == 303
+    db.session.expire_all()
+    other = db.session.get(Workstream, other.id)
+    assert lead_client.post(f"/workstreams/{other.id}",
+                            data=edit_data(other, depends_on=[str(third.id)])).status_code == 303
+    db.session.expire_all()
+    third = db.session.get(Workstream, third.id)
+    response = lead_client.post(f"/workstreams/{third.id}",
+                                data=edit_data(third, depends_on=[str(ws.id)]))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "would make a cycle" in html
+    assert "Compliance → Hiring → Integrations → Compliance" in html
+    db.session.expire_all()
+    assert db.session.get(Workstream, third.id).depends_on == []
+
+
+# --- RAG status -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rag", ["amber", "red"])
+def test_amber_or_red_needs_a_note(app, world, lead_client, rag):
+    ws = world["ws"]
+    response = lead_client.post(f"/workstreams/{ws.id}/status", data={"rag": rag, "note": "  "},
+                                headers=HX)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and 'id="note-msg"' in html and "note is required" in html
+    assert db.session.scalar(select(func.count(StatusUpdate.id))) == 0
+    db.session.expire_all()
+    assert db.session.get(Workstream, ws.id).rag == "green"
+
+
+@pytest.mark.parametrize("data", [{"rag": "purple", "note": "x"},
+                                  {"rag": "red", "note": "n" * 2001}])
+def test_status_refuses_nonsense(app, world, lead_client, data):
+    response = lead_client.post(f"/workstreams/{world['ws'].id}/status", data=data)
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count(StatusUpdate.id))) == 0
+
+
+def test_status_change_without_htmx_redirects(app, world, lead_client):
+    ws = world["ws"]
+    response = lead_client.post(f"/workstreams/{ws.id}/status",
+                                data={"rag": "red", "note": "Two SREs declined"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Workstream, ws.id).rag == "red"
+
+
+def test_status_history_newest_first_with_audit(app, world, lead_client):
+    ws = world["ws"]
+    for rag, note in [("amber", "First slip"), ("red", "Second slip"), ("green", "")]:
+        response = lead_client.post(f"/workstreams/{ws.id}/status", data={"rag": rag, "note": note},
+                                    headers=HX)
+        assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and 'id="status"' in html
+    # The htmx answer also refreshes the head badges and the edit form's version.
+    assert 'id="ws-head-badges" hx-swap-oob="true"' in html
+    db.session.expire_all()
+    version = db.session.get(Workstream, ws.id).version
+    assert f'id="ws-version" value="{version}" hx-swap-oob="true"' in html
+    history = html[html.index("History"):]
+    assert history.index("Second slip") < history.index("First slip")
+    updates = db.session.scalars(select(StatusUpdate).order_by(StatusUpdate.id)).all()
+    assert [(u.previous_rag, u.rag) for u in updates] == [("green", "amber"), ("amber", "red"),
+                                                          ("red", "green")]
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "status")).all()
+    assert len(events) == 3 and all(e.workstream_id == ws.id for e in events)
+
+
+# --- exit criteria ------------------------------------------------------------------------
+
+def test_ticking_a_criterion_changes_the_readiness(app, world, lead_client):
+    ws = world["ws"]
+    first, second = add_criteria(ws, "Rota staffed", "Runbooks written")
+    html = lead_client.get(f"/workstreams/{ws.id}").get_data(as_text=True)
+    assert readiness_percent(html) == 0
+    response = lead_client.post(f"/workstreams/{ws.id}/criteria/{first.id}/toggle",
+                                data={"done": "1"}, headers=HX)
+    assert response.status_code == 200
+    fragment = response.get_data(as_text=True)
+    assert "<html" not in fragment and 'id="readiness"' in fragment
+    assert readiness_percent(fragment) == 50
+    assert 'data-criterion-id="%d" data-done="true"' % first.id in fragment
+    # Untick: back to 0; the same request twice is harmless.
+    for _ in range(2):
+        fragment = lead_client.post(f"/workstreams/{ws.id}/criteria/{first.id}/toggle",
+                                    data={"done": "0"}, headers=HX).get_data(as_text=True)
+    assert readiness_percent(fragment) == 0
+    assert db.session.scalar(select(func.count(AuditEvent.id))
+                             .where(AuditEvent.entity_type == "criterion")) == 2
+
+
+def test_toggle_without_htmx_redirects_back(app, world, lead_client):
+    ws = world["ws"]
+    (first,) = add_criteria(ws, "Rota staffed")
+    response = lead_client.post(f"/workstreams/{ws.id}/criteria/{first.id}/toggle",
+                                data={"done": "1"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("#readiness")
+    assert readiness_percent(lead_client.get(f"/workstreams/{ws.id}").get_data(as_text=True)) \
+        == 100
+
+
+def test_add_move_and_delete_criteria(app, world, lead_client):
+    ws = world["ws"]
+    for text in ("A first", "B second", "C third"):
+        assert lead_client.post(f"/workstreams/{ws.id}/criteria",
+                                data={"text": text, "weight": "1"}).status_code == 303
+    criteria = db.session.scalars(select(Criterion).order_by(Criterion.position)).all()
+    third = criteria[2]
+    response = lead_client.post(f"/workstreams/{ws.id}/criteria/{third.id}/move",
+                                data={"direction": "up"}, headers=HX)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.index("C third") < html.index("B second")
+    assert lead_client.post(f"/workstreams/{ws.id}/criteria/{third.id}/move",
+                            data={"direction": "up"}).status_code == 303
+    db.session.expire_all()
+    texts = [c.text for c in db.session.scalars(select(Criterion).order_by(Criterion.position))]
+    assert texts == ["C third", "A first", "B second"]
+    # Moving the first one up changes nothing.
+    lead_client.post(f"/workstreams/{ws.id}/criteria/{third.id}/move", data={"direction": "up"})
+    response = lead_client.post(f"/workstreams/{ws.id}/criteria/{third.id}/delete", headers=HX)
+    assert response.status_code == 200 and "C third" not in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Criterion.id))) == 2
+
+
+@pytest.mark.parametrize("data,field,message", [
+    ({"text": "", "weight": "1"}, "text", "Describe the exit criterion"),
+    ({"text": "x" * 501, "weight": "1"}, "text", "500"),
+    ({"text": "Ok", "weight": "0"}, "weight", "from 1 to 100"),
+    ({"text": "Ok", "weight": "many"}, "weight", "integer"),
+])
+def test_add_criterion_refuses_bad_input(app, world, lead_client, data, field, message):
+    response = lead_client.post(f"/workstreams/{world['ws'].id}/criteria", data=data, headers=HX)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and f'id="{field}-msg"' in html and message in html
+    assert db.session.scalar(select(func.count(Criterion.id))) == 0
+
+
+def test_unknown_or_foreign_criterion_is_404(app, world, lead_client):
+    ws, other = world["ws"], world["other"]
+    (foreign,) = add_criteria(other, "Belongs elsewhere")
+    for path, data in [
+        (f"/workstreams/{ws.id}/criteria/999999/toggle", {"done": "1"}),
+        (f"/workstreams/{ws.id}/criteria/{foreign.id}/toggle", {"done": "1"}),
+        (f"/workstreams/{ws.id}/criteria/999999/move", {"direction": "up"}),
+        (f"/workstreams/{ws.id}/criteria/999999/delete", {}),
+    ]:
+        response = lead_client.post(path, data=data, headers=HX)
+        assert response.status_code == 404, path
+    db.session.expire_all()
+    assert db.session.get(Criterion, foreign.id).done is False
+
+
+@pytest.mark.parametrize("path,data", [("toggle", {"done": "maybe"}),
+                                       ("move", {"direction": "sideways"})])
+def test_criterion_nonsense_values_are_422(app, world, lead_client, path, data):
+    (first,) = add_criteria(world["ws"], "One")
+    response = lead_client.post(f"/workstreams/{world['ws'].id}/criteria/{first.id}/{path}",
+                                data=data)
+    assert response.status_code == 422
+
+
+# --- speed ------------------------------------------------------------------------------
+
+def bulk_items(ws_id: int, owner_id: int, count: int, today: date) -> None:
+    rows = [{"title": f"Bulk item {n}", "title_key": f"bulk item {n}", "workstream_id": ws_id,
+             "owner_id": owner_id, "status": ("open", "done", "in_progress")[n % 3],
+             "priority": "normal", "due_date": today + timedelta(days=(n % 40) - 20), "tags": "",
+             "notes": "", "version": 1}
+            for n in range(count)]
+    db.session.execute(insert(ActionItem), rows)
+    db.session.commit()
+
+
+def count_detail(client, query_counter, ws_id: int) -> int:
+    client.get(f"/workstreams/{ws_id}")  # warm up: login loader, caches
+    with query_counter() as statements:
+        response = client.get(f"/workstreams/{ws_id}")
+    assert response.status_code == 200
+    return len(statements)
+
+
+def test_detail_query_count_does_not_grow_with_items(app, world, lead_client, query_counter):
+    ws = world["ws"]
+    add_criteria(ws, "One", "Two")
+    db.session.add(StatusUpdate(workstream_id=ws.id, rag="amber", previous_rag="green", note="x"))
+    db.session.commit()
+    today = date.today()
+    bulk_items(ws.id, world["lead"].id, 10, today)
+    small = count_detail(lead_client, query_counter, ws.id)
+    bulk_items(ws.id, world["lead"].id, 1990, today)
+    assert db.session.scalar(select(func.count(ActionItem.id))) == 2000
+    large = count_detail(lead_client, query_counter, ws.id)
+    assert small == large
+    assert small < 25
+
+
+def test_list_query_count_does_not_grow_with_items(app, world, lead_client, query_counter):
+    today = date.today()
+
+    def count():
+        lead_client.get("/workstreams")
+        with query_counter() as statements:
+            assert lead_client.get("/workstreams").status_code == 200
+        return len(statements)
+
+    bulk_items(world["ws"].id, world["lead"].id, 10, today)
+    small = count()
+    bulk_items(world["other"].id, world["lead"].id, 1990, today)
+    assert count() == small

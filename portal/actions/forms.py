@@ -16,7 +16,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from portal.actions.service import (
     BULK_ACTIONS,
@@ -129,7 +136,7 @@ class EditForm(ItemForm):
 
     def validate_version(self, field):
         if not str(field.data or "").isdigit():
-            raise ValueError("Reload the page: this form's version is not valid.")
+            raise ValidationError("Reload the page: this form's version is not valid.")
 
 
 # Fields a row edit may carry, mapped to the item's attribute.
@@ -148,7 +155,7 @@ class InlineForm(FlaskForm):
 
     def validate_version(self, field):
         if not str(field.data or "").isdigit():
-            raise ValueError("Reload the page: this row is missing its version.")
+            raise ValidationError("Reload the page: this row is missing its version.")
 
     def changes(self, formdata) -> dict:
         return {attribute: getattr(self, name).data for name, attribute in INLINE_FIELDS.items()
@@ -161,7 +168,7 @@ class StatusForm(FlaskForm):
 
     def validate_version(self, field):
         if not str(field.data or "").isdigit():
-            raise ValueError("Reload the page: this form is missing its version.")
+            raise ValidationError("Reload the page: this form is missing its version.")
 
 
 class CancelForm(FlaskForm):
@@ -198,7 +205,7 @@ class BulkForm(FlaskForm):
 
     def validate_ids(self, field):
         if not field.data:
-            raise ValueError("Tick at least one item first.")
+            raise ValidationError("Tick at least one item first.")
 
     def value(self):
         """The value for the chosen action, or a (field, message) error."""

@@ -197,6 +197,7 @@ def detail_context(item: ActionItem, **extra) -> dict:
         "delete_form": DeleteForm(formdata=None, version=item.version),
         "cancel_form": CancelForm(formdata=None, version=item.version),
         "conflict": None,
+        "conflict_block": None,
     }
     if can(current_user, "edit_program"):
         form = EditForm(formdata=None, obj=item)
@@ -244,7 +245,8 @@ def _conflict_response(item_id: int, expected: int | None, yours: dict, template
     names = queries.label_maps(db.session, [conflict.current, yours] +
                                [d for e in conflict.events for d in (e.before, e.after)])
     form = make_form(item)
-    context = detail_context(item, conflict=conflict, conflict_rows=rows, **form)
+    context = detail_context(item, conflict=conflict, conflict_rows=rows,
+                             conflict_block=template_block, **form)
     context["names"] = {**context["names"], **{
         k: {**context["names"].get(k, {}), **v} for k, v in names.items()}}
     return render("actions/detail.html", block=template_block, status=409, **context)

@@ -135,8 +135,9 @@ def update_item(session: Session, actor: Actor, item: ActionItem, changes: dict[
 
     Raises ConflictError when someone saved first (also when that happened between
     our read and our write: the version column makes the UPDATE match no row)."""
+    item_id = item.id
     if expected_version is not None and expected_version != item.version:
-        raise ConflictError(item.id, expected_version)
+        raise ConflictError(item_id, expected_version)
     changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
     _check_values(session, changes)
     before = snapshot(item, AUDITED_FIELDS)
@@ -152,8 +153,8 @@ def update_item(session: Session, actor: Actor, item: ActionItem, changes: dict[
     try:
         session.flush()
     except StaleDataError as error:
-        raise ConflictError(item.id, expected_version) from error
-    record(session, actor, "action_item", item.id, action, summary=_describe(item, new),
+        raise ConflictError(item_id, expected_version) from error
+    record(session, actor, "action_item", item_id, action, summary=_describe(item, new),
            before=old, after={**new, "version": item.version}, workstream_id=workstream_id)
     return new
 
@@ -170,16 +171,17 @@ def cancel_item(session: Session, actor: Actor, item: ActionItem, *,
 def delete_item(session: Session, actor: Actor, item: ActionItem, *,
                 expected_version: int | None) -> None:
     """Removes the item for good (admins only); the audit event keeps its last values."""
+    item_id = item.id
     if expected_version is not None and expected_version != item.version:
-        raise ConflictError(item.id, expected_version)
-    record(session, actor, "action_item", item.id, "delete",
+        raise ConflictError(item_id, expected_version)
+    record(session, actor, "action_item", item_id, "delete",
            summary=f"Deleted “{item.title[:200]}”", before=snapshot(item, AUDITED_FIELDS),
            workstream_id=item.workstream_id)
     session.delete(item)
     try:
         session.flush()
     except StaleDataError as error:
-        raise ConflictError(item.id, expected_version) from error
+        raise ConflictError(item_id, expected_version) from error
 
 
 def add_comment(session: Session, actor: Actor, item: ActionItem, body: str) -> Comment:

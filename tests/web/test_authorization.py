@@ -38,6 +38,7 @@ def argument_values() -> dict[str, object]:
         "id": 1,
         "filename": "css/portal.css",
         "token": "not-a-valid-token",
+        "alias_id": 1,
     }
 
 
@@ -112,3 +113,70 @@ def test_only_admins_manage_users(app, role, status):
     client = app.test_client()
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert client.get("/admin/users").status_code == status
+
+
+# Every route that changes an action item, with the data a real change would send.
+ITEM_CHANGES = [
+    ("actions.edit", {"title": "Changed", "status": "done", "priority": "high", "version": 1}),
+    ("actions.inline", {"status": "done", "version": 1}),
+    ("actions.change_status", {"status": "done", "version": 1}),
+    ("actions.cancel", {"version": 1}),
+    ("actions.delete", {"version": 1, "confirm": "y"}),
+    ("actions.comment", {"body": "Mine now."}),
+]
+
+
+def test_owner_cannot_change_someone_elses_item(app):
+    """403 on every item-changing route, and nothing saved."""
+    from portal.actions.models import ActionItem
+    from tests.factories import make_item, make_person
+
+    owner = make_user("owner")
+    item = make_item("Not yours", owner_id=make_person("Someone Else").id, status="open")
+    db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"email": owner.email, "password": PASSWORD})
+    with app.test_request_context():
+        from flask import url_for
+
+        urls = {endpoint: url_for(endpoint, item_id=item.id) for endpoint, _ in ITEM_CHANGES}
+        bulk = url_for("actions.bulk")
+    assert set(urls) >= {r.endpoint for r in app.url_map.iter_rules()
+                         if "item_id" in r.arguments and r.methods & STATE_CHANGING}
+    for endpoint, data in ITEM_CHANGES:
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.post(urls[endpoint], data=data, headers=headers)
+            assert response.status_code == 403, (endpoint, response.status_code)
+    response = client.post(bulk, data={"ids": [item.id], "action": "status", "status": "done"})
+    assert response.status_code == 403
+    db.session.expire_all()
+    saved = db.session.get(ActionItem, item.id)
+    assert (saved.status, saved.title, saved.version, saved.comments) == ("open", "Not yours", 1,
+                                                                         [])
+
+
+def test_owner_changes_the_status_of_their_own_item(app):
+    from portal.actions.models import ActionItem
+    from tests.factories import make_item
+
+    owner = make_user("owner")
+    item = make_item("Yours", owner_id=owner.person_id, status="open", priority="normal")
+    db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"email": owner.email, "password": PASSWORD})
+    row = client.post(f"/actions/{item.id}/row", data={"status": "in_progress", "version": 1},
+                      headers={"HX-Request": "true"})
+    assert row.status_code == 200
+    page = client.post(f"/actions/{item.id}/status", data={"status": "done", "version": 2})
+    assert page.status_code == 303
+    comment = client.post(f"/actions/{item.id}/comments", data={"body": "Done."})
+    assert comment.status_code == 303
+    # Only the status: other fields of their own item stay the leads'.
+    assert client.post(f"/actions/{item.id}/row", data={"priority": "high", "version": 3},
+                       headers={"HX-Request": "true"}).status_code == 403
+    assert client.post(f"/actions/{item.id}", data={"title": "Renamed", "version": 3}
+                       ).status_code == 403
+    assert client.post(f"/actions/{item.id}/cancel", data={"version": 3}).status_code == 403
+    db.session.expire_all()
+    saved = db.session.get(ActionItem, item.id)
+    assert (saved.status, saved.priority, saved.title) == ("done", "normal", "Yours")

@@ -69,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
     htmx.init_app(app)
     limiter.init_app(app)
     init_web(app)
+    import_module("portal.observability").init_observability(app)
     init_sessions(app)
     _init_templates(app)
 

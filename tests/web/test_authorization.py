@@ -10,7 +10,8 @@ from tests.factories import PASSWORD, make_user
 
 # Endpoints that answer without a login. Signed mail links and calendar feeds add theirs.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "reminders.mail_action",
-                    "reminders.calendar_feed", "reminders.program_feed"}
+                    "reminders.calendar_feed", "reminders.program_feed",
+                    "observability.metrics"}
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 

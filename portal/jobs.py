@@ -3,6 +3,7 @@ neither loses nor repeats a run. Jobs are added by the areas that own them."""
 from __future__ import annotations
 
 import logging
+import os
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -24,9 +25,14 @@ JOBS: list[tuple[str, str, dict]] = [
 def _add_jobs(scheduler, app: Flask) -> None:
     from importlib import import_module
 
+    from portal.observability import recorded
+
     for job_id, target, trigger in JOBS:
         module, _, name = target.partition(":")
-        func = getattr(import_module(module), name)
+        func = recorded(job_id, getattr(import_module(module), name))  # last run -> /metrics
+        if os.environ.get("PORTAL_SCHEDULER_INTERVAL_SECONDS"):  # tests: every job, often
+            trigger = {"trigger": "interval",
+                       "seconds": float(os.environ["PORTAL_SCHEDULER_INTERVAL_SECONDS"])}
         scheduler.add_job(func, id=job_id, args=[app], replace_existing=True, **trigger)
 
 

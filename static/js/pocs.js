@@ -56,8 +56,18 @@
     if (!focusId) { return; }
     var target = document.getElementById(focusId);
     if (!target || target.disabled) {
+      // The pressed button is gone or disabled (top or bottom reached, other column):
+      // the card's other move button, else the card itself.
       var match = /^(?:poc|stage)-(\d+)/.exec(focusId);
-      target = match ? document.getElementById("poc-" + match[1]) : null;
+      target = null;
+      if (match) {
+        ["up", "down"].some(function (way) {
+          var button = document.getElementById("poc-" + match[1] + "-" + way);
+          if (button && !button.disabled) { target = button; return true; }
+          return false;
+        });
+        target = target || document.getElementById("poc-" + match[1]);
+      }
     }
     focusId = null;
     if (target) {

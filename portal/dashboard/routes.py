@@ -11,8 +11,8 @@ from portal.clock import local_today
 from portal.dashboard.queries import load_dashboard
 from portal.extensions import db
 from portal.people.models import Person
-from portal.program.readiness import DUE_SOON_DAYS
 from portal.program.queries import current_program
+from portal.program.readiness import DUE_SOON_DAYS
 from portal.web import render
 
 bp = Blueprint("dashboard", __name__)

@@ -1,0 +1,166 @@
+"""The dashboard `/`: days left, workstream cards with their figures and flags, the lists,
+and a statement count that does not grow with the data."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from portal.actions.models import ActionItem
+from portal.extensions import db
+from portal.program.models import Milestone
+from tests.factories import (
+    PASSWORD,
+    make_item,
+    make_person,
+    make_program,
+    make_user,
+    make_workstream,
+)
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def board(app):
+    program = make_program(name="Launch", target_date=TODAY + timedelta(days=40))
+    db.session.add(Milestone(program=program, name="Private offers",
+                             due_date=TODAY + timedelta(days=12)))
+    ann = make_person("Ann Owner")
+    bob = make_person("Bob Noemail", email=None)
+    green = make_workstream(program, name="Telemetry", rag="green", position=2, lead=ann)
+    calm = make_workstream(program, name="Hiring", rag="amber", position=1)
+    side = make_workstream(program, name="Side quest", rag="green", position=3, gating=False)
+    make_item("Overdue telemetry item", workstream_id=green.id, owner_id=ann.id,
+              due_date=TODAY - timedelta(days=3), status="open")
+    make_item("Due soon hiring item", workstream_id=calm.id, owner_id=bob.id,
+              due_date=TODAY + timedelta(days=2), status="open")
+    make_item("Later hiring item", workstream_id=calm.id, owner_id=ann.id,
+              due_date=TODAY + timedelta(days=30), status="in_progress")
+    make_item("Finished item", workstream_id=side.id, owner_id=ann.id,
+              due_date=TODAY - timedelta(days=9), status="done")
+    db.session.commit()
+    return {"program": program, "ann": ann, "bob": bob, "green": green, "calm": calm,
+            "side": side}
+
+
+def client_for(app, role="lead", person=None, **fields):
+    user = make_user(role, **fields)
+    if person is not None:
+        user.person_id = person.id
+        db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    return client
+
+
+def card(html: str, name: str) -> str:
+    start = html.index(f">{name}</a></h3>")
+    return html[start:html.index("</article>", start)]
+
+
+def test_dashboard_shows_days_left_and_milestones(app, board):
+    html = client_for(app).get("/").get_data(as_text=True)
+    assert '<span class="countdown-number">40</span>' in html
+    assert "Private offers" in html and "in 12 days" in html
+
+
+def test_cards_gating_first_with_figures_lead_and_next_item(app, board):
+    html = client_for(app).get("/").get_data(as_text=True)
+    # Gating ones first (by position), the non-gating one last.
+    assert html.index(">Hiring</a></h3>") < html.index(">Telemetry</a></h3>") \
+        < html.index(">Side quest</a></h3>")
+    telemetry = card(html, "Telemetry")
+    assert 'data-rag="green"' in html and "Ann Owner" in telemetry
+    assert "<dt>Overdue</dt><dd>1</dd>" in telemetry
+    hiring = card(html, "Hiring")
+    assert "<dt>Open</dt><dd>2</dd>" in hiring and "<dt>Due 7d</dt><dd>1</dd>" in hiring
+    assert "Due soon hiring item" in hiring  # the next item due
+    assert 'data-percent="100"' in card(html, "Side quest")
+
+
+def test_green_with_overdue_items_is_flagged(app, board):
+    html = client_for(app).get("/").get_data(as_text=True)
+    assert 'data-flag="disagrees"' in card(html, "Telemetry")
+    assert 'data-flag="disagrees"' not in card(html, "Hiring")
+    assert "Owner status better than the figures" in html
+
+
+def test_explains_the_computation(app, board):
+    html = client_for(app).get("/").get_data(as_text=True)
+    assert "How is this computed?" in html and "60 %" in html  # the docstring's words
+
+
+def test_lists_overdue_due_this_week_recent_and_mine(app, board):
+    html = client_for(app, person=board["ann"]).get("/").get_data(as_text=True)
+    overdue = html[html.index('id="overdue"'):html.index('id="due-week"')]
+    assert "Overdue telemetry item" in overdue and "Due soon" not in overdue
+    week = html[html.index('id="due-week"'):html.index('id="mine"')]
+    assert "Due soon hiring item" in week and "Later hiring item" not in week
+    mine = html[html.index('id="mine"'):html.index('id="recent"')]
+    assert "Overdue telemetry item" in mine and "Later hiring item" in mine
+    assert "Due soon hiring item" not in mine and "Finished item" not in mine
+    recent = html[html.index('id="recent"'):]
+    assert "Finished item" in recent
+
+
+def test_login_without_person_is_told_so(app, board):
+    html = client_for(app, role="admin", with_person=False).get("/").get_data(as_text=True)
+    assert "not linked to a person" in html
+
+
+def test_unremindable_items_listed_when_offered(app, board):
+    pytest.importorskip("portal.reminders.policy")
+    html = client_for(app).get("/").get_data(as_text=True)
+    if 'id="unremindable"' not in html:
+        pytest.skip("the reminders area offers no unremindable_items()")
+    section = html[html.index('id="unremindable"'):]
+    assert "Due soon hiring item" in section  # owner Bob has no email
+
+
+def test_htmx_request_gets_the_whole_page(app, board):
+    response = client_for(app).get("/", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "<html" in response.get_data(as_text=True)
+    assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("role", ["admin", "lead", "owner", "executive"])
+def test_every_role_reads_the_dashboard(app, board, role):
+    assert client_for(app, role=role).get("/").status_code == 200
+
+
+def test_no_program_yet(app):
+    html = client_for(app).get("/").get_data(as_text=True)
+    assert "No program yet" in html
+
+
+def bulk(board, count: int) -> None:
+    people = [board["ann"].id, board["bob"].id]
+    streams = [board["green"].id, board["calm"].id, board["side"].id, None]
+    rows = [{"title": f"Bulk {n}", "title_key": f"bulk {n}", "workstream_id": streams[n % 4],
+             "owner_id": people[n % 2],
+             "status": ("open", "done", "in_progress", "proposed")[n % 4],
+             "priority": "normal", "due_date": TODAY + timedelta(days=(n % 30) - 15),
+             "tags": "", "notes": "", "version": 1}
+            for n in range(count)]
+    db.session.execute(insert(ActionItem), rows)
+    db.session.commit()
+
+
+def test_query_count_is_the_same_for_10_and_2000_items(app, board, query_counter):
+    client = client_for(app, person=board["ann"])
+
+    def count() -> int:
+        client.get("/")
+        with query_counter() as statements:
+            assert client.get("/").status_code == 200
+        return len(statements)
+
+    bulk(board, 6)  # 10 items with the fixture's four
+    assert db.session.scalar(select(func.count(ActionItem.id))) == 10
+    small = count()
+    bulk(board, 1990)
+    assert db.session.scalar(select(func.count(ActionItem.id))) == 2000
+    assert count() == small
+    assert small < 25

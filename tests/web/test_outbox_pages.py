@@ -12,7 +12,9 @@ from portal.people.models import Person
 from portal.reminders import outbox, policy
 from portal.reminders.models import OutboxMessage
 from tests.factories import PASSWORD, make_item, make_person, make_user, make_workstream
-from tests.web.test_reminders_smtp import smtp_server  # noqa: F401
+from tests.web.test_reminders_smtp import running_smtp_server
+
+smtp_fixture = pytest.fixture(running_smtp_server, name="smtp_server")
 
 NOW = datetime(2026, 3, 4, 9, 0)
 HX = {"HX-Request": "true"}

@@ -11,7 +11,9 @@ from portal.extensions import db
 from portal.reminders import outbox
 from portal.reminders.models import OutboxMessage, ReminderPoint
 from tests.factories import make_item, make_person, make_workstream
-from tests.web.test_reminders_smtp import SmtpServer, free_port, smtp_server  # noqa: F401
+from tests.web.test_reminders_smtp import SmtpServer, free_port, running_smtp_server
+
+smtp_fixture = pytest.fixture(running_smtp_server, name="smtp_server")
 
 NOW = datetime(2026, 3, 4, 9, 0)  # Wednesday, 09:00 UTC
 TODAY = NOW.date()

@@ -9,12 +9,15 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.reminders.models import OutboxMessage, ReminderPoint
 from tests.factories import make_item, make_person, make_workstream
-from tests.web.test_reminders_smtp import smtp_server  # noqa: F401
+from tests.web.test_reminders_smtp import running_smtp_server
+
+smtp_fixture = pytest.fixture(running_smtp_server, name="smtp_server")
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).with_name("flask"))

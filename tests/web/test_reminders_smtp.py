@@ -62,11 +62,15 @@ class SmtpServer:
         return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": self.port}
 
 
-@pytest.fixture
-def smtp_server():
+def running_smtp_server():
+    """Generator behind the `smtp_server` fixture; other modules wrap it with
+    `pytest.fixture(running_smtp_server, name="smtp_server")`."""
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+smtp_fixture = pytest.fixture(running_smtp_server, name="smtp_server")
 
 
 CONFIG = {"MAIL_DEFAULT_SENDER": "Portal <portal@example.com>", "MAIL_USE_TLS": False}

@@ -142,7 +142,8 @@ def _values(form: PocForm) -> service.PocValues:
         customer_id=form.customer_id.data, hyperscaler_id=form.hyperscaler_id.data,
         stage=form.stage.data, planned_start=form.planned_start.data,
         planned_end=form.planned_end.data, owner_id=form.owner_id.data,
-        offer_type=form.offer_type.data, success_criteria=(form.success_criteria.data or "").strip(),
+        offer_type=form.offer_type.data,
+        success_criteria=(form.success_criteria.data or "").strip(),
         notes=(form.notes.data or "").strip())
 
 

@@ -219,7 +219,8 @@ def reorder(session: Session, actor: Actor, poc_id: int, hyperscaler_id: int,
 def append_to_column(session: Session, hyperscaler_id: int) -> int:
     """The next free position at the end of a column, under the column's lock."""
     lock_columns(session, {hyperscaler_id})
-    last = session.scalar(select(func.max(Poc.position)).where(Poc.hyperscaler_id == hyperscaler_id))
+    last = session.scalar(
+        select(func.max(Poc.position)).where(Poc.hyperscaler_id == hyperscaler_id))
     return (last or 0) + 1
 
 

@@ -263,3 +263,21 @@ def test_the_run_is_set_based(app, query_counter):
     with query_counter() as large:
         outbox.run(db.session, cfg(app), NOW)
     assert len(large) == len(small)
+
+
+def test_scheduler_tick_runs_and_skips_while_another_holds_the_lock(app, team):
+    from portal.jobs import JOBS
+    from portal.reminders.jobs import ADVISORY_LOCK_KEY, run_reminders
+
+    assert ("reminders", "portal.reminders.jobs:run_reminders",
+            {"trigger": "interval", "minutes": 15}) in JOBS
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as other:
+            other.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+            other.commit()
+            assert run_reminders(app, NOW) is None
+            other.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+            other.commit()
+        assert messages() == []
+    result = run_reminders(app, NOW)
+    assert (result.planned, result.logged) == (4, 3)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 15:20:36.974193
+Create Date: 2026-11-27 15:38:22.295945
 
 """
 from alembic import op
@@ -341,6 +341,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_action_item_meeting_id'), ['meeting_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_item_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index('ix_action_item_owner_status', ['owner_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_action_item_priority'), ['priority'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_item_status'), ['status'], unique=False)
         batch_op.create_index('ix_action_item_status_due', ['status', 'due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_item_updated_at'), ['updated_at'], unique=False)
@@ -430,6 +431,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_action_item_updated_at'))
         batch_op.drop_index('ix_action_item_status_due')
         batch_op.drop_index(batch_op.f('ix_action_item_status'))
+        batch_op.drop_index(batch_op.f('ix_action_item_priority'))
         batch_op.drop_index('ix_action_item_owner_status')
         batch_op.drop_index(batch_op.f('ix_action_item_owner_id'))
         batch_op.drop_index(batch_op.f('ix_action_item_meeting_id'))

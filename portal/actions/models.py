@@ -38,7 +38,7 @@ class ActionItem(db.Model):
         sa.ForeignKey("workstream.id", ondelete="SET NULL"), index=True
     )
     status: Mapped[str] = mapped_column(sa.String(20), default="open", index=True)
-    priority: Mapped[str] = mapped_column(sa.String(10), default="normal")
+    priority: Mapped[str] = mapped_column(sa.String(10), default="normal", index=True)
     due_date: Mapped[date | None] = mapped_column(sa.Date, index=True)
     scheduled_date: Mapped[date | None] = mapped_column(sa.Date)
     start_date: Mapped[date | None] = mapped_column(sa.Date)

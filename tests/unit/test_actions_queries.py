@@ -1,0 +1,86 @@
+"""Filter parsing of `/actions`, and the indexes behind the filters (SQLite query plans)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+import portal.models  # noqa: F401  (complete metadata)
+from portal.actions.models import ActionItem
+from portal.actions.queries import Filters, parse_filters, where_clauses
+from portal.extensions import db
+
+
+def parse(query: list[tuple[str, str]]):
+    return parse_filters(MultiDict(query))
+
+
+def test_defaults():
+    parsed = parse([])
+    assert parsed.filters == Filters() and parsed.errors == []
+
+
+def test_every_parameter():
+    parsed = parse([("q", "  sales   force "), ("owner", "3"), ("workstream", "2"),
+                    ("status", "done"), ("status", "open"), ("status", "open"),
+                    ("priority", "low"), ("priority", "highest"),
+                    ("due_from", "2025-11-01"), ("due_to", "2025-11-30"), ("overdue", "1"),
+                    ("sort", "-due"), ("page", "3")])
+    assert parsed.errors == []
+    f = parsed.filters
+    assert f.q == "sales force" and f.owner == 3 and f.workstream == 2
+    assert f.status == ("open", "done")  # vocabulary order, no repeats
+    assert f.priority == ("highest", "low")
+    assert (f.due_from, f.due_to) == (date(2025, 11, 1), date(2025, 11, 30))
+    assert f.overdue and f.sort == "-due" and f.page == 3
+    assert f.to_args() == {"q": "sales force", "owner": 3, "workstream": 2,
+                           "status": ["open", "done"], "priority": ["highest", "low"],
+                           "due_from": "2025-11-01", "due_to": "2025-11-30", "overdue": 1,
+                           "sort": "-due", "page": 3}
+    assert parse([(k, str(v)) for k, v in MultiDict(f.to_args()).items(multi=True)]).filters == f
+
+
+@pytest.mark.parametrize("query,name", [
+    ([("sort", "garbage")], "sort"), ([("page", "-1")], "page"), ([("page", "0")], "page"),
+    ([("page", "9999999")], "page"), ([("status", "finished")], "status"),
+    ([("priority", "urgent")], "priority"), ([("owner", "abc")], "owner"),
+    ([("owner", "-4")], "owner"), ([("workstream", "1.5")], "workstream"),
+    ([("due_from", "2025-02-30")], "due_from"), ([("due_to", "tomorrow")], "due_to"),
+    ([("overdue", "yes")], "overdue"), ([("q", "x" * 201)], "q"),
+    ([("due_from", "2025-03-01"), ("due_to", "2025-02-01")], "due_to"),
+])
+def test_nonsense_is_reported_and_left_out(query, name):
+    parsed = parse(query)
+    assert [n for n, _ in parsed.errors] == [name]
+    f = parsed.filters
+    assert f.sort in ("due",) and f.page == 1 and not f.status and not f.priority
+    assert f.owner is None and f.workstream is None and len(f.q) <= 200
+
+
+@pytest.fixture(scope="module")
+def engine():
+    engine = sa.create_engine("sqlite://")
+    db.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(ActionItem), [
+            {"title": f"t{n}", "title_key": f"t{n}", "status": "open", "priority": "normal",
+             "tags": "", "version": 1} for n in range(50)])
+        conn.exec_driver_sql("ANALYZE")
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(owner=1), Filters(workstream=1), Filters(status=("open",)),
+    Filters(priority=("high",)), Filters(due_from=date(2025, 1, 1)),
+    Filters(due_to=date(2025, 1, 1)), Filters(overdue=True),
+], ids=["owner", "workstream", "status", "priority", "due_from", "due_to", "overdue"])
+def test_each_filter_uses_an_index(engine, filters):
+    stmt = select(ActionItem.id).where(*where_clauses(filters, date(2025, 6, 1)))
+    sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan

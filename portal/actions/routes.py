@@ -130,7 +130,11 @@ def index():
     """The filtered, sorted, paginated list; htmx gets only the results block."""
     context = list_context(request.args)
     status = 400 if context["filter_errors"] else 200
-    return render("actions/index.html", block="results", status=status, **context)
+    response = render("actions/index.html", block="results", status=status, **context)
+    if wants_fragment():
+        # Push the canonical URL (no empty parameters), so shared links stay short.
+        response.headers["HX-Push-Url"] = context["return_to"]
+    return response
 
 
 @bp.post("/actions")

@@ -38,3 +38,11 @@ schema: $(VENV)/.installed  ## regenerate migrations/versions/0001_initial_schem
 	rm -f migrations/versions/*.py
 	tmp=$$(mktemp -d) && PORTAL_INSTANCE_PATH=$$tmp DATABASE_URL=sqlite:///$$tmp/schema.db \
 	  $(FLASK) db migrate --rev-id 0001 -m "initial schema" && rm -rf $$tmp
+
+# Performance at scale (issue 9): the main pages at 20,000 and 200 items under gunicorn,
+# driven by wrk; BENCH_DATABASE_URL adds PostgreSQL. See bench/README.md.
+.PHONY: bench
+bench: $(VENV)/.installed-test  ## measure the main pages at scale, write bench/results/
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) bench/run.py

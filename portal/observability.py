@@ -11,7 +11,8 @@ Without it, each process counts for itself (fine for `flask run` and tests). The
 states and the scheduler's last runs are read from the database at each scrape.
 
 `/metrics` answers the addresses in `PORTAL_METRICS_ALLOW` (default loopback) and logged-in
-admins; everyone else gets 404, so its existence is not advertised.
+admins; everyone else gets 404, so its existence is not advertised. A request relayed by a
+proxy (with `X-Forwarded-For`) is judged by the proxy's client address too.
 """
 from __future__ import annotations
 
@@ -220,7 +221,12 @@ class _LocalCollector:
 def metrics():
     """Prometheus metrics, for allowed addresses and admins only (404 for everyone else)."""
     allow = current_app.config.get("PORTAL_METRICS_ALLOW", "127.0.0.1,::1")
-    if not (address_allowed(request.remote_addr, allow) or can(current_user, "manage_users")):
+    # Through a proxy on this host the peer is loopback: the client the proxy saw (the
+    # right-most X-Forwarded-For entry) must be allowed as well.
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    addresses = [request.remote_addr] + ([forwarded.split(",")[-1].strip()] if forwarded else [])
+    if not (all(address_allowed(a, allow) for a in addresses)
+            or can(current_user, "manage_users")):
         abort(404)
     return Response(render_metrics(db.session), mimetype=CONTENT_TYPE_LATEST.split(";")[0],
                     headers={"Cache-Control": "no-store"})

@@ -56,6 +56,18 @@ def test_other_addresses_get_not_found(app, client):
     assert client.get("/metrics", environ_base=REMOTE).status_code == 404
 
 
+def test_a_client_relayed_by_a_local_proxy_is_judged_by_its_own_address(app, client):
+    local = {"REMOTE_ADDR": "127.0.0.1"}
+    relayed = client.get("/metrics", environ_base=local,
+                         headers={"X-Forwarded-For": "198.51.100.4"})
+    assert relayed.status_code == 404
+    spoofed = client.get("/metrics", environ_base=local,
+                         headers={"X-Forwarded-For": "127.0.0.1, 198.51.100.4"})
+    assert spoofed.status_code == 404
+    assert client.get("/metrics", environ_base=local,
+                      headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
+
+
 def test_non_admins_from_elsewhere_get_not_found(app, client):
     user = make_user("lead")
     client.post("/login", data={"email": user.email, "password": PASSWORD})

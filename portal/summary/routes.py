@@ -1,6 +1,7 @@
 """The executive readiness summary: one page, its JSON twin, both read-only."""
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -117,6 +118,11 @@ def as_json():
         return jsonify({"error": str(error)}), 400
     if summary is None:
         return jsonify({"error": "There is no program yet."}), 404
-    response = jsonify(to_json(summary))
+    # HTML-safe JSON (\u003c for "<" and so on): the same data once parsed, and never
+    # markup should a browser or a careless consumer render it.
+    body = (json.dumps(to_json(summary), ensure_ascii=False, sort_keys=True)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("'", "\\u0027"))
+    response = current_app.response_class(body, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response

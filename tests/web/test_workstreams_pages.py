@@ -12,7 +12,14 @@ from portal.actions.models import ActionItem
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.program.models import Criterion, StatusUpdate, Workstream
-from tests.factories import PASSWORD, make_item, make_person, make_program, make_user, make_workstream
+from tests.factories import (
+    PASSWORD,
+    make_item,
+    make_person,
+    make_program,
+    make_user,
+    make_workstream,
+)
 
 HX = {"HX-Request": "true"}
 
@@ -314,7 +321,7 @@ def test_ticking_a_criterion_changes_the_readiness(app, world, lead_client):
     fragment = response.get_data(as_text=True)
     assert "<html" not in fragment and 'id="readiness"' in fragment
     assert readiness_percent(fragment) == 50
-    assert 'data-criterion-id="%d" data-done="true"' % first.id in fragment
+    assert f'data-criterion-id="{first.id}" data-done="true"' in fragment
     # Untick: back to 0; the same request twice is harmless.
     for _ in range(2):
         fragment = lead_client.post(f"/workstreams/{ws.id}/criteria/{first.id}/toggle",

@@ -19,6 +19,7 @@ BLUEPRINTS = [
     "portal.dashboard.routes:bp",
     "portal.program.routes:bp",
     "portal.summary.routes:bp",
+    "portal.notes.routes:bp",
     "portal.health:bp",
     "portal.reminders.routes:bp",
     "portal.pocs.routes:bp",

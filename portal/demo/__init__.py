@@ -1,6 +1,18 @@
-"""The demo program: the launch program of the sample meeting note, with one login per role."""
+"""The demo program, built from the sample meeting note through the importer itself.
+
+``seed_demo`` creates the logins, the program with its milestones and workstreams, and
+then imports the shipped note (``SAMPLE_NOTE``, byte for byte the sample) as the lead
+demo login, whose Person is Jason Vallery, so ``@Myself`` resolves to him. What the
+note does not say in task lines (workstream leads, exit criteria, the hyperscaler
+order, the customers) is read from the imported meeting and its key information.
+
+With an offset every ISO date in the note is moved before the import, and every other
+date of the demo with it, so the whole program keeps its shape around "today".
+"""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -9,14 +21,18 @@ from sqlalchemy.orm import Session
 
 from portal.audit.log import Actor
 from portal.auth import users
+from portal.notes.apply import ImportResult, apply, build_plan
+from portal.notes.parse import normalise_title, parse_note
 from portal.people.models import Person
 from portal.people.names import name_key
 from portal.pocs.models import Customer, Hyperscaler, Poc
-from portal.program.models import Milestone, Program, Workstream
+from portal.program.models import Criterion, Milestone, Program, Workstream
 
 SAMPLE_NOTE = Path(__file__).with_name("2025-10-30-cloud-support-operating-model.md")
 MEETING_DATE = date(2025, 10, 30)
-DEMO_PASSWORD = "readiness-demo-2026"
+READINESS_DATE = date(2026, 2, 1)
+# The documented password of the demo logins (README), never of a real one.
+DEMO_PASSWORD = "readiness-demo-2026"  # noqa: S105  # nosec B105
 
 # (email, name, role, person name)
 DEMO_LOGINS = [
@@ -26,23 +42,16 @@ DEMO_LOGINS = [
     ("exec@example.com", "Lior Genzel", "executive", "Lior Genzel"),
 ]
 
-# (name, kind); people get example.com addresses so reminders show up in the outbox.
-DEMO_PEOPLE = [
-    ("Jason Vallery", "person"), ("Lior Genzel", "person"), ("Yancey", "person"),
-    ("Rob Banga", "person"), ("Daniel", "person"), ("Timo Pervane", "person"),
-    ("Christina", "person"), ("Joe", "person"), ("Benoit", "person"),
-    ("Legal", "team"), ("Product Marketing", "team"),
-]
-
-# (name, lead, keywords, description)
+# (name, lead as written in the note, keywords, description). The keywords are those
+# the importer suggests workstreams by; each can be edited on the workstream page.
 DEMO_WORKSTREAMS = [
-    ("Hiring", "Rob Banga", "hiring recruiting recruit SREs SRE support engineers",
+    ("Hiring", "Rob Banga", "hiring hire recruiting recruit SREs",
      "Hire the initial SREs and support engineers with hyperscaler experience."),
     ("Integrations", "Christina",
      "Salesforce Tackle Polaris entitlement entitlements metering billing",
      "Salesforce, Tackle and Polaris integrations: registration, entitlements, metering, "
      "billing."),
-    ("Telemetry and analytics", "Yancey", "telemetry Tableau analytics forecasting metrics",
+    ("Telemetry and analytics", "Yancey", "telemetry Tableau analytics forecasting",
      "Telemetry from Polaris to Tableau: churn, feature use, customer health, forecasting."),
     ("Compliance", "Legal", "legal SOC2 FedRAMP compliance custodian",
      "Data custodian obligations for SaaS and the path to SOC2 and FedRAMP."),
@@ -50,10 +59,44 @@ DEMO_WORKSTREAMS = [
      "Sales-kickoff enablement and documentation for end-customer and sell-to motions."),
 ]
 
-# (name, offset from the meeting in days, description)
+# Exit criteria per workstream, drawn from the note: ("item", start of an action item's
+# title) or ("key", start of a Key Information line), with a weight.
+DEMO_CRITERIA = {
+    "Hiring": [
+        ("item", "Begin recruiting initial SREs", 2),
+        ("item", "Evaluate Carl as the initial leader", 1),
+        ("item", "Draft a clear cloud support/Customer Success/SRE operating plan", 2),
+    ],
+    "Integrations": [
+        ("key", "Tackle integration with Salesforce is a gating dependency", 3),
+        ("item", "Schedule a Salesforce/Tackle integration deep-dive", 1),
+        ("item", "Detail metering, entitlement, and billing integration flows", 2),
+        ("key", "Metering is planned as hourly utilization", 2),
+        ("item", "Define overage policy mechanics for private offers", 1),
+    ],
+    "Telemetry and analytics": [
+        ("item", "Define telemetry and metrics to push from Polaris to Tableau", 2),
+        ("key", "Analytics in Tableau are needed", 2),
+        ("item", "Scope reporting and analytics needed for consumption forecasting", 1),
+        ("item", "Assess and confirm additional Salesforce and Tableau licenses", 1),
+    ],
+    "Compliance": [
+        ("key", "Legal/compliance needs include defining data custodian obligations", 3),
+        ("item", "Initiate a legal/compliance workstream", 1),
+        ("item", "Propose a role-based access and data segmentation model", 1),
+    ],
+    "Enablement": [
+        ("item", "Prepare an enablement and documentation plan", 2),
+        ("item", "Plan SKO sessions for cloud go-to-market", 1),
+    ],
+}
+
+# (name, days after the meeting, description): the rollout of the note's Key
+# Information: private offers ~2 months after the meeting, public offers 6-8 months
+# after those, full SaaS in FY28; operational readiness on the program's date.
 DEMO_MILESTONES = [
     ("Private offers", 61, "Private marketplace offers begin, about two months after the meeting."),
-    ("Operational readiness", (date(2026, 2, 1) - MEETING_DATE).days,
+    ("Operational readiness", (READINESS_DATE - MEETING_DATE).days,
      "Cloud support model operational: Customer Success, Support, 24/7 SRE on-call."),
     ("Public offers", 61 + 212, "Public marketplace offers, six to eight months after private."),
     ("Full SaaS (FY28)", (date(2027, 7, 1) - MEETING_DATE).days, "Full SaaS offering."),
@@ -61,16 +104,26 @@ DEMO_MILESTONES = [
 
 HYPERSCALERS = [("GCP", 1), ("Azure", 2), ("AWS", 3)]
 
-# (name, segment, hyperscalers considered, notes)
+# (name, segment, hyperscalers it runs a POC candidate on, notes), as the note lists them.
 DEMO_CUSTOMERS = [
     ("Microsoft", "Hyperscaler partner", ["Azure"], "Including MAI."),
-    ("UKMET", "Public sector", ["Azure"], "Via Microsoft."),
+    ("UKMET", "Public sector", ["Azure"], "Via Microsoft, on Azure."),
     ("NBCU", "Media", [], ""),
     ("Sigma", "Financial services", [], ""),
     ("Jump Trading", "Financial services", [], ""),
     ("Citadel", "Financial services", [], ""),
     ("Zoom", "Technology", ["AWS"], "Exploring AWS."),
 ]
+
+_ISO_DATE = re.compile(r"(?<![0-9])([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])")
+
+
+@dataclass
+class DemoResult:
+    """What ``seed_demo`` built."""
+
+    program: Program
+    import_result: ImportResult
 
 
 def demo_email(name: str) -> str:
@@ -92,36 +145,126 @@ def is_empty(session: Session) -> bool:
     return session.scalar(select(Program.id).limit(1)) is None
 
 
-def seed_demo(session: Session, *, offset_days: int = 0) -> None:
-    """Creates the demo program in `session` (the caller commits)."""
-    shift = timedelta(days=offset_days)
-    people: dict[str, Person] = {}
-    for name, kind in DEMO_PEOPLE:
-        person = Person(name=name, name_key=name_key(name), kind=kind, email=demo_email(name))
+def rebase_text(text: str, offset_days: int) -> str:
+    """Every real ISO date in `text` moved by `offset_days`; anything else left alone."""
+    if not offset_days:
+        return text
+
+    def shift(match: re.Match[str]) -> str:
+        try:
+            day = date(*(int(part) for part in match.groups()))
+        except ValueError:
+            return match.group(0)
+        return (day + timedelta(days=offset_days)).isoformat()
+
+    return _ISO_DATE.sub(shift, text)
+
+
+def sample_note_bytes(offset_days: int = 0) -> bytes:
+    """The shipped note, with its dates moved by `offset_days` (byte for byte at 0)."""
+    data = SAMPLE_NOTE.read_bytes()
+    if not offset_days:
+        return data
+    return rebase_text(data.decode("utf-8"), offset_days).encode("utf-8")
+
+
+def _person(session: Session, name: str) -> Person:
+    """The person called `name`, created with a demo address when missing."""
+    person = session.scalar(select(Person).where(Person.name_key == name_key(name)).limit(1))
+    if person is None:
+        person = Person(name=name, name_key=name_key(name), kind="person")
         session.add(person)
-        people[name] = person
+    if person.email is None:
+        email = demo_email(name)
+        if session.scalar(select(Person.id).where(Person.email == email)) is None:
+            person.email = email
+    return person
+
+
+def _starts(texts: list[str], start: str) -> str:
+    """The one text that starts with `start` (the demo breaks loudly if the note changed)."""
+    found = [text for text in texts if normalise_title(text).startswith(normalise_title(start))]
+    if len(found) != 1:
+        raise RuntimeError(f"The sample note has no single line starting {start!r}.")
+    return found[0]
+
+
+def seed_demo(session: Session, *, offset_days: int = 0) -> DemoResult:
+    """Creates the demo program in `session` by importing the sample note (the caller commits).
+
+    Every date moves by `offset_days`: the note's (so the meeting, the items and the
+    decisions), the program's, the milestones' and the workstreams' target dates.
+    """
+    shift = timedelta(days=offset_days)
+    seeder = Actor(via="cli", name="seed-demo")
+
+    # The logins first: the note is imported as the lead, whose person is Jason Vallery.
+    login_people = {name: _person(session, name) for *_, name in DEMO_LOGINS if name}
+    session.flush()
+    lead_user = None
+    for email, name, role, person_name in DEMO_LOGINS:
+        user = users.find_by_email(session, email)
+        if user is None:
+            person = login_people.get(person_name) if person_name else None
+            user = users.create_user(session, seeder, email=email, name=name, role=role,
+                                     password=DEMO_PASSWORD,
+                                     person_id=person.id if person else None)
+        if role == "lead":
+            lead_user = user
+    if lead_user.person_id is None:
+        lead_user.person_id = login_people["Jason Vallery"].id
 
     program = Program(
         name="Cloud marketplace launch",
-        target_date=date(2026, 2, 1) + shift,
+        target_date=READINESS_DATE + shift,
         description="Sell the storage product through the GCP, Azure and AWS marketplaces, "
         "with the cloud support operating model ready by the readiness date.",
     )
     session.add(program)
-    for name, offset, description in DEMO_MILESTONES:
+    for name, days, description in DEMO_MILESTONES:
         program.milestones.append(
-            Milestone(name=name, due_date=MEETING_DATE + timedelta(days=offset) + shift,
+            Milestone(name=name, due_date=MEETING_DATE + timedelta(days=days) + shift,
                       description=description)
         )
-    for position, (name, lead, keywords, description) in enumerate(DEMO_WORKSTREAMS, 1):
-        program.workstreams.append(
-            Workstream(name=name, lead=people[lead], keywords=keywords, description=description,
-                       gating=True, position=position, rag="amber" if position <= 2 else "green",
-                       target_date=program.target_date)
+    private_offers = MEETING_DATE + timedelta(days=DEMO_MILESTONES[0][1]) + shift
+    workstreams: dict[str, Workstream] = {}
+    for position, (name, _lead, keywords, description) in enumerate(DEMO_WORKSTREAMS, 1):
+        workstreams[name] = Workstream(
+            name=name, keywords=keywords, description=description, gating=True,
+            position=position, rag="amber" if position <= 2 else "green",
+            # Tackle is gating for the private offers; the rest for the readiness date.
+            target_date=private_offers if name == "Integrations" else program.target_date,
         )
-
+        program.workstreams.append(workstreams[name])
     scalers = {name: Hyperscaler(name=name, rank=rank) for name, rank in HYPERSCALERS}
     session.add_all(scalers.values())
+    session.flush()
+
+    # The note, through the importer, exactly as a lead would import it.
+    note = parse_note(sample_note_bytes(offset_days))
+    plan = build_plan(session, note, myself_id=lead_user.person_id, source_name=SAMPLE_NOTE.name)
+    result = apply(session, plan, Actor.for_user(lead_user, via="cli"))
+
+    # The people the note introduced get demo addresses, so reminders reach the outbox.
+    created = set(result.people_created)
+    for person in session.scalars(select(Person).where(Person.email.is_(None))):
+        if person.name not in created:
+            continue
+        email = demo_email(person.name)
+        if session.scalar(select(Person.id).where(Person.email == email)) is None:
+            person.email = email
+
+    # Leads and exit criteria, from the note.
+    titles = [item.title for item in plan.items]
+    key_information = list(note.key_information)
+    for name, lead, *_ in DEMO_WORKSTREAMS:
+        workstream = workstreams[name]
+        workstream.lead = _person(session, lead)
+        for position, (source, start, weight) in enumerate(DEMO_CRITERIA[name], 1):
+            text = _starts(titles if source == "item" else key_information, start)
+            workstream.criteria.append(Criterion(text=text[:500], weight=weight,
+                                                 position=position))
+
     positions = {name: 0 for name in scalers}
     for name, segment, considered, notes in DEMO_CUSTOMERS:
         customer = Customer(name=name, segment=segment, notes=notes,
@@ -132,10 +275,4 @@ def seed_demo(session: Session, *, offset_days: int = 0) -> None:
             session.add(Poc(customer=customer, hyperscaler=scalers[scaler],
                             position=positions[scaler], stage="candidate"))
     session.flush()
-
-    for email, name, role, person_name in DEMO_LOGINS:
-        if users.find_by_email(session, email) is None:
-            person = people.get(person_name) if person_name else None
-            users.create_user(session, Actor(via="cli", name="seed-demo"), email=email, name=name,
-                              role=role, password=DEMO_PASSWORD,
-                              person_id=person.id if person else None)
+    return DemoResult(program=program, import_result=result)

@@ -6,7 +6,13 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from portal.reminders.policy import (
-    ItemInfo, Prefs, ReminderSettings, due_points, escalation_kind, point_kind, send_day,
+    ItemInfo,
+    Prefs,
+    ReminderSettings,
+    due_points,
+    escalation_kind,
+    point_kind,
+    send_day,
 )
 
 S = ReminderSettings()

@@ -8,8 +8,14 @@ from icalendar import Calendar
 
 from portal.extensions import db
 from portal.program.models import Milestone
-from tests.factories import PASSWORD, make_item, make_person, make_program, make_user, \
-    make_workstream
+from tests.factories import (
+    PASSWORD,
+    make_item,
+    make_person,
+    make_program,
+    make_user,
+    make_workstream,
+)
 
 
 def _events(body: bytes):

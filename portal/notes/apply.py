@@ -1,0 +1,816 @@
+"""Plan and apply the import of a parsed meeting note.
+
+``build_plan`` is a pure preview: it reads the database and says what an import would
+create, update or leave unchanged, line by line, without writing anything. ``apply``
+carries a plan out in the caller's session, with an audit event for every change; the
+caller commits once (or rolls back, for a dry run), so an import is one transaction.
+
+An action item's identity is its meeting plus its normalised title. A meeting is
+identified by its title and date. Re-importing the same note changes nothing. For an
+edited note each field is merged three ways against the note imported last time: a
+field the note did not change keeps the value the portal holds (a lead's edit
+survives), a field the note changed takes the note's new value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import PurePath
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.audit.log import Actor, record
+from portal.notes.parse import NoteError, ParsedNote, ParsedTask, normalise_title, parse_note
+from portal.notes.repair import repair_text
+from portal.notes.resolve import (
+    CHOSEN,
+    NEAR,
+    NEW,
+    UNRESOLVED,
+    Match,
+    PersonRef,
+    Resolver,
+    Suggestion,
+    WorkstreamRef,
+    WorkstreamSuggester,
+    clean_name,
+    looks_like_team,
+    person_key,
+)
+
+#: Column sizes the values are clamped to (see the models).
+TITLE_MAX = 500
+#: The most task lines one note may hold: a preview must stay readable and light.
+MAX_TASKS = 2000
+MEETING_TITLE_MAX = 300
+TAGS_MAX = 500
+RECURRENCE_MAX = 200
+
+#: The item fields an import sets from a task line, in the order they are shown.
+NOTE_FIELDS = (
+    "title", "status", "priority", "due_date", "scheduled_date", "start_date",
+    "created_date", "done_date", "cancelled_date", "recurrence", "tags",
+)
+FIELD_LABELS = {
+    "title": "title", "status": "status", "priority": "priority", "due_date": "due",
+    "scheduled_date": "scheduled", "start_date": "start", "created_date": "created",
+    "done_date": "done", "cancelled_date": "cancelled", "recurrence": "recurrence",
+    "tags": "tags", "owner": "owner", "workstream": "workstream",
+}
+
+CREATE, UPDATE, UNCHANGED, REMOVE = "create", "update", "unchanged", "remove"
+
+#: Override values for an owner: a person (``id:<n>``), a new person (``new:<name key>``,
+#: the name as written or another new name of the note), or nobody.
+OVERRIDE_NONE = "none"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A warning of the import, on a line of the note (0: the whole note)."""
+
+    line: int
+    message: str
+
+
+@dataclass
+class OwnerPlan:
+    """An owner mention of the note, how it resolves, and the lines that use it."""
+
+    index: int
+    written: str
+    key: str
+    default: Match
+    match: Match
+    lines: list[int] = field(default_factory=list)
+    default_choice: str = ""
+
+    @property
+    def overridden(self) -> bool:
+        return self.match.kind == CHOSEN or self.match.person_key != self.default.person_key
+
+    @property
+    def choice(self) -> str:
+        """The value of this owner's select in the preview form."""
+        return choice_value(self.match)
+
+
+@dataclass
+class ItemPlan:
+    """What the import does with one task line."""
+
+    line: int
+    title: str
+    key: str
+    action: str
+    values: dict
+    owner_written: str | None
+    owner: Match | None
+    item_id: int | None = None
+    changes: dict[str, tuple] = field(default_factory=dict)
+    set_owner: bool = False
+    suggestion: Suggestion = field(default_factory=lambda: Suggestion(None))
+    workstream: WorkstreamRef | None = None
+    current_workstream: str | None = None
+
+    @property
+    def owner_name(self) -> str:
+        if self.owner is None or self.owner.person is None:
+            return ""
+        return self.owner.person.name
+
+
+@dataclass
+class DecisionPlan:
+    text: str
+    action: str
+    decision_id: int | None = None
+    position: int = 0
+
+
+@dataclass
+class AliasPlan:
+    """Another spelling to remember for a person: the near-duplicate seen in the note."""
+
+    person: PersonRef
+    alias: str
+    key: str
+
+
+@dataclass
+class MeetingPlan:
+    action: str
+    title: str
+    date: date | None
+    meeting_id: int | None
+    participants: list[Match]
+    changes: dict[str, tuple] = field(default_factory=dict)
+
+
+@dataclass
+class ImportPlan:
+    """Everything an import would do, for the preview, the report and ``apply``."""
+
+    note: ParsedNote
+    source_name: str
+    myself_id: int | None
+    meeting: MeetingPlan
+    owners: list[OwnerPlan]
+    items: list[ItemPlan]
+    decisions: list[DecisionPlan]
+    new_people: list[PersonRef]
+    aliases: list[AliasPlan]
+    notices: list[Notice]
+    dropped: list[str]
+    workstreams: list[WorkstreamRef]
+    fingerprint: str = ""
+
+    def items_by(self, action: str) -> list[ItemPlan]:
+        return [item for item in self.items if item.action == action]
+
+    @property
+    def created(self) -> list[ItemPlan]:
+        return self.items_by(CREATE)
+
+    @property
+    def updated(self) -> list[ItemPlan]:
+        return self.items_by(UPDATE)
+
+    @property
+    def unchanged(self) -> list[ItemPlan]:
+        return self.items_by(UNCHANGED)
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether ``apply`` would write anything at all."""
+        return bool(
+            self.meeting.action != UNCHANGED or self.created or self.updated or self.new_people
+            or self.aliases or any(d.action != UNCHANGED for d in self.decisions)
+        )
+
+    @property
+    def repairs(self):
+        return self.note.repairs
+
+    @property
+    def warnings(self) -> list[Notice]:
+        return self.notices
+
+    def owner_for(self, written: str | None) -> OwnerPlan | None:
+        if written is None:
+            return None
+        key = person_key(written)
+        return next((owner for owner in self.owners if owner.key == key), None)
+
+
+@dataclass
+class ImportResult:
+    """What ``apply`` did."""
+
+    plan: ImportPlan
+    meeting_id: int
+    created_ids: list[int]
+    updated_ids: list[int]
+    unchanged: int
+    people_created: list[str]
+    aliases_added: list[str]
+    decisions_created: int
+    decisions_removed: int
+    meeting_action: str
+
+    @property
+    def changed_anything(self) -> bool:
+        return self.plan.has_changes
+
+
+def choice_value(match: Match | None) -> str:
+    """A match as the value of an owner select: ``id:<n>``, ``new:<name key>`` or ``none``."""
+    if match is None or match.person is None:
+        return OVERRIDE_NONE
+    return match.person_key
+
+
+def check_importable(note: ParsedNote) -> None:
+    """Refuse a note without task lines (nothing to track) or with too many to review."""
+    if not note.tasks:
+        raise NoteError(
+            "The note has no task lines (such as '- [ ] Do something @Owner 📅 2025-11-08'); "
+            "there is nothing to import."
+        )
+    if len(note.tasks) > MAX_TASKS:
+        raise NoteError(
+            f"The note has {len(note.tasks):,} task lines; at most {MAX_TASKS:,} can be "
+            "imported at once. Split it into several notes."
+        )
+
+
+# --- Building the plan ----------------------------------------------------------------
+
+
+def _note_values(task: ParsedTask, notices: list[Notice]) -> dict:
+    """The item fields a task line sets, clamped to the column sizes."""
+    title = task.title
+    if len(title) > TITLE_MAX:
+        notices.append(Notice(task.line, f"The task title is longer than {TITLE_MAX} "
+                                         "characters; it was shortened."))
+        title = title[: TITLE_MAX - 1].rstrip() + "…"
+    tags = " ".join(task.tags)
+    if len(tags) > TAGS_MAX:
+        notices.append(Notice(task.line, "The tags are too long; some were left out."))
+        tags = tags[:TAGS_MAX].rsplit(" ", 1)[0]
+    recurrence = task.recurrence[:RECURRENCE_MAX] if task.recurrence else None
+    return {
+        "title": title,
+        "status": task.status,
+        "priority": task.priority,
+        "due_date": task.due,
+        "scheduled_date": task.scheduled,
+        "start_date": task.start,
+        "created_date": task.created,
+        "done_date": task.done,
+        "cancelled_date": task.cancelled,
+        "recurrence": recurrence,
+        "tags": tags,
+    }
+
+
+def _meeting_title(note: ParsedNote, source_name: str) -> str:
+    title = note.title.strip()
+    if not title and source_name:
+        title = PurePath(source_name).stem.strip()
+    if not title:
+        title = f"Meeting of {note.date.isoformat()}" if note.date else "Untitled meeting"
+    return title[:MEETING_TITLE_MAX]
+
+
+def _find_meeting(session: Session, title: str, when: date | None):
+    from portal.notes.models import Meeting
+
+    query = select(Meeting).where(Meeting.title == title)
+    query = query.where(Meeting.date.is_(None) if when is None else Meeting.date == when)
+    return session.scalar(
+        query.options(selectinload(Meeting.participants), selectinload(Meeting.decisions))
+    )
+
+
+def _previous_tasks(meeting) -> dict[str, ParsedTask] | None:
+    """The tasks of the note imported last time for this meeting, by title key."""
+    if meeting is None or not meeting.raw_text:
+        return None
+    try:
+        previous = parse_note(meeting.raw_text)
+    except NoteError:
+        return None
+    tasks: dict[str, ParsedTask] = {}
+    for task in previous.tasks:
+        tasks.setdefault(normalise_title(_note_values(task, [])["title"])[:TITLE_MAX], task)
+    return tasks
+
+
+def _apply_override(owner: OwnerPlan, value: str | None, resolver: Resolver,
+                    people: dict[int, PersonRef]) -> None:
+    """Replace the default match of ``owner`` by the choice made in the preview."""
+    if value is None or value == owner.default_choice:
+        return
+    if value == OVERRIDE_NONE:
+        owner.match = Match(owner.written, CHOSEN, None, "No owner, chosen in the preview.")
+        return
+    kind, _, ident = value.partition(":")
+    if kind == "id" and ident.isdigit() and int(ident) in people:
+        ref = people[int(ident)]
+        owner.match = Match(owner.written, CHOSEN, ref, f"{ref.name}, chosen in the preview.")
+    elif kind == "new" and ident == owner.key:
+        ref = resolver.new_people.get(owner.key)
+        if ref is None:
+            default = owner.default.person
+            ref = PersonRef(key=owner.key, name=clean_name(owner.written),
+                            kind=default.kind if default and default.is_new
+                            else ("team" if looks_like_team(owner.written) else "person"))
+            resolver.new_people[owner.key] = ref
+        owner.match = Match(owner.written, CHOSEN, ref,
+                            f"A new {ref.kind} {ref.name}, chosen in the preview.")
+    elif kind == "new" and ident in resolver.new_people:
+        ref = resolver.new_people[ident]
+        owner.match = Match(owner.written, CHOSEN, ref,
+                            f"The new {ref.kind} {ref.name}, chosen in the preview.")
+    else:
+        raise NoteError(f"The owner chosen for @{owner.written} no longer exists; "
+                        "reload the preview.")
+
+
+def _people_by_id(resolver: Resolver) -> dict[int, PersonRef]:
+    people = {ref.id: ref for ref in resolver.known.values() if ref.id is not None}
+    if resolver.myself is not None:
+        people[resolver.myself.id] = resolver.myself
+    return people
+
+
+def build_plan(
+    session: Session,
+    note: ParsedNote,
+    *,
+    myself_id: int | None = None,
+    source_name: str = "",
+    overrides: dict | None = None,
+) -> ImportPlan:
+    """What importing ``note`` would do now; nothing is written.
+
+    ``myself_id`` is the importing user's Person (for ``@Myself``). ``overrides`` holds
+    the choices made in the preview: ``{"owners": {mention key: "id:<n>" | "new:<key>" |
+    "none"}, "workstreams": {line: workstream id | None}}``. Raises NoteError for a
+    note that cannot be imported (no task lines) or a choice that no longer exists.
+    """
+    check_importable(note)
+    overrides = overrides or {}
+    notices: list[Notice] = [Notice(w.line, w.message) for w in note.warnings]
+    suggester = WorkstreamSuggester.load(session)
+    resolver = Resolver.load(session, myself_id=myself_id,
+                             team_names=[ws.name for ws in suggester.workstreams])
+    people = _people_by_id(resolver)
+
+    # Participants first, so an owner written slightly differently finds them.
+    participants: list[Match] = []
+    seen_participants: set[str] = set()
+    for name in note.participants:
+        key = person_key(name)
+        if key and key not in seen_participants:
+            seen_participants.add(key)
+            participants.append(resolver.resolve(name))
+
+    owners: dict[str, OwnerPlan] = {}
+    for task in note.tasks:
+        if task.owner:
+            key = person_key(task.owner)
+            if key not in owners:
+                match = resolver.resolve(task.owner)
+                owners[key] = OwnerPlan(len(owners), task.owner, key, match, match)
+            owners[key].lines.append(task.line)
+    for owner in owners.values():
+        owner.default_choice = choice_value(owner.default)
+        _apply_override(owner, overrides.get("owners", {}).get(owner.key), resolver, people)
+        if owner.match.kind == UNRESOLVED:
+            for line in owner.lines:
+                notices.append(Notice(line, f"@{owner.written}: {owner.match.explanation}"))
+
+    title = _meeting_title(note, source_name)
+    meeting = _find_meeting(session, title, note.date)
+    previous = _previous_tasks(meeting)
+    existing = {}
+    if meeting is not None:
+        from portal.actions.models import ActionItem
+
+        existing = {
+            item.title_key: item
+            for item in session.scalars(
+                select(ActionItem)
+                .where(ActionItem.meeting_id == meeting.id)
+                .options(selectinload(ActionItem.owner), selectinload(ActionItem.workstream))
+            )
+        }
+
+    ws_overrides = overrides.get("workstreams", {})
+    items: list[ItemPlan] = []
+    seen_keys: dict[str, int] = {}
+    for task in note.tasks:
+        values = _note_values(task, notices)
+        key = normalise_title(values["title"])[:TITLE_MAX]
+        if not key:
+            notices.append(Notice(task.line, "The task has no description; it was skipped."))
+            continue
+        if key in seen_keys:
+            notices.append(Notice(task.line, f"The same task as on line {seen_keys[key]}; "
+                                             "this line was skipped."))
+            continue
+        seen_keys[key] = task.line
+        owner = owners.get(person_key(task.owner)) if task.owner else None
+        match = owner.match if owner else None
+        item = existing.get(key)
+        plan = ItemPlan(line=task.line, title=values["title"], key=key, action=CREATE,
+                        values=values, owner_written=task.owner, owner=match)
+        if item is None:
+            plan.suggestion = suggester.suggest(values["title"])
+            plan.workstream = plan.suggestion.workstream
+            if task.line in ws_overrides:
+                chosen = ws_overrides[task.line]
+                plan.workstream = suggester.by_id(chosen) if chosen else None
+                if chosen and plan.workstream is None:
+                    raise NoteError("A workstream chosen in the preview no longer exists; "
+                                    "reload the preview.")
+            plan.set_owner = match is not None and match.person is not None
+        else:
+            _plan_update(plan, item, previous, owner)
+        items.append(plan)
+
+    decisions = _plan_decisions(note, meeting)
+    meeting_plan = _plan_meeting(note, title, meeting, participants)
+
+    used: dict[str, PersonRef] = {}
+    for match in participants:
+        if match.person is not None and match.person.is_new:
+            used.setdefault(match.person.key, match.person)
+    for plan_item in items:
+        if plan_item.set_owner and plan_item.owner.person.is_new:
+            used.setdefault(plan_item.owner.person.key, plan_item.owner.person)
+
+    aliases: list[AliasPlan] = []
+    alias_keys: set[str] = set()
+    near = [m for m in participants if m.kind == NEAR]
+    near += [o.match for o in owners.values() if o.match.kind == NEAR]
+    for match in near:
+        key = person_key(match.written)
+        if key not in alias_keys and (match.person.id is not None or match.person.key in used):
+            alias_keys.add(key)
+            aliases.append(AliasPlan(match.person, clean_name(match.written), key))
+
+    dropped = [
+        item.title for key, item in existing.items() if key not in seen_keys
+    ]
+    result = ImportPlan(
+        note=note, source_name=source_name, myself_id=myself_id, meeting=meeting_plan,
+        owners=list(owners.values()), items=items, decisions=decisions,
+        new_people=list(used.values()), aliases=aliases, notices=sorted(
+            notices, key=lambda n: n.line), dropped=dropped, workstreams=suggester.workstreams,
+    )
+    result.fingerprint = fingerprint(result)
+    return result
+
+
+def _display(field_name: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _plan_update(plan: ItemPlan, item, previous: dict[str, ParsedTask] | None,
+                 owner: OwnerPlan | None) -> None:
+    """Merge the note's values into an existing item, three ways when possible."""
+    plan.item_id = item.id
+    plan.current_workstream = item.workstream.name if item.workstream else None
+    old_task = previous.get(plan.key) if previous is not None else None
+    old_values = _note_values(old_task, []) if old_task is not None else None
+    for name in NOTE_FIELDS:
+        new = plan.values[name]
+        current = getattr(item, name)
+        if old_values is not None and old_values[name] == new:
+            continue  # the note did not change it: the portal's value stands
+        if current != new:
+            plan.changes[name] = (current, new)
+    # The owner: the note's mention changed, or a different match was chosen.
+    match = plan.owner
+    target_id = match.person.id if match is not None and match.person is not None else None
+    target_new = match is not None and match.person is not None and match.person.is_new
+    old_key = person_key(old_task.owner) if old_task is not None and old_task.owner else None
+    new_key = person_key(plan.owner_written) if plan.owner_written else None
+    note_changed = old_task is None or old_key != new_key
+    chosen = owner is not None and owner.overridden
+    if (note_changed or chosen) and (target_new or target_id != item.owner_id):
+        if match is not None and match.kind == UNRESOLVED:
+            pass  # @Myself without a person: leave the owner as it is
+        else:
+            before = item.owner.name if item.owner else None
+            after = match.person.name if match is not None and match.person else None
+            plan.changes["owner"] = (before, after)
+            plan.set_owner = True
+    plan.action = UPDATE if plan.changes else UNCHANGED
+
+
+def _plan_decisions(note: ParsedNote, meeting) -> list[DecisionPlan]:
+    existing = {}
+    if meeting is not None:
+        for decision in meeting.decisions:
+            existing.setdefault(normalise_title(decision.text), decision)
+    plans: list[DecisionPlan] = []
+    seen: set[str] = set()
+    for position, text in enumerate(note.decisions, 1):
+        key = normalise_title(text)
+        if key in seen:
+            continue
+        seen.add(key)
+        found = existing.get(key)
+        plans.append(DecisionPlan(text, UNCHANGED if found else CREATE,
+                                  found.id if found else None, position))
+    for key, decision in existing.items():
+        if key not in seen:
+            plans.append(DecisionPlan(decision.text, REMOVE, decision.id, decision.position))
+    return plans
+
+
+def _participant_names(matches: list[Match]) -> list[str]:
+    return sorted({m.person.name for m in matches if m.person is not None})
+
+
+def _plan_meeting(note: ParsedNote, title: str, meeting, participants: list[Match]) -> MeetingPlan:
+    plan = MeetingPlan(CREATE, title, note.date, None, participants)
+    if meeting is None:
+        return plan
+    plan.meeting_id = meeting.id
+    plan.action = UNCHANGED
+    wanted = {m.person_key for m in participants if m.person is not None}
+    have = {f"id:{p.id}" for p in meeting.participants}
+    if wanted != have:
+        plan.changes["participants"] = (sorted(p.name for p in meeting.participants),
+                                        _participant_names(participants))
+    if meeting.summary != note.summary:
+        plan.changes["summary"] = (meeting.summary, note.summary)
+    if list(meeting.key_information or []) != note.key_information:
+        plan.changes["key_information"] = (meeting.key_information, note.key_information)
+    if meeting.sha256 != note.sha256:
+        plan.changes["sha256"] = (meeting.sha256, note.sha256)
+    if plan.changes:
+        plan.action = UPDATE
+    return plan
+
+
+def fingerprint(plan: ImportPlan) -> str:
+    """A hash of everything the plan would write and of the values it would replace.
+
+    The preview carries it to the commit: a different fingerprint on commit means the
+    database changed meanwhile (or the note did), and the commit is refused.
+    """
+    def ref(match: Match | None):
+        return None if match is None else [match.kind, match.person_key]
+
+    data = {
+        "note": plan.note.sha256,
+        "myself": plan.myself_id,
+        "meeting": [plan.meeting.action, plan.meeting.meeting_id, plan.meeting.title,
+                    str(plan.meeting.date), sorted(plan.meeting.changes),
+                    [ref(m) for m in plan.meeting.participants]],
+        "owners": [[o.key, ref(o.match)] for o in plan.owners],
+        "items": [[i.line, i.key, i.action, i.item_id, ref(i.owner),
+                   {k: [str(v) for v in pair] for k, pair in i.changes.items()},
+                   i.workstream.id if i.workstream else None] for i in plan.items],
+        "decisions": [[d.action, d.decision_id, d.text] for d in plan.decisions],
+        "people": [[p.key, p.name, p.kind] for p in plan.new_people],
+        "aliases": [[a.key, a.person.key, a.person.id] for a in plan.aliases],
+        "workstreams": [[w.id, w.name, w.keywords] for w in plan.workstreams],
+    }
+    encoded = json.dumps(data, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
+
+
+# --- Applying it ------------------------------------------------------------------------
+
+
+def _snapshot(item) -> dict:
+    values = {name: getattr(item, name) for name in NOTE_FIELDS}
+    values["owner"] = item.owner.name if item.owner else None
+    values["workstream"] = item.workstream.name if item.workstream else None
+    return values
+
+
+def apply(session: Session, plan: ImportPlan, actor: Actor,
+          overrides: dict | None = None) -> ImportResult:
+    """Carry ``plan`` out in ``session`` with audit events; the caller commits once.
+
+    With ``overrides`` (the preview's choices) the plan is first rebuilt with them.
+    Applying a plan without changes writes nothing at all.
+    """
+    from portal.actions.models import ActionItem
+    from portal.notes.models import Meeting
+    from portal.people.models import Person, PersonAlias
+    from portal.program.models import Decision
+
+    if overrides:
+        plan = build_plan(session, plan.note, myself_id=plan.myself_id,
+                          source_name=plan.source_name, overrides=overrides)
+    result = ImportResult(plan=plan, meeting_id=plan.meeting.meeting_id or 0, created_ids=[],
+                          updated_ids=[], unchanged=len(plan.unchanged), people_created=[],
+                          aliases_added=[], decisions_created=0, decisions_removed=0,
+                          meeting_action=plan.meeting.action)
+    if not plan.has_changes:
+        return result
+
+    where = f" (from {plan.source_name})" if plan.source_name else ""
+    # Rows are added in batches and flushed once per kind, then audited with their ids.
+    new_people: dict[str, Person] = {}
+    for ref in plan.new_people:
+        new_people[ref.key] = Person(name=ref.name, name_key=person_key(ref.name), kind=ref.kind,
+                                     email=None)
+    session.add_all(new_people.values())
+    session.flush()
+    for ref in plan.new_people:
+        person = new_people[ref.key]
+        result.people_created.append(person.name)
+        record(session, actor, "person", person.id, "create",
+               summary=f"Created {ref.kind} {person.name} from a meeting note{where}; "
+                       "needs an email",
+               after={"name": person.name, "kind": person.kind, "email": None})
+
+    def person_id(ref: PersonRef | None) -> int | None:
+        if ref is None:
+            return None
+        return ref.id if ref.id is not None else new_people[ref.key].id
+
+    for alias in plan.aliases:
+        owner_id = person_id(alias.person)
+        session.add(PersonAlias(person_id=owner_id, alias=alias.alias, alias_key=alias.key))
+        result.aliases_added.append(f"{alias.alias} → {alias.person.name}")
+        record(session, actor, "person", owner_id, "alias",
+               summary=f"Remembered '{alias.alias}' as another spelling of {alias.person.name}",
+               after={"alias": alias.alias})
+
+    note = plan.note
+    repaired_text = repair_text(note.raw_text)[0] if note.repairs else note.raw_text
+    participant_ids = [person_id(m.person) for m in plan.meeting.participants
+                       if m.person is not None]
+    participants = [session.get(Person, pid) for pid in dict.fromkeys(participant_ids)]
+    if plan.meeting.action == CREATE:
+        meeting = Meeting(title=plan.meeting.title, date=note.date, summary=note.summary,
+                          key_information=list(note.key_information), raw_text=repaired_text,
+                          sha256=note.sha256, imported_by_id=actor.user_id,
+                          participants=participants)
+        session.add(meeting)
+        session.flush()
+        record(session, actor, "meeting", meeting.id, "import",
+               summary=f"Imported meeting note '{meeting.title}'{where}",
+               after={"title": meeting.title, "date": meeting.date, "sha256": meeting.sha256,
+                      "participants": [p.name for p in participants]})
+    else:
+        meeting = session.get(Meeting, plan.meeting.meeting_id)
+        if plan.meeting.action == UPDATE:
+            before = {"sha256": meeting.sha256,
+                      "participants": sorted(p.name for p in meeting.participants)}
+            after = {"sha256": note.sha256, "participants": sorted(p.name for p in participants)}
+            if "summary" in plan.meeting.changes:
+                before["summary"], after["summary"] = meeting.summary, note.summary
+            if "key_information" in plan.meeting.changes:
+                before["key_information"] = meeting.key_information
+                after["key_information"] = list(note.key_information)
+            meeting.summary = note.summary
+            meeting.key_information = list(note.key_information)
+            meeting.raw_text = repaired_text
+            meeting.sha256 = note.sha256
+            meeting.participants = participants
+            record(session, actor, "meeting", meeting.id, "update",
+                   summary=f"Re-imported meeting note '{meeting.title}'{where}",
+                   before=before, after=after)
+    result.meeting_id = meeting.id
+
+    new_decisions = [
+        Decision(meeting=meeting, text=d.text, decided_on=note.date, position=d.position)
+        for d in plan.decisions if d.action == CREATE
+    ]
+    session.add_all(new_decisions)
+    for decision_plan in plan.decisions:
+        if decision_plan.action == REMOVE:
+            decision = session.get(Decision, decision_plan.decision_id)
+            result.decisions_removed += 1
+            record(session, actor, "decision", decision.id, "delete",
+                   summary=f"Decision no longer in '{meeting.title}': {decision.text}",
+                   before={"text": decision.text, "decided_on": decision.decided_on})
+            session.delete(decision)
+
+    created: list[tuple[ItemPlan, ActionItem]] = []
+    for item_plan in plan.created:
+        created.append((item_plan, ActionItem(
+            title_key=item_plan.key, meeting_id=meeting.id, source_line=item_plan.line,
+            owner_id=person_id(item_plan.owner.person) if item_plan.set_owner else None,
+            workstream_id=item_plan.workstream.id if item_plan.workstream else None,
+            **item_plan.values,
+        )))
+    session.add_all(item for _plan, item in created)
+    session.flush()
+
+    for decision in new_decisions:
+        result.decisions_created += 1
+        record(session, actor, "decision", decision.id, "create",
+               summary=f"Decision from '{meeting.title}': {decision.text}",
+               after={"text": decision.text, "decided_on": decision.decided_on})
+    for item_plan, item in created:
+        result.created_ids.append(item.id)
+        after = dict(item_plan.values)
+        after["owner"] = item_plan.owner_name or None
+        after["workstream"] = item_plan.workstream.name if item_plan.workstream else None
+        record(session, actor, "action_item", item.id, "create",
+               summary=f"Created from '{meeting.title}', line {item_plan.line}",
+               after=after, workstream_id=item.workstream_id)
+
+    for item_plan in plan.updated:
+        item = session.get(ActionItem, item_plan.item_id)
+        before = _snapshot(item)
+        for name, (_old, new) in item_plan.changes.items():
+            if name != "owner":
+                setattr(item, name, new)
+        if item_plan.set_owner:
+            owner_id = person_id(item_plan.owner.person if item_plan.owner else None)
+            item.owner = session.get(Person, owner_id) if owner_id else None
+        item.source_line = item_plan.line
+        changed = set(item_plan.changes)
+        after = _snapshot(item)
+        record(session, actor, "action_item", item.id, "update",
+               summary=f"Updated from '{meeting.title}', line {item_plan.line}: "
+                       + ", ".join(FIELD_LABELS.get(n, n) for n in item_plan.changes),
+               before={k: v for k, v in before.items() if k in changed},
+               after={k: v for k, v in after.items() if k in changed},
+               workstream_id=item.workstream_id)
+        result.updated_ids.append(item.id)
+    session.flush()
+    return result
+
+
+# --- The report -----------------------------------------------------------------------
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def report_lines(plan: ImportPlan, *, dry_run: bool = False) -> list[str]:
+    """The import as text, for the command line: created, updated, repaired, warnings."""
+    note = plan.note
+    when = f" ({note.date.isoformat()})" if note.date else ""
+    lines = [f"{plan.source_name or 'note'}: {plan.meeting.title}{when}"]
+    verb = "would be " if dry_run else ""
+    meeting = {CREATE: f"meeting {verb}created", UPDATE: f"meeting {verb}updated",
+               UNCHANGED: "meeting unchanged"}[plan.meeting.action]
+    decisions_new = sum(1 for d in plan.decisions if d.action == CREATE)
+    decisions_gone = sum(1 for d in plan.decisions if d.action == REMOVE)
+    lines.append(f"  {meeting}; {_plural(len(note.participants), 'participant')}; "
+                 f"{_plural(decisions_new, 'decision')} new"
+                 + (f", {decisions_gone} removed" if decisions_gone else ""))
+    lines.append(f"  created: {_plural(len(plan.created), 'action item')}")
+    for item in plan.created:
+        owner = f" @{item.owner_name}" if item.owner_name else ""
+        ws = f" [{item.workstream.name}]" if item.workstream else ""
+        lines.append(f"    line {item.line}: {item.title}{owner}{ws}")
+    lines.append(f"  updated: {_plural(len(plan.updated), 'action item')}")
+    for item in plan.updated:
+        changes = "; ".join(f"{FIELD_LABELS.get(k, k)} {_display(k, a)} -> {_display(k, b)}"
+                            for k, (a, b) in item.changes.items())
+        lines.append(f"    line {item.line}: {item.title} ({changes})")
+    lines.append(f"  unchanged: {_plural(len(plan.unchanged), 'action item')}")
+    if plan.new_people:
+        lines.append(f"  new people: {_plural(len(plan.new_people), 'person', 'people')} "
+                     "(each needs an email)")
+        for ref in plan.new_people:
+            lines.append(f"    {ref.name}{' (team)' if ref.kind == 'team' else ''}")
+    for alias in plan.aliases:
+        lines.append(f"  spelling remembered: '{alias.alias}' is {alias.person.name}")
+    for owner in plan.owners:
+        if owner.match.kind in (NEAR, CHOSEN, UNRESOLVED):
+            lines.append(f"  owner @{owner.written} (line {owner.lines[0]}): "
+                         f"{owner.match.explanation}")
+    kinds = {}
+    for repair in note.repairs:
+        kinds[repair.kind] = kinds.get(repair.kind, 0) + 1
+    detail = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+    lines.append(f"  repaired: {_plural(len(note.repairs), 'damaged character sequence')}"
+                 + (f" ({detail})" if detail else ""))
+    lines.append(f"  warnings: {len(plan.notices) or 'none'}")
+    for notice in plan.notices:
+        where = f"line {notice.line}" if notice.line else "note"
+        lines.append(f"    {where}: {notice.message}")
+    return lines
+
+
+__all__ = [
+    "CREATE", "NEW", "REMOVE", "UNCHANGED", "UPDATE", "ImportPlan", "ImportResult", "NoteError",
+    "apply", "build_plan", "check_importable", "choice_value", "report_lines",
+]

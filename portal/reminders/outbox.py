@@ -323,17 +323,20 @@ def deliver(session: Session, config, ids: list[int], now: datetime, mailer: Mai
         for message in messages:
             if message.state not in ("pending", "failed"):
                 continue
-            person = people.get(message.person_id)
-            rendered = render_digest(config, message, person, now)
-            if rendered is None:
-                message.state = "obsolete"
-                message.last_error = None
-                result.obsolete += 1
-                continue
-            subject, text, html = rendered
-            message.subject, message.text_body, message.html_body = subject[:300], text, html
+            prefs_url = None
+            if message.kind == "digest":
+                # A reminder digest is rendered again at each attempt, without the items
+                # closed meanwhile; other mails (weekly summary, test) go out as stored.
+                rendered = render_digest(config, message, people.get(message.person_id), now)
+                if rendered is None:
+                    message.state = "obsolete"
+                    message.last_error = None
+                    result.obsolete += 1
+                    continue
+                subject, text, html = rendered
+                message.subject, message.text_body, message.html_body = subject[:300], text, html
+                prefs_url = f"{config['PORTAL_BASE_URL']}/people/{message.person_id}/reminders"
             message.attempts += 1
-            prefs_url = f"{config['PORTAL_BASE_URL']}/people/{message.person_id}/reminders"
             attempt(message, mailer, config, now, result, prefs_url)
         session.commit()
 

@@ -281,3 +281,19 @@ def test_scheduler_tick_runs_and_skips_while_another_holds_the_lock(app, team):
         assert messages() == []
     result = run_reminders(app, NOW)
     assert (result.planned, result.logged) == (4, 3)
+
+
+def test_a_failed_mail_that_is_not_a_digest_is_retried_as_stored(app, smtp_server):
+    """A weekly summary (no reminder points) must not turn obsolete on its retry."""
+    db.session.add(OutboxMessage(
+        idempotency_key="weekly:1:2026-W10:1", kind="weekly", recipient="exec@example.com",
+        subject="Weekly readiness", text_body="The program is on track.", html_body="",
+        state="failed", attempts=1, next_attempt_at=NOW))
+    db.session.commit()
+    result = outbox.run(db.session, cfg(app, smtp_server), NOW + timedelta(minutes=1))
+    assert (result.sent, result.obsolete) == (1, 0)
+    smtp_server.wait_for(1)
+    [mail] = smtp_server.messages
+    assert mail["Subject"] == "Weekly readiness"
+    assert "on track" in mail.get_body(("plain",)).get_content()
+    assert messages()[0].state == "sent" and messages()[0].attempts == 2

@@ -23,10 +23,12 @@ from werkzeug.serving import make_server
 from portal.actions.models import ActionItem
 from portal.audit.models import AuditEvent
 from portal.clock import utcnow
-from portal.demo import seed_demo
+from portal.demo import SAMPLE_NOTE, seed_demo
 from portal.extensions import db
+from portal.notes.models import Meeting
 from portal.people.models import Person
 from portal.people.names import name_key
+from portal.pocs.models import Customer, Hyperscaler, Poc
 from portal.reminders import outbox
 from tests.browser.conftest import ARTIFACTS
 from tests.conftest import make_app
@@ -73,6 +75,115 @@ def live_server(request, tmp_path):
         if thread is not None:
             thread.join(timeout=5)
         smtp.stop()
+
+
+# --- (a) a lead imports a note and works through the program ---------------------------------
+
+FOLLOW_UP = "Cloud support follow-up"
+
+
+def follow_up_note() -> str:
+    """The sample note as the next meeting's (another title and date): the demo holds the
+    sample's own items already, so these 17 are new. Text as it would be pasted."""
+    text = SAMPLE_NOTE.read_bytes().decode("utf-8")
+    text = text.replace("title: Cloud support operating model alignment",
+                        f"title: {FOLLOW_UP}")
+    text = text.replace("date: '2025-10-30'", "date: '2025-11-06'")
+    assert FOLLOW_UP in text and "2025-11-06" in text
+    return text
+
+
+def _in_db(app, query):
+    with app.app_context():
+        try:
+            return query()
+        finally:
+            db.session.remove()
+
+
+def _follow_up_items(app) -> dict[int, tuple[int, str | None]]:
+    """{source line: (item id, owner name)} of the imported follow-up meeting."""
+    def query():
+        meeting = db.session.scalar(select(Meeting).where(Meeting.title == FOLLOW_UP))
+        if meeting is None:
+            return {}
+        return {i.source_line: (i.id, i.owner.name if i.owner else None)
+                for i in db.session.scalars(select(ActionItem)
+                                            .where(ActionItem.meeting_id == meeting.id))}
+    return _in_db(app, query)
+
+
+def _azure_order(app) -> list[str]:
+    return _in_db(app, lambda: list(db.session.scalars(
+        select(Customer.name).join(Poc, Poc.customer_id == Customer.id)
+        .join(Hyperscaler, Hyperscaler.id == Poc.hyperscaler_id)
+        .where(Hyperscaler.name == "Azure").order_by(Poc.position))))
+
+
+def test_lead_imports_a_note_fixes_an_owner_then_works_the_list_and_the_board(
+        page, login, live_server):
+    app = live_server.app
+    login("lead@example.com")
+
+    # Import: paste the note, read the preview, fix an owner match, commit.
+    page.click(".nav a:has-text('Import')")
+    page.wait_for_url("**/imports/new")
+    page.fill("textarea[name=note_text]", follow_up_note())
+    page.click(".import-form button[type=submit]")
+    page.wait_for_selector("[data-step=preview]")
+    assert page.locator("h1").inner_text() == FOLLOW_UP
+    assert page.locator("tr[data-action=create]").count() == 17
+    assert _follow_up_items(app) == {}  # a preview writes nothing
+    joe = page.locator("tr[data-owner='Joe'] select")
+    assert joe.locator("option:checked").inner_text() == "Joe"
+    joe.select_option(label="Rob Banga")  # the note's "@Joe" meant Rob here
+    page.click(".commit-bar button[type=submit]")
+    page.wait_for_selector("[data-result=imported]")
+    assert page.locator("[data-count=created]").inner_text() == "17"
+    imported = _follow_up_items(app)
+    assert len(imported) == 17
+    fixed_id, owner = imported[37]  # the line written "@Joe"
+    assert owner == "Rob Banga"
+
+    # The list, filtered to Rob Banga's items: the fixed one is there, Joe's original not.
+    page.click(".nav a:has-text('Actions')")
+    page.wait_for_url("**/actions")
+    rob = _in_db(app, lambda: db.session.scalar(
+        select(Person.id).where(Person.name == "Rob Banga")))
+    with page.expect_response(lambda r: "/actions?" in r.url and f"owner={rob}" in r.url):
+        page.select_option("#f-owner", label="Rob Banga")
+    page.wait_for_url(f"**owner={rob}**")
+    rows = page.locator("#results tbody tr.item-row")
+    shown = {int(i) for i in rows.evaluate_all("rs => rs.map(r => r.dataset.itemId)")}
+    robs = set(_in_db(app, lambda: list(db.session.scalars(
+        select(ActionItem.id).where(ActionItem.owner_id == rob,
+                                    ActionItem.status.in_(("proposed", "open",
+                                                           "in_progress")))))))
+    assert fixed_id in shown and shown == robs
+
+    # A due date edited in its row, without leaving the filtered list.
+    row = page.locator(f"#item-{fixed_id}")
+    version = int(row.get_attribute("data-version"))
+    with page.expect_response(f"**/actions/{fixed_id}/row") as response:
+        row.locator("input[name=due_date]").fill("2026-12-18")
+    assert response.value.status == 200
+    row = page.locator(f"#item-{fixed_id}")
+    assert row.get_attribute("data-version") == str(version + 1)
+    assert row.locator("input[name=due_date]").input_value() == "2026-12-18"
+    assert f"owner={rob}" in page.url
+    due = _in_db(app, lambda: db.session.get(ActionItem, fixed_id).due_date.isoformat())
+    assert due == "2026-12-18"
+
+    # The POC board: UKMET moves ahead of Microsoft on Azure with its button.
+    page.click(".nav a:has-text('POCs')")
+    page.wait_for_url("**/pocs")
+    assert _azure_order(app) == ["Microsoft", "UKMET"]
+    ukmet = page.locator(".poc-card", has=page.locator(".poc-customer", has_text="UKMET"))
+    ukmet.get_by_role("button", name="Move UKMET up").click()
+    page.locator(".flash-success", has_text="Moved UKMET to position 1 on Azure.").wait_for()
+    azure = page.locator('.board-col[data-hyperscaler="Azure"] .poc-customer')
+    assert azure.all_inner_texts() == ["UKMET", "Microsoft"]
+    assert _azure_order(app) == ["UKMET", "Microsoft"]
 
 
 # --- (b) an owner acts on a reminder mail ---------------------------------------------------

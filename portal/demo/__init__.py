@@ -115,6 +115,14 @@ DEMO_CUSTOMERS = [
     ("Zoom", "Technology", ["AWS"], "Exploring AWS."),
 ]
 
+# A planned window for the demo POCs, in days after the meeting: (stage, start, length,
+# owner). Microsoft opens Azure right after the private offers; UKMET follows it.
+DEMO_POC_PLANS = {
+    "Microsoft": ("confirmed", 68, 42, "Yancey"),
+    "UKMET": ("candidate", 115, 42, "Yancey"),
+    "Zoom": ("candidate", 160, 30, None),
+}
+
 _ISO_DATE = re.compile(r"(?<![0-9])([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])")
 
 
@@ -272,7 +280,12 @@ def seed_demo(session: Session, *, offset_days: int = 0) -> DemoResult:
         session.add(customer)
         for scaler in considered:
             positions[scaler] += 1
+            stage, start, length, owner = DEMO_POC_PLANS[name]
+            planned_start = MEETING_DATE + shift + timedelta(days=start)
             session.add(Poc(customer=customer, hyperscaler=scalers[scaler],
-                            position=positions[scaler], stage="candidate"))
+                            position=positions[scaler], stage=stage,
+                            planned_start=planned_start,
+                            planned_end=planned_start + timedelta(days=length),
+                            owner=_person(session, owner) if owner else None))
     session.flush()
     return DemoResult(program=program, import_result=result)

@@ -116,8 +116,12 @@ def test_demo_customers_and_pocs(demo):
     assert "Microsoft" in customers["UKMET"].notes
     pocs = {(p.customer.name, p.hyperscaler.name, p.position, p.stage)
             for p in db.session.scalars(select(Poc))}
-    assert pocs == {("Microsoft", "Azure", 1, "candidate"), ("UKMET", "Azure", 2, "candidate"),
+    assert pocs == {("Microsoft", "Azure", 1, "confirmed"), ("UKMET", "Azure", 2, "candidate"),
                     ("Zoom", "AWS", 1, "candidate")}
+    by_customer = {p.customer.name: p for p in db.session.scalars(select(Poc))}
+    microsoft, ukmet = by_customer["Microsoft"], by_customer["UKMET"]
+    assert microsoft.planned_start < microsoft.planned_end <= ukmet.planned_start
+    assert microsoft.owner.name == "Yancey"
 
 
 def test_demo_people_and_logins(demo):

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_login import current_user
 
 from portal.clock import local_today
@@ -47,18 +47,19 @@ def label(value: str | None) -> str:
     return value.replace("_", " ").capitalize()
 
 
-# Main navigation: (label, endpoint, permission). An entry shows once its endpoint exists.
+# Main navigation: (label, endpoint, permission, other endpoints that belong to the entry).
+# An entry shows once its endpoint exists; the current page's entry is marked.
 NAV = [
-    ("Dashboard", "dashboard.index", "read"),
-    ("Summary", "summary.index", "read"),
-    ("Workstreams", "workstreams.index", "read"),
-    ("Actions", "actions.index", "read"),
-    ("POCs", "pocs.board", "read"),
-    ("People", "people.index", "read"),
-    ("Import", "notes.new_import", "import_notes"),
-    ("Outbox", "reminders.outbox", "manage_outbox"),
-    ("Activity", "audit.activity", "read"),
-    ("Users", "auth.user_list", "manage_users"),
+    ("Dashboard", "dashboard.index", "read", ()),
+    ("Summary", "summary.index", "read", ()),
+    ("Workstreams", "workstreams.index", "read", ()),
+    ("Actions", "actions.index", "read", ()),
+    ("POCs", "pocs.board", "read", ()),
+    ("People", "people.index", "read", ("reminders.preferences",)),
+    ("Import", "notes.new_import", "import_notes", ()),
+    ("Outbox", "reminders.outbox", "manage_outbox", ("reminders.settings",)),
+    ("Activity", "audit.activity", "read", ()),
+    ("Users", "auth.user_list", "manage_users", ()),
 ]
 
 
@@ -66,13 +67,23 @@ NAV = [
 class NavItem:
     label: str
     endpoint: str
+    current: bool
+
+
+def _belongs(endpoint: str, main: str, others: tuple[str, ...]) -> bool:
+    if endpoint in others:
+        return True
+    claimed = {e for *_, more in NAV for e in more}
+    return endpoint not in claimed and endpoint.split(".")[0] == main.split(".")[0]
 
 
 def nav_items(user) -> list[NavItem]:
-    """The navigation this user may follow."""
+    """The navigation this user may follow, with the entry of the current page marked."""
     views = current_app.view_functions
-    return [NavItem(label, endpoint) for label, endpoint, permission in NAV
-            if endpoint in views and can(user, permission)]
+    endpoint = request.endpoint or ""
+    return [NavItem(label, main, _belongs(endpoint, main, others))
+            for label, main, permission, others in NAV
+            if main in views and can(user, permission)]
 
 
 def init_templates(app: Flask) -> None:

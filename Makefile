@@ -27,7 +27,7 @@ test: $(VENV)/.installed-test  ## every test this machine can run
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-test  ## ruff and bandit
-	$(VENV)/bin/ruff check portal tests
+	$(VENV)/bin/ruff check portal tests bench
 	$(VENV)/bin/bandit -q -c pyproject.toml -r portal
 
 clean:

@@ -1,15 +1,14 @@
 """Template globals and filters shared by every page."""
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from flask import Flask, current_app, request
 from flask_login import current_user
 
-from portal.clock import local_today
 from portal.auth.permissions import can, can_change_item, can_comment_on
+from portal.clock import local_today
 
 
 def format_date(value: date | datetime | None, fmt: str = "%d %b %Y") -> str:

@@ -49,7 +49,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user = find_by_email(session, email or "")
     if user is None:
         # Spend the same time as a real check, so timing does not reveal known emails.
-        User(password_hash="").set_password(password or "")  # nosec B106: timing only
+        User(password_hash="").set_password(password or "")  # nosec B106
         return None
     if not user.check_password(password or "") or not user.active:
         return None

@@ -80,7 +80,7 @@ def test_no_gating_workstreams():
 def test_aggregate_queries_match_the_rows(app, query_counter):
     program = make_program()
     w = make_workstream(program, name="Integrations")
-    other = make_workstream(program, name="Hiring", gating=False)
+    make_workstream(program, name="Hiring", gating=False)
     db.session.add_all([Criterion(workstream=w, text="a", weight=2, done=True),
                         Criterion(workstream=w, text="b", weight=1)])
     make_item(workstream_id=w.id, status="open", due_date=TODAY - timedelta(days=8))

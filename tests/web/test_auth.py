@@ -1,5 +1,4 @@
 """Login, logout, sessions and the admin's user pages."""
-from flask import session as flask_session
 
 from portal.auth.models import User
 from portal.extensions import db

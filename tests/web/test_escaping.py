@@ -8,7 +8,8 @@ from portal.extensions import db
 from tests.factories import PASSWORD, make_user
 from tests.web.test_authorization import PUBLIC_ENDPOINTS, rules
 
-PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)> javascript:alert(1) {{ 12345*2 }}'
+PAYLOAD = ('<script>alert("x")</script><img src=x onerror=alert(1)> javascript:alert(1) '
+           "{{ 12345*2 }}")
 EXEMPT_COLUMNS = {
     "email", "password_hash", "name_key", "alias_key", "title_key", "idempotency_key",
     "calendar_token", "sha256", "recipient", "scope", "key", "via", "entity_type", "action",

@@ -181,3 +181,29 @@ def test_owner_changes_the_status_of_their_own_item(app):
     db.session.expire_all()
     saved = db.session.get(ActionItem, item.id)
     assert (saved.status, saved.priority, saved.title) == ("done", "normal", "Yours")
+
+
+@pytest.mark.parametrize("role", ["admin", "lead", "owner", "executive"])
+def test_every_rule_for_every_role(app, demo, role):
+    """Each role against the whole URL map: a view guarded by a permission answers 403 to
+    a role without it; nothing answers 5xx or sends a signed-in user back to /login."""
+    from portal.auth.permissions import ROLE_PERMISSIONS
+
+    user = make_user(role)
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    guarded = 0
+    for rule, path in rules(app):
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint == "auth.logout":
+            continue
+        required = getattr(app.view_functions[rule.endpoint], "required_permission", None)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method, data={})
+            assert response.status_code < 500, (role, method, path, response.status_code)
+            assert not response.headers.get("Location", "").startswith("/login"), (role, path)
+            if required and required not in ROLE_PERMISSIONS[role]:
+                assert response.status_code == 403, (role, method, path, response.status_code)
+                guarded += 1
+            db.session.rollback()
+    if role != "admin":
+        assert guarded > 0

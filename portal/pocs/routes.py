@@ -166,7 +166,8 @@ def _load_poc(poc_id: int) -> Poc:
     return poc
 
 
-def _poc_page(poc: Poc, form: PocForm | None = None, status: int = 200, error: str | None = None):
+def _poc_page(poc: Poc, form: PocForm | None = None, status: int = 200, error: str | None = None,
+              link_error: str | None = None, block: str | None = "poc_form"):
     if form is None and can(current_user, "edit_program"):
         form = PocForm(obj=poc, formdata=None)
         form.version.data = str(poc.version)
@@ -174,8 +175,8 @@ def _poc_page(poc: Poc, form: PocForm | None = None, status: int = 200, error: s
         form.set_choices(_customers(), db.session.scalars(
             select(Hyperscaler).order_by(Hyperscaler.rank)).all(), _people())
     action_detail = "actions.detail" if "actions.detail" in current_app.view_functions else None
-    return render("pocs/poc.html", block="poc_form", status=status, poc=poc, form=form,
-                  error=error, action_detail=action_detail)
+    return render("pocs/poc.html", block=block, status=status, poc=poc, form=form,
+                  error=error, action_detail=action_detail, link_error=link_error)
 
 
 @bp.get("/pocs/<int:poc_id>")
@@ -206,6 +207,36 @@ def update(poc_id: int):
         message = getattr(error, "message", sequencing.STALE_MESSAGE)
         return _poc_page(_load_poc(poc_id), None, 409, error=message)
     flash("Saved.", "success")
+    return htmx_redirect(url_for("pocs.detail", poc_id=poc_id))
+
+
+@bp.post("/pocs/<int:poc_id>/items")
+@permission_required("edit_program")
+def link_item(poc_id: int):
+    """Links an action item (by its number) to the POC."""
+    poc = _load_poc(poc_id)
+    try:
+        service.link_item(db.session, _actor(), poc, request.form.get("item_id", ""))
+        db.session.commit()
+    except service.PocInputError as error:
+        db.session.rollback()
+        return _poc_page(_load_poc(poc_id), status=422, link_error=error.message, block=None)
+    flash("Action item linked.", "success")
+    return htmx_redirect(url_for("pocs.detail", poc_id=poc_id))
+
+
+@bp.post("/pocs/<int:poc_id>/items/<int:item_id>/unlink")
+@permission_required("edit_program")
+def unlink_item(poc_id: int, item_id: int):
+    """Removes an action item from the POC."""
+    poc = _load_poc(poc_id)
+    try:
+        service.unlink_item(db.session, _actor(), poc, item_id)
+        db.session.commit()
+    except service.PocInputError as error:
+        db.session.rollback()
+        return _poc_page(_load_poc(poc_id), status=422, link_error=error.message, block=None)
+    flash("Action item unlinked.", "success")
     return htmx_redirect(url_for("pocs.detail", poc_id=poc_id))
 
 

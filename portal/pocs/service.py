@@ -188,3 +188,36 @@ def save_customer(session: Session, actor: Actor, customer: Customer | None, *, 
             record(session, actor, "customer", customer.id, "update",
                    summary=f"Edited customer {name}", before=old, after=new)
     return customer
+
+
+def _item_number(raw: str) -> int:
+    text = (raw or "").strip().lstrip("#")
+    if not text.isdigit() or len(text) > 9:
+        raise PocInputError("Enter an action item number, like 12 or #12.", field="item_id")
+    return int(text)
+
+
+def link_item(session: Session, actor: Actor, poc: Poc, raw_item_id: str) -> None:
+    """Links an action item to the POC (its follow-up work); audited."""
+    from portal.actions.models import ActionItem
+
+    item = session.get(ActionItem, _item_number(raw_item_id))
+    if item is None:
+        raise PocInputError(f"There is no action item {raw_item_id.strip()}.", field="item_id")
+    if item in poc.action_items:
+        raise PocInputError(f"Action item #{item.id} is already linked.", field="item_id")
+    poc.action_items.append(item)
+    record(session, actor, "poc", poc.id, "link_item",
+           summary=f"Linked action item #{item.id} to the POC of {poc.customer.name}",
+           after={"action_item_id": item.id})
+
+
+def unlink_item(session: Session, actor: Actor, poc: Poc, item_id: int) -> None:
+    """Removes the link between the POC and an action item; audited."""
+    item = next((i for i in poc.action_items if i.id == item_id), None)
+    if item is None:
+        raise PocInputError(f"Action item #{item_id} is not linked to this POC.")
+    poc.action_items.remove(item)
+    record(session, actor, "poc", poc.id, "unlink_item",
+           summary=f"Unlinked action item #{item.id} from the POC of {poc.customer.name}",
+           before={"action_item_id": item.id})

@@ -2,7 +2,6 @@
 and the counts above the table. Plain functions over a session; no request in here."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -10,6 +9,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem
+from portal.pagination import Page, clamp_page
 from portal.people.models import Person
 from portal.program.models import Workstream
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
@@ -214,36 +214,6 @@ def _ordered(stmt: Select, sort: str) -> Select:
     return stmt.order_by(due_nulls_last, ActionItem.due_date, ActionItem.id)
 
 
-@dataclass
-class Page:
-    """One page of items, with what the pagination macro needs."""
-
-    items: list[ActionItem]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.page * self.per_page)
-
-
 def item_options():
     """Eager loads every row of the table needs (owner, workstream, source meeting)."""
     return (joinedload(ActionItem.owner), joinedload(ActionItem.workstream),
@@ -256,8 +226,7 @@ def search(session: Session, filters: Filters, today: date, per_page: int = PER_
     A page past the end shows the last page."""
     clauses = where_clauses(filters, today)
     total = session.scalar(select(func.count(ActionItem.id)).where(*clauses)) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(filters.page, pages)
+    page = clamp_page(filters.page, total, per_page)
     stmt = select(ActionItem).where(*clauses).options(*item_options())
     if filters.sort == "owner":
         stmt = stmt.outerjoin(Person, ActionItem.owner_id == Person.id)

@@ -1,7 +1,6 @@
 """`/activity`: the audit trail, newest first, filtered by person, workstream and dates."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -13,6 +12,7 @@ from portal.actions.models import ActionItem
 from portal.actions.queries import label_maps, people_for_select, workstreams_for_select
 from portal.audit.models import AuditEvent
 from portal.extensions import db
+from portal.pagination import Page, clamp_page
 from portal.people.models import Person
 from portal.program.models import Workstream
 from portal.web import render
@@ -83,27 +83,7 @@ def parse_activity_filters(args) -> ParsedActivity:
     return ParsedActivity(filters, errors)
 
 
-@dataclass
-class ActivityPage:
-    events: list[AuditEvent]
-    page: int
-    total: int
-    per_page: int = PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def activity(session: Session, filters: ActivityFilters) -> ActivityPage:
+def activity(session: Session, filters: ActivityFilters) -> Page[AuditEvent]:
     """The matching events, newest first, one page of them (two statements)."""
     clauses = []
     if filters.person is not None:
@@ -116,15 +96,14 @@ def activity(session: Session, filters: ActivityFilters) -> ActivityPage:
         clauses.append(AuditEvent.created_at < datetime.combine(filters.date_to
                                                                 + timedelta(days=1), time.min))
     total = session.scalar(select(func.count(AuditEvent.id)).where(*clauses)) or 0
-    pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(filters.page, pages)
+    page = clamp_page(filters.page, total, PER_PAGE)
     events = list(session.scalars(
         select(AuditEvent).where(*clauses)
         .options(joinedload(AuditEvent.actor_person), joinedload(AuditEvent.actor_user))
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ))
-    return ActivityPage(events=events, page=page, total=total)
+    return Page(items=events, page=page, per_page=PER_PAGE, total=total)
 
 
 ENTITY_ENDPOINTS = {"action_item": ("actions.detail", "item_id", ActionItem),
@@ -157,8 +136,8 @@ def activity_view():
         "filters": filters,
         "filter_errors": parsed.errors,
         "result": result,
-        "links": entity_links(db.session, result.events),
-        "names": label_maps(db.session, [d for e in result.events for d in (e.before, e.after)]),
+        "links": entity_links(db.session, result.items),
+        "names": label_maps(db.session, [d for e in result.items for d in (e.before, e.after)]),
         "people": people_for_select(db.session),
         "workstreams": workstreams_for_select(db.session),
         "page_url": lambda n: url_for("audit.activity", **filters.to_args(page=n)),

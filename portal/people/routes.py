@@ -2,9 +2,6 @@
 Leads and admins edit; everyone else reads."""
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, func, or_, select
@@ -16,6 +13,7 @@ from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
 from portal.clock import local_today
 from portal.extensions import db
+from portal.pagination import Page, clamp_page
 from portal.people import service
 from portal.people.forms import AliasForm, AliasRemoveForm, PersonForm
 from portal.people.models import Person, PersonAlias
@@ -35,26 +33,6 @@ def _actor() -> Actor:
     return Actor.for_user(current_user)
 
 
-@dataclass
-class PeoplePage:
-    rows: list  # (Person, open count, overdue count)
-    page: int
-    total: int
-    per_page: int = PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def _page_number(raw: str | None) -> tuple[int, str | None]:
     raw = (raw or "1").strip()
     if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
@@ -62,7 +40,7 @@ def _page_number(raw: str | None) -> tuple[int, str | None]:
     return int(raw), None
 
 
-def people_page(q: str, missing: bool, page: int, today) -> PeoplePage:
+def people_page(q: str, missing: bool, page: int, today) -> Page:
     """People and teams with their open and overdue item counts (SQL aggregates)."""
     counts = (
         select(ActionItem.owner_id.label("owner_id"),
@@ -81,8 +59,7 @@ def people_page(q: str, missing: bool, page: int, today) -> PeoplePage:
     if missing:
         clauses.append(or_(Person.email.is_(None), Person.email == ""))
     total = db.session.scalar(select(func.count(Person.id)).where(*clauses)) or 0
-    pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(page, pages)
+    page = clamp_page(page, total, PER_PAGE)
     stmt = (
         select(Person, func.coalesce(counts.c.open, 0), func.coalesce(counts.c.overdue, 0))
         .outerjoin(counts, counts.c.owner_id == Person.id)
@@ -94,7 +71,7 @@ def people_page(q: str, missing: bool, page: int, today) -> PeoplePage:
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     )
     rows = list(db.session.execute(stmt).all())
-    return PeoplePage(rows=rows, page=page, total=total)
+    return Page(items=rows, page=page, per_page=PER_PAGE, total=total)
 
 
 def index_context(form=None, status_errors=None):

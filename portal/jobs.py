@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -11,6 +12,7 @@ from flask import Flask
 
 log = logging.getLogger(__name__)
 
+FIRST_RUN_DELAY = timedelta(seconds=30)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
 
 # (job id, "module:function" taking the app, trigger kwargs). Areas append here.
@@ -33,7 +35,11 @@ def _add_jobs(scheduler, app: Flask) -> None:
         if os.environ.get("PORTAL_SCHEDULER_INTERVAL_SECONDS"):  # tests: every job, often
             trigger = {"trigger": "interval",
                        "seconds": float(os.environ["PORTAL_SCHEDULER_INTERVAL_SECONDS"])}
-        scheduler.add_job(func, id=job_id, args=[app], replace_existing=True, **trigger)
+        elif trigger["trigger"] == "interval":
+            # First run soon after a start, not a whole interval later.
+            trigger = {**trigger, "next_run_time": datetime.now(UTC) + FIRST_RUN_DELAY}
+        scheduler.add_job(func, id=job_id, name=job_id, args=[app], replace_existing=True,
+                          **trigger)
 
 
 def start_background_scheduler(app: Flask) -> BackgroundScheduler:

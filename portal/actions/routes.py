@@ -396,15 +396,22 @@ def comment(item_id: int):
 
 # ----------------------------------------------------------------------------- row edits
 
+@bp.get("/actions/owner-options")
+def owner_options():
+    """The <option>s of a row's owner select, loaded when the select is first reached."""
+    selected = request.args.get("selected", "")
+    return render("actions/_owner_options.html", people=queries.people_for_select(db.session),
+                  selected=int(selected) if selected.isdigit() else None)
+
+
 def _row_response(item: ActionItem, status: int, return_to: str, state: dict | None = None):
     """The one row for htmx; without JavaScript, the list page around it."""
     if state is None and not request.htmx:
         return htmx_redirect(return_to)
     row_state = {item.id: state} if state else {}
     if request.htmx:
-        people = queries.people_for_select(db.session)
         workstreams = queries.workstreams_for_select(db.session)
-        html = render_template("actions/_row.html", item=item, people=people,
+        html = render_template("actions/_row.html", item=item,
                                workstreams=workstreams, return_to=return_to,
                                selectable=can(current_user, "edit_program"),
                                row_state=row_state)

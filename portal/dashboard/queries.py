@@ -99,7 +99,7 @@ def totals(session: Session, today: date, person_id: int | None) -> Totals:
             func.count(case((and_(is_open, mine), 1))),
             func.count(case((and_(overdue, mine), 1))),
             func.count(case((and_(is_open, ActionItem.owner_id.is_(None)), 1))),
-        )
+        ).where(is_open)  # every count is of open items: read them through the status index
     ).one()
     return Totals(*row)
 

@@ -5,28 +5,18 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.clock import local_today
 from portal.dashboard.queries import load_dashboard
 from portal.extensions import db
-from portal.people.models import Person
 from portal.program.queries import current_program
 from portal.program.readiness import DUE_SOON_DAYS
+from portal.reminders.policy import unremindable_items
 from portal.web import render
 
 bp = Blueprint("dashboard", __name__)
 
 UNREMINDABLE_LIMIT = 8
-
-
-def _unremindable(session):
-    """Items nobody can be reminded of, when the reminders area offers the query."""
-    try:
-        from portal.reminders.policy import unremindable_items
-    except ImportError:
-        return None
-    return unremindable_items(session, limit=UNREMINDABLE_LIMIT)
 
 
 @bp.get("/")
@@ -39,9 +29,9 @@ def index():
         return render("dashboard/index.html", program=None)
     today = local_today(current_app.config["PORTAL_TIMEZONE"])
     board = load_dashboard(session, program, today, current_user.person_id)
-    people = list(session.scalars(select(Person).order_by(Person.kind, Person.name)))
     return render(
-        "dashboard/index.html", program=program, board=board, people=people,
-        workstreams=program.workstreams, return_to="/", unremindable=_unremindable(session),
+        "dashboard/index.html", program=program, board=board,
+        workstreams=program.workstreams, return_to="/",
+        unremindable=unremindable_items(session, limit=UNREMINDABLE_LIMIT),
         week_end=today + timedelta(days=DUE_SOON_DAYS),
     )

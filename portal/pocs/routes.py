@@ -214,29 +214,26 @@ def update(poc_id: int):
 @permission_required("edit_program")
 def link_item(poc_id: int):
     """Links an action item (by its number) to the POC."""
-    poc = _load_poc(poc_id)
-    try:
-        service.link_item(db.session, _actor(), poc, request.form.get("item_id", ""))
-        db.session.commit()
-    except service.PocInputError as error:
-        db.session.rollback()
-        return _poc_page(_load_poc(poc_id), status=422, link_error=error.message, block=None)
-    flash("Action item linked.", "success")
-    return htmx_redirect(url_for("pocs.detail", poc_id=poc_id))
+    return _change_links(poc_id, service.link_item, request.form.get("item_id", ""),
+                         done="Action item linked.")
 
 
 @bp.post("/pocs/<int:poc_id>/items/<int:item_id>/unlink")
 @permission_required("edit_program")
 def unlink_item(poc_id: int, item_id: int):
     """Removes an action item from the POC."""
-    poc = _load_poc(poc_id)
+    return _change_links(poc_id, service.unlink_item, item_id, done="Action item unlinked.")
+
+
+def _change_links(poc_id: int, change, argument, *, done: str):
+    """Runs a link change and commits; bad input shows its message beside the link form."""
     try:
-        service.unlink_item(db.session, _actor(), poc, item_id)
+        change(db.session, _actor(), _load_poc(poc_id), argument)
         db.session.commit()
     except service.PocInputError as error:
         db.session.rollback()
         return _poc_page(_load_poc(poc_id), status=422, link_error=error.message, block=None)
-    flash("Action item unlinked.", "success")
+    flash(done, "success")
     return htmx_redirect(url_for("pocs.detail", poc_id=poc_id))
 
 

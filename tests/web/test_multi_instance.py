@@ -123,6 +123,22 @@ class Browser:
         return match.group(1)
 
 
+def _wait_for_more_ticks(url: str, ticks: int, timeout: float = 60) -> None:
+    """Waits until the reminder job has recorded `ticks` more runs (either scheduler)."""
+    engine = create_engine(url)
+    query = text("SELECT value FROM setting WHERE key = 'scheduler.last_run.reminders'")
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout
+    try:
+        while len(seen) <= ticks:
+            assert time.monotonic() < deadline, "the schedulers stopped ticking"
+            with engine.connect() as conn:
+                seen.add(str(conn.execute(query).scalar()))
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+
+
 def wait_for(url: str, deadline: float) -> None:
     while time.monotonic() < deadline:
         try:
@@ -204,7 +220,7 @@ def test_two_instances_and_two_schedulers_over_one_postgresql(own_database, tmp_
             if expected <= {r for rcpts in received for r in rcpts}:
                 break
             time.sleep(0.5)
-        time.sleep(8)  # several more ticks of both schedulers: nothing may go out again
+        _wait_for_more_ticks(url, ticks=4)  # ticks after delivery: nothing may go out again
         counts = Counter(r for rcpts in received for r in rcpts if r in expected)
         assert counts == Counter({address: 1 for address in expected}), counts
         engine = create_engine(url)

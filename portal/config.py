@@ -59,6 +59,9 @@ class Config:
         self.LOGIN_ACCOUNT_LIMIT = os.environ.get("PORTAL_LOGIN_ACCOUNT_LIMIT", "10 per 15 minutes")
         self.LOGIN_ADDRESS_LIMIT = os.environ.get("PORTAL_LOGIN_ADDRESS_LIMIT", "50 per 15 minutes")
         self.SESSION_IDLE_HOURS = float(os.environ.get("PORTAL_SESSION_IDLE_HOURS", "8"))
+        self.PORTAL_PAGE_CACHE = _flag("PORTAL_PAGE_CACHE", default=True)
+        self.PORTAL_PAGE_CACHE_ENTRIES = int(os.environ.get("PORTAL_PAGE_CACHE_ENTRIES", "256"))
+        self.PORTAL_PAGE_CACHE_SECONDS = float(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "600"))
         self.MAX_CONTENT_LENGTH = 4 * 1024 * 1024
         secure = self.PORTAL_BASE_URL.startswith("https://")
         self.SESSION_COOKIE_HTTPONLY = True

@@ -172,4 +172,7 @@ def count_queries(engine):
 
 @pytest.fixture
 def query_counter(app):
+    """Counts what rendering a page costs: the page cache is off, so every request renders
+    (tests/web/test_page_cache.py counts what a cached page costs)."""
+    app.config["PORTAL_PAGE_CACHE"] = False
     return lambda: count_queries(db.engine)

@@ -1,0 +1,204 @@
+"""A cache of rendered read pages, per session, invalidated by a data version.
+
+Why: the read pages (dashboard, action list, workstreams, POC board, summary) take tens of
+milliseconds to compute at 20,000 items, and they are read far more often than the data
+under them changes. Every database transaction that writes bumps one counter
+(`data_version`), in the same transaction, as its last statement before COMMIT. A page is
+answered from memory when everything it was rendered from is unchanged:
+
+- the data version, read at the start of the request (so a cached page is never older
+  than its key: data committed meanwhile can only make it newer);
+- the local date (overdue, due soon and days left depend on it);
+- the session: user, session version, CSRF token (the page's forms carry tokens signed for
+  this session), so nothing one person sees is ever served to another;
+- the request: path and query, the htmx headers (fragment or whole page) and
+  Accept-Encoding (the body is kept as sent, compressed).
+
+Pages with a flash message waiting are neither served from nor stored in the cache. The
+cache lives in each worker process (several gunicorn workers each keep their own, all
+keyed by the shared counter) and holds at most PORTAL_PAGE_CACHE_ENTRIES pages for at most
+PORTAL_PAGE_CACHE_SECONDS. PORTAL_PAGE_CACHE=off turns it off.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+
+from flask import Flask, Response, current_app, g, request, session
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import Integer, event, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from portal.clock import local_today
+from portal.extensions import db
+
+# The read pages worth keeping: their content is a function of the data, the date, the
+# user and the URL, and nothing else.
+CACHED_ENDPOINTS = frozenset({
+    "dashboard.index",
+    "actions.index",
+    "workstreams.index",
+    "workstreams.detail",
+    "pocs.board",
+    "pocs.timeline",
+    "people.index",
+    "people.detail",
+    "summary.index",
+    "summary.as_json",
+})
+# Per-request headers the cached copy must not carry to another request.
+_NOT_KEPT = {"set-cookie", "content-length", "x-request-id"}
+_IGNORED_SESSION_KEYS = {"seen", "_flashes"}
+_CHANGED = "portal.data_changed"
+
+
+class DataVersion(db.Model):
+    """One row: a number every writing transaction increments before it commits."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+# --- the counter ----------------------------------------------------------------------------
+
+def current_version(session: Session) -> int:
+    """The committed data version (0 before the first write)."""
+    return session.execute(select(DataVersion.n).where(DataVersion.id == 1)).scalar() or 0
+
+
+def bump_version(connection) -> None:
+    """Increments the counter inside the caller's transaction (creating its row at first)."""
+    increment = update(DataVersion).where(DataVersion.id == 1).values(n=DataVersion.n + 1)
+    if connection.execute(increment).rowcount:
+        return
+    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    connection.execute(dialect_insert(DataVersion).values(id=1, n=0).on_conflict_do_nothing())
+    connection.execute(increment)
+
+
+def _mark_flush(session: Session, _flush_context) -> None:
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        session.info[_CHANGED] = True
+
+
+def _mark_statement(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_CHANGED] = True
+
+
+def _bump_before_commit(session: Session) -> None:
+    # Flush first, so the counter is the last row this transaction writes: its lock is then
+    # held only for the COMMIT, and no transaction waits for another while holding it.
+    session.flush()
+    if session.info.pop(_CHANGED, False):
+        bump_version(session.connection())
+
+
+def _forget_changes(session: Session, *_args) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+def track_writes(session_class: type[Session]) -> None:
+    """Every session of `session_class` bumps the data version when it commits a write."""
+    if event.contains(session_class, "before_commit", _bump_before_commit):
+        return
+    event.listen(session_class, "after_flush", _mark_flush)
+    event.listen(session_class, "do_orm_execute", _mark_statement)
+    event.listen(session_class, "before_commit", _bump_before_commit)
+    event.listen(session_class, "after_rollback", _forget_changes)
+
+
+# --- the cache ------------------------------------------------------------------------------
+
+class PageCache:
+    """A bounded, thread-safe LRU of (status, headers, body) with an age limit."""
+
+    def __init__(self, entries: int, seconds: float):
+        self.entries = entries
+        self.seconds = seconds
+        self._pages: OrderedDict[str, tuple[float, list, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[list, bytes] | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None:
+                return None
+            if time.monotonic() - page[0] > self.seconds:
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return page[1], page[2]
+
+    def put(self, key: str, headers: list, body: bytes) -> None:
+        with self._lock:
+            self._pages[key] = (time.monotonic(), headers, body)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.entries:
+                self._pages.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+
+def _page_key() -> str | None:
+    """The request's cache key, or None when this request must be rendered."""
+    if (request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS
+            or not current_app.config["PORTAL_PAGE_CACHE"]):
+        return None
+    if "_flashes" in session or "_user_id" not in session:
+        return None
+    generate_csrf()  # what rendering would do first: the key then holds the session's token
+    parts = [
+        request.full_path,
+        request.headers.get("Accept-Encoding", ""),
+        repr(sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-"))),
+        repr(sorted((k, str(v)) for k, v in session.items() if k not in _IGNORED_SESSION_KEYS)),
+        str(current_version(db.session)),
+        local_today(current_app.config["PORTAL_TIMEZONE"]).isoformat(),
+    ]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def _serve_cached():
+    """before_request, after the login gate and the session rules: a hit answers here."""
+    key = _page_key()
+    g.page_cache_key = key
+    if key is None:
+        return None
+    page = current_app.extensions["page_cache"].get(key)
+    if page is None:
+        return None
+    g.page_cache_hit = True
+    headers, body = page
+    return Response(body, status=200, headers=headers)
+
+
+def _keep_page(response: Response) -> Response:
+    """after_request, last of all (the body is compressed by then): keeps a fresh 200."""
+    key = g.get("page_cache_key")
+    if (key is None or g.get("page_cache_hit") or response.status_code != 200
+            or response.direct_passthrough or response.is_streamed
+            or response.headers.getlist("Set-Cookie")):
+        return response
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _NOT_KEPT]
+    current_app.extensions["page_cache"].put(key, headers, response.get_data())
+    return response
+
+
+def init_page_cache(app: Flask) -> None:
+    """Tracks writes; serves and keeps the read pages while PORTAL_PAGE_CACHE is on."""
+    track_writes(db.session.session_factory.class_)
+    app.extensions["page_cache"] = PageCache(app.config["PORTAL_PAGE_CACHE_ENTRIES"],
+                                             app.config["PORTAL_PAGE_CACHE_SECONDS"])
+    app.before_request(_serve_cached)
+    # after_request functions run last-registered first: at the front of the list this one
+    # runs after all the others, compression and security headers included.
+    app.after_request_funcs.setdefault(None, []).insert(0, _keep_page)

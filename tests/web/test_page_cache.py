@@ -1,0 +1,199 @@
+"""The page cache: a read page is rendered once per data version, date and session, and a
+write anywhere (this instance, another one, a script) makes the next request render again."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from portal.actions.models import ActionItem
+from portal.extensions import db
+from portal.pagecache import DataVersion, PageCache, current_version
+from tests.conftest import count_queries
+from tests.factories import (
+    PASSWORD,
+    make_item,
+    make_person,
+    make_program,
+    make_user,
+    make_workstream,
+)
+
+PAGES = ["/", "/actions?status=open&sort=due", "/workstreams", "/pocs", "/summary",
+         "/summary.json"]
+
+
+@pytest.fixture
+def world(app):
+    program = make_program(name="Launch")
+    ws = make_workstream(program, name="Telemetry")
+    ann = make_person("Ann Owner")
+    item = make_item("Wire the exporter", workstream_id=ws.id, owner_id=ann.id, status="open")
+    db.session.commit()
+    return {"ws": ws, "item": item}
+
+
+def signed_in(app, role="lead"):
+    user = make_user(role)
+    client = app.test_client()
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code \
+        in (302, 303)
+    return client, user
+
+
+def statements():
+    return count_queries(db.engine)
+
+
+def counted(client, path, counter):
+    with counter() as run:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return response, len(run)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_second_request_is_served_without_rendering(app, world, path):
+    client, _ = signed_in(app)
+    first, rendered = counted(client, path, statements)
+    second, cached = counted(client, path, statements)
+    assert second.data == first.data
+    assert cached <= 2 < rendered  # the user and the data version, nothing else
+
+
+def test_a_write_through_the_portal_is_seen_at_once(app, world):
+    client, _ = signed_in(app)
+    client.get("/actions")
+    assert b"Wire the exporter" in client.get("/actions").data
+    response = client.post(f"/actions/{world['item'].id}/row",
+                           data={"status": "done", "version": "1", "return_to": "/actions"})
+    assert response.status_code in (200, 303)
+    page = client.get("/actions?status=open").data
+    assert b"Wire the exporter" not in page
+
+
+def test_a_write_by_another_instance_or_script_is_seen(app_factory, app, world):
+    client, _ = signed_in(app)
+    before = client.get("/actions").data
+    assert client.get("/actions").data == before  # cached now
+    other = app_factory()  # a second instance over the same database (a worker, the scheduler)
+    with other.app_context():
+        item = db.session.get(ActionItem, world["item"].id)
+        item.title = "Wire the exporter, renamed elsewhere"
+        db.session.commit()
+        db.session.remove()
+    db.session.expire_all()  # as a new request's session would (this test's session is shared)
+    assert b"renamed elsewhere" in client.get("/actions").data
+
+
+def test_bulk_statements_bump_the_version_too(app, world):
+    from sqlalchemy import update
+
+    start = current_version(db.session)
+    db.session.execute(update(ActionItem).values(priority="high"))
+    db.session.commit()
+    assert current_version(db.session) == start + 1
+
+
+def test_reads_and_rolled_back_writes_leave_the_version(app, world):
+    start = current_version(db.session)
+    db.session.execute(select(ActionItem)).all()
+    db.session.commit()
+    world["item"].title = "Not kept"
+    db.session.flush()
+    db.session.rollback()
+    db.session.commit()
+    assert current_version(db.session) == start
+    assert db.session.execute(select(DataVersion.n)).scalar() == start
+
+
+def test_one_transaction_bumps_once(app, world):
+    start = current_version(db.session)
+    for n in range(3):
+        make_item(f"Extra {n}", workstream_id=world["ws"].id)  # three flushes
+    db.session.commit()
+    assert current_version(db.session) == start + 1
+
+
+def test_people_never_see_each_others_pages(app, world):
+    lead_client, lead = signed_in(app, "lead")
+    viewer_client, viewer = signed_in(app, "executive")
+    for _ in range(2):
+        lead_page = lead_client.get("/actions").data.decode()
+        viewer_page = viewer_client.get("/actions").data.decode()
+    assert account(lead_page) == lead.email and account(viewer_page) == viewer.email
+    assert 'name="ids"' in lead_page and 'name="ids"' not in viewer_page  # bulk edit: leads
+
+
+def account(page: str) -> str:
+    return re.search(r'class="account-name" title="([^"]+)"', page).group(1)
+
+
+def test_fragments_and_whole_pages_are_kept_apart(app, world):
+    client, _ = signed_in(app)
+    whole = client.get("/actions").data
+    fragment = client.get("/actions", headers={"HX-Request": "true"}).data
+    assert client.get("/actions").data == whole
+    assert b"<html" in whole and b"<html" not in fragment
+
+
+def test_a_new_day_renders_again(app, world):
+    client, _ = signed_in(app)
+    # 26 hours apart: the local dates always differ, so the key must.
+    app.config["PORTAL_TIMEZONE"] = "Pacific/Kiritimati"
+    client.get("/")
+    _, cached = counted(client, "/", statements)
+    app.config["PORTAL_TIMEZONE"] = "Etc/GMT+12"
+    _, rendered = counted(client, "/", statements)
+    assert cached <= 2 < rendered
+
+
+def test_a_flash_is_shown_once_and_not_kept(app, world):
+    client, _ = signed_in(app)
+    with client.session_transaction() as browser_session:
+        browser_session["_flashes"] = [("success", "Saved the thing.")]
+    assert b"Saved the thing." in client.get("/actions").data
+    assert b"Saved the thing." not in client.get("/actions").data
+
+
+def test_cached_forms_still_carry_a_valid_csrf_token(app_factory, database_url):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        program = make_program(name="Launch")
+        ws = make_workstream(program, name="Telemetry")
+        item_id = make_item("Wire the exporter", workstream_id=ws.id, status="open").id
+        email = make_user("lead").email
+        db.session.commit()
+    # No app context held across requests: each request has its own `g`, as when served.
+    client = app.test_client()
+    login_page = client.get("/login").data.decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
+    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    client.get("/actions")
+    page = client.get("/actions").data.decode()  # from the cache
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    response = client.post(f"/actions/{item_id}/row", data={
+        "status": "done", "version": "1", "return_to": "/actions", "csrf_token": token})
+    assert response.status_code in (200, 303)
+    with app.app_context():
+        assert db.session.get(ActionItem, item_id).status == "done"
+
+
+def test_the_cache_can_be_turned_off(app, world):
+    app.config["PORTAL_PAGE_CACHE"] = False
+    client, _ = signed_in(app)
+    client.get("/actions")
+    _, first = counted(client, "/actions", statements)
+    _, second = counted(client, "/actions", statements)
+    assert first > 2 and second > 2
+
+
+def test_entries_expire_and_the_oldest_go_first():
+    cache = PageCache(entries=2, seconds=60)
+    for key in "abc":
+        cache.put(key, [], key.encode())
+    assert cache.get("a") is None and cache.get("c") == ([], b"c")
+    stale = PageCache(entries=2, seconds=-1)
+    stale.put("a", [], b"a")
+    assert stale.get("a") is None

@@ -269,9 +269,24 @@ def people_for_select(session: Session) -> list[Person]:
     return list(session.scalars(select(Person).order_by(Person.kind, Person.name)))
 
 
+def people_by_ids(session: Session, ids) -> list[Person]:
+    """The people among `ids` (the current choices of owner selects that load everyone
+    else on demand), by name: always one statement, so a page's count does not vary."""
+    wanted = sorted({i for i in ids if isinstance(i, int)})
+    return list(session.scalars(select(Person).where(Person.id.in_(wanted))
+                                .order_by(Person.kind, Person.name)))
+
+
 def workstreams_for_select(session: Session) -> list[Workstream]:
     return list(session.scalars(select(Workstream).order_by(Workstream.position,
                                                             Workstream.name)))
+
+
+def workstreams_by_ids(session: Session, ids) -> list[Workstream]:
+    """The workstreams among `ids` (see people_by_ids): always one statement."""
+    wanted = sorted({i for i in ids if isinstance(i, int)})
+    return list(session.scalars(select(Workstream).where(Workstream.id.in_(wanted))
+                                .order_by(Workstream.position, Workstream.name)))
 
 
 def get_item(session: Session, item_id: int) -> ActionItem | None:

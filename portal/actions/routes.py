@@ -89,9 +89,23 @@ def list_context(args, **extra) -> dict:
     filters = parsed.filters
     today = _today()
     page = queries.search(db.session, filters, today)
-    people = queries.people_for_select(db.session)
-    workstreams = queries.workstreams_for_select(db.session)
     editor = can(current_user, "edit_program")
+    create_form = extra.get("create_form")
+    bulk_form = extra.get("bulk_form")
+    # The owner and workstream selects list only their current choice; portal.js loads
+    # the others on demand. Without JavaScript, "?choices=all" (a link beside each
+    # select) lists them all.
+    all_choices = args.get("choices") == "all"
+    if all_choices:
+        people = queries.people_for_select(db.session)
+        workstreams = queries.workstreams_for_select(db.session)
+    else:
+        people = queries.people_by_ids(db.session, [
+            filters.owner, create_form.owner_id.data if create_form else None,
+            bulk_form.owner.data if bulk_form else None])
+        workstreams = queries.workstreams_by_ids(db.session, [
+            filters.workstream, create_form.workstream_id.data if create_form else None,
+            bulk_form.workstream.data if bulk_form else None])
     context = {
         "filters": filters,
         "filter_errors": parsed.errors,
@@ -111,11 +125,15 @@ def list_context(args, **extra) -> dict:
         "sorts": queries.SORTS,
         "selectable": editor,
         "row_state": {},
+        "all_choices": all_choices,
+        "all_choices_url": url_for("actions.index", **filters.to_args(), choices="all"),
     }
     if editor:
-        context.setdefault("create_form", ItemForm().set_choices(people, workstreams))
-        context.setdefault("bulk_form", BulkForm(formdata=None).set_choices(people, workstreams))
-    context.update(extra)
+        context["create_form"] = (create_form or ItemForm(formdata=None)).set_choices(
+            people, workstreams)
+        context["bulk_form"] = (bulk_form or BulkForm(formdata=None)).set_choices(
+            people, workstreams)
+    context.update({k: v for k, v in extra.items() if k not in ("create_form", "bulk_form")})
     return context
 
 
@@ -141,9 +159,7 @@ def index():
 @permission_required("edit_program")
 def create():
     """A new item from the panel above the list."""
-    people = queries.people_for_select(db.session)
-    workstreams = queries.workstreams_for_select(db.session)
-    form = ItemForm().set_choices(people, workstreams)
+    form = ItemForm()  # its choices are set by list_context; the service checks the ids
     if form.validate_on_submit():
         try:
             item = service.create_item(db.session, _actor(), _today(), **form.values())
@@ -404,15 +420,20 @@ def owner_options():
                   selected=int(selected) if selected.isdigit() else None)
 
 
+@bp.get("/actions/workstream-options")
+def workstream_options():
+    """The <option>s of a workstream select, loaded when the select is first reached."""
+    return render("actions/_workstream_options.html",
+                  workstreams=queries.workstreams_for_select(db.session))
+
+
 def _row_response(item: ActionItem, status: int, return_to: str, state: dict | None = None):
     """The one row for htmx; without JavaScript, the list page around it."""
     if state is None and not request.htmx:
         return htmx_redirect(return_to)
     row_state = {item.id: state} if state else {}
     if request.htmx:
-        workstreams = queries.workstreams_for_select(db.session)
-        html = render_template("actions/_row.html", item=item,
-                               workstreams=workstreams, return_to=return_to,
+        html = render_template("actions/_row.html", item=item, return_to=return_to,
                                selectable=can(current_user, "edit_program"),
                                row_state=row_state)
         response = make_response(html, status)
@@ -482,9 +503,7 @@ def inline(item_id: int):
 @permission_required("edit_program")
 def bulk():
     """One change over the ticked rows, in one transaction, with a summary."""
-    people = queries.people_for_select(db.session)
-    workstreams = queries.workstreams_for_select(db.session)
-    form = BulkForm().set_choices(people, workstreams)
+    form = BulkForm()  # its choices are set by list_context; the service checks the ids
     return_to = safe_return(form.return_to.data, url_for("actions.index"))
     if form.validate_on_submit():
         try:

@@ -49,6 +49,94 @@
     }
   }, true);
 
+  // --- The action table (templates/actions/_table.html) and the owner selects ------------
+  // A select with data-options="<url>" (or an owner select in an action table, whose
+  // data-owners gives the url) lists only its current choice; the other <option>s load
+  // from the url once per page, when such a select is first reached (or after the page
+  // loads, with data-eager). A row's status and priority selects take theirs from the
+  // table's <template data-choices>. The select keeps its own blank choice and its value.
+  var optionLists = {};
+
+  function optionList(url) {
+    if (!optionLists[url]) {
+      optionLists[url] = fetch(url, {credentials: "same-origin"}).then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.text();
+      }).then(function (html) {
+        var template = document.createElement("template");
+        template.innerHTML = html;
+        return template.content;
+      });
+      optionLists[url].catch(function () { delete optionLists[url]; });
+    }
+    return optionLists[url];
+  }
+
+  function putOptions(select, options, value) {
+    var blank = select.querySelector('option[value=""]');
+    var theirs = options.querySelector('option[value=""]');
+    if (blank && theirs) { theirs.replaceWith(blank); }
+    select.replaceChildren(options);
+    select.value = value;
+  }
+
+  function fillSelect(select) {
+    if (select.hasAttribute("data-filled")) { return; }
+    var table = select.closest("table[data-row-url]");
+    var row = table && select.closest("tr[data-item-id]");
+    var template = row && table.querySelector('template[data-choices="' + select.name + '"]');
+    select.setAttribute("data-filled", "");
+    if (template) {
+      putOptions(select, template.content.cloneNode(true), row.dataset[select.name]);
+      return;
+    }
+    var url = select.dataset.options || (row && select.name === "owner" && table.dataset.owners);
+    if (!url) { return; }
+    optionList(url).then(function (options) {
+      putOptions(select, options.cloneNode(true), select.value);
+    }, function () {
+      select.removeAttribute("data-filled");  // try again when next reached
+    });
+  }
+
+  var LAZY = "select[data-options], table[data-row-url] tr[data-item-id] select";
+  ["focusin", "mouseover", "touchstart"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var select = event.target.closest && event.target.closest(LAZY);
+      if (select) { fillSelect(select); }
+    }, {passive: true});
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[data-options][data-eager]").forEach(fillSelect);
+  });
+
+  // A change in a row saves that one field: it is posted with the row's version to
+  // actions.inline, and the answer (the row, or the row with its error or conflict) is
+  // swapped in. Changes to one row go one after the other, each with the version the
+  // previous answer gave, so quick successive edits do not conflict with each other.
+  var ROW_FIELDS = {owner: true, status: true, priority: true, due_date: true};
+  var rowQueues = {};
+  document.addEventListener("change", function (event) {
+    var control = event.target;
+    var table = control.closest("table[data-row-url]");
+    var row = table && control.closest("tr[data-item-id]");
+    if (!row || !ROW_FIELDS[control.name] || !window.htmx) { return; }
+    var id = row.dataset.itemId;
+    var name = control.name;
+    var value = control.value;
+    var url = table.dataset.rowUrl.replace("/0/", "/" + id + "/");
+    var previous = rowQueues[id] || Promise.resolve();
+    var next = previous.then(function () {
+      var current = table.querySelector('tr[data-item-id="' + id + '"]');
+      if (!current) { return null; }
+      var values = {version: current.dataset.version, return_to: table.dataset.returnTo};
+      values[name] = value;
+      return htmx.ajax("POST", url, {source: current, target: current, swap: "outerHTML",
+                                     values: values});
+    });
+    rowQueues[id] = next.catch(function () { return null; });
+  });
+
   // "Select all" checkboxes: <input type=checkbox data-check-all="name">.
   document.addEventListener("change", function (event) {
     var all = event.target.closest("[data-check-all]");

@@ -1,6 +1,7 @@
 """The action list in Chromium: active search and back, inline edits, bulk shift, conflict."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -65,29 +66,119 @@ def test_inline_status_change(page, login, live_server):
     login("lead@example.com")
     page.goto("/actions")
     row = page.locator(f"#item-{item.id}")
-    with page.expect_response(f"**/actions/{item.id}/row"):
-        row.locator("select[name=status]").select_option("in_progress")
-    row = page.locator(f"#item-{item.id}")
-    assert row.get_attribute("data-status") == "in_progress"
-    assert row.get_attribute("data-version") == str(item.version + 1)
+    status = row.locator("select[name=status]")
+    # The select carries only the current status until it is reached.
+    assert status.locator("option").count() == 1
+    status.hover()
+    expect(status.locator("option")).to_have_count(5)
+    expect(status).to_have_value(item.status)
+    with page.expect_response(f"**/actions/{item.id}/row") as response:
+        status.select_option("in_progress")
+    assert response.value.status == 200
+    expect(row).to_have_attribute("data-status", "in_progress")
+    expect(row).to_have_attribute("data-version", str(item.version + 1))
     assert reload_item(live_server, item.id).status == "in_progress"
     # The page did not reload: the filter field keeps what one typed.
     assert page.url.endswith("/actions")
+
+
+def test_priority_and_due_date_in_the_row(page, login, live_server):
+    item = first_item(live_server)
+    login("lead@example.com")
+    page.goto("/actions")
+    row = page.locator(f"#item-{item.id}")
+    priority = row.locator("select[name=priority]")
+    priority.focus()
+    expect(priority.locator("option")).to_have_count(6)
+    with page.expect_response(f"**/actions/{item.id}/row"):
+        priority.select_option(label="Lowest")
+    expect(row).to_have_attribute("data-priority", "lowest")
+    with page.expect_response(f"**/actions/{item.id}/row"):
+        row.locator("input[name=due_date]").fill("2031-03-04")
+    expect(row).to_have_attribute("data-version", str(item.version + 2))
+    expect(row.locator("input[name=due_date]")).to_have_value("2031-03-04")
+    saved = reload_item(live_server, item.id)
+    assert (saved.priority, saved.due_date.isoformat()) == ("lowest", "2031-03-04")
 
 
 def test_invalid_inline_date(page, login, live_server):
     item = first_item(live_server)
     login("lead@example.com")
     page.goto("/actions")
-    date_input = page.locator(f"#item-{item.id} input[name=due_date]")
+    row = page.locator(f"#item-{item.id}")
+    date_input = row.locator("input[name=due_date]")
     # A date picker cannot produce 2025-02-30; a hand-edited request can: send one.
-    date_input.evaluate("el => { el.type = 'text'; el.value = '2025-02-30'; "
-                        "el.dispatchEvent(new Event('change', {bubbles: true})); }")
-    message = page.locator(f"#item-{item.id} .cell-error")
-    message.wait_for()
-    assert "2025-02-30 is not a date that exists" in message.inner_text()
-    assert "row-invalid" in page.locator(f"#item-{item.id}").get_attribute("class")
+    with page.expect_response(f"**/actions/{item.id}/row") as response:
+        date_input.evaluate("el => { el.type = 'text'; el.value = '2025-02-30'; "
+                            "el.dispatchEvent(new Event('change', {bubbles: true})); }")
+    assert response.value.status == 422
+    # Wait for the swapped row (its class settles after the swap), not for time.
+    expect(row).to_have_class(re.compile(r"\brow-invalid\b"))
+    expect(row.locator(".cell-error")).to_contain_text("2025-02-30 is not a date that exists")
+    expect(row.locator("input[name=due_date]")).to_have_attribute("aria-invalid", "true")
     assert reload_item(live_server, item.id).due_date == item.due_date
+
+
+def test_stale_row_edit_shows_the_conflict_in_the_row(page, login, live_server, browser):
+    item = first_item(live_server)
+    login("lead@example.com")
+    page.goto("/actions")
+    # Someone else (the admin, in another browser) changes the item's priority first.
+    other = browser.new_context(base_url=live_server.url)
+    other_page = other.new_page()
+    other_page.goto("/login")
+    other_page.fill("input[name=email]", "admin@example.com")
+    other_page.fill("input[name=password]", "readiness-demo-2026")
+    other_page.click("button[type=submit]")
+    other_page.wait_for_load_state("networkidle")
+    other_page.goto("/actions")
+    theirs = other_page.locator(f"#item-{item.id} select[name=priority]")
+    theirs.hover()
+    with other_page.expect_response(f"**/actions/{item.id}/row"):
+        theirs.select_option("highest")
+    other.close()
+    # Our row still shows the old version: our status change is refused, in the row.
+    row = page.locator(f"#item-{item.id}")
+    status = row.locator("select[name=status]")
+    status.hover()
+    with page.expect_response(f"**/actions/{item.id}/row") as response:
+        status.select_option("done")
+    assert response.value.status == 409
+    expect(row).to_have_class(re.compile(r"\brow-conflict\b"))
+    note = row.locator(".row-conflict-note")
+    expect(note).to_contain_text("Not saved: changed meanwhile.")
+    expect(note).to_contain_text("Portal Admin")
+    expect(row).to_have_attribute("data-priority", "highest")  # their value, shown now
+    saved = reload_item(live_server, item.id)
+    assert (saved.status, saved.priority) == (item.status, "highest")
+    # Changing it again, from the row as it is now, saves.
+    status.hover()
+    with page.expect_response(f"**/actions/{item.id}/row") as response:
+        status.select_option("done")
+    assert response.value.status == 200
+    expect(row).to_have_attribute("data-status", "done")
+
+
+def test_quick_successive_edits_of_one_row_do_not_conflict(page, login, live_server):
+    item = first_item(live_server)
+    login("lead@example.com")
+    page.goto("/actions")
+    row = page.locator(f"#item-{item.id}")
+    row.locator("select[name=status]").hover()
+    row.locator("select[name=priority]").hover()
+    # Both changes before either answer: the second waits for the first's new version.
+    row.evaluate("""tr => {
+        const status = tr.querySelector('select[name=status]');
+        const priority = tr.querySelector('select[name=priority]');
+        status.value = 'in_progress';
+        status.dispatchEvent(new Event('change', {bubbles: true}));
+        priority.value = 'low';
+        priority.dispatchEvent(new Event('change', {bubbles: true}));
+    }""")
+    expect(row).to_have_attribute("data-version", str(item.version + 2))
+    expect(row).to_have_attribute("data-status", "in_progress")
+    expect(row).to_have_attribute("data-priority", "low")
+    assert "row-conflict" not in row.get_attribute("class")
 
 
 def test_bulk_shift_of_due_dates(page, login, live_server):

@@ -343,6 +343,7 @@ def test_executive_reads_but_sees_no_forms(client, world):
     login(client, make_user("executive"))
     html = client.get("/actions").get_data(as_text=True)
     assert world["late"].title in html
-    assert "cell-form" not in html and "bulk-form" not in html and "create-panel" not in html
+    assert '<select name="status"' not in html and 'type="date" name="due_date"' not in html
+    assert "bulk-form" not in html and "create-panel" not in html
     detail = client.get(f"/actions/{world['late'].id}").get_data(as_text=True)
     assert 'id="edit"' not in detail and "Set status" not in detail

@@ -433,8 +433,12 @@ def _row_response(item: ActionItem, status: int, return_to: str, state: dict | N
         return htmx_redirect(return_to)
     row_state = {item.id: state} if state else {}
     if request.htmx:
+        # The row fits the table it came from: with a tick column, without the
+        # workstream line (portal.js sends the table's layout).
         html = render_template("actions/_row.html", item=item, return_to=return_to,
-                               selectable=can(current_user, "edit_program"),
+                               selectable=(can(current_user, "edit_program")
+                                           and request.form.get("ticks") == "1"),
+                               hide_workstream=request.form.get("hide_workstream") == "1",
                                row_state=row_state)
         response = make_response(html, status)
         response.vary.add("HX-Request")

@@ -110,8 +110,8 @@
     document.querySelectorAll("select[data-options][data-eager]").forEach(fillSelect);
   });
 
-  // A change in a row saves that one field: it is posted with the row's version to
-  // actions.inline, and the answer (the row, or the row with its error or conflict) is
+  // A change in a row saves that one field: it is posted with the row's version (and the
+  // table's layout) to actions.inline, and the answer (the row, or the row with its error or conflict) is
   // swapped in. Changes to one row go one after the other, each with the version the
   // previous answer gave, so quick successive edits do not conflict with each other.
   var ROW_FIELDS = {owner: true, status: true, priority: true, due_date: true};
@@ -130,6 +130,8 @@
       var current = table.querySelector('tr[data-item-id="' + id + '"]');
       if (!current) { return null; }
       var values = {version: current.dataset.version, return_to: table.dataset.returnTo};
+      if (table.hasAttribute("data-ticks")) { values.ticks = "1"; }
+      if (table.hasAttribute("data-hide-workstream")) { values.hide_workstream = "1"; }
       values[name] = value;
       return htmx.ajax("POST", url, {source: current, target: current, swap: "outerHTML",
                                      values: values});

@@ -347,3 +347,20 @@ def test_executive_reads_but_sees_no_forms(client, world):
     assert "bulk-form" not in html and "create-panel" not in html
     detail = client.get(f"/actions/{world['late'].id}").get_data(as_text=True)
     assert 'id="edit"' not in detail and "Set status" not in detail
+
+
+def test_inline_edit_answers_a_row_that_fits_its_table(client, world):
+    """The list's table has a tick column; the dashboard's has none; a workstream's page
+    leaves the workstream line out: the row that comes back matches (portal.js sends the
+    table's layout)."""
+    login(client, world["lead"])
+    item = world["late"]
+    listed = client.post(f"/actions/{item.id}/row", headers=HX, data={
+        "priority": "low", "version": 1, "return_to": "/actions", "ticks": "1"})
+    html = listed.get_data(as_text=True)
+    assert listed.status_code == 200 and 'name="ids"' in html and "Hiring" in html
+    bare = client.post(f"/actions/{item.id}/row", headers=HX, data={
+        "priority": "high", "version": 2, "return_to": "/", "hide_workstream": "1"})
+    html = bare.get_data(as_text=True)
+    assert bare.status_code == 200 and 'name="ids"' not in html and "Hiring" not in html
+    assert html.count("<td") == 5  # title, owner, status, priority, due

@@ -64,6 +64,9 @@ class Config:
         self.PORTAL_PAGE_CACHE_SECONDS = float(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "600"))
         self.MAX_CONTENT_LENGTH = 4 * 1024 * 1024
         secure = self.PORTAL_BASE_URL.startswith("https://")
+        # The cookie is re-sent when the session changes (its "seen" time moves once a
+        # minute, see auth/sessions.py), not on every response.
+        self.SESSION_REFRESH_EACH_REQUEST = False
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = secure

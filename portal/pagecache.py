@@ -68,8 +68,10 @@ class DataVersion(db.Model):
 # --- the counter ----------------------------------------------------------------------------
 
 def current_version(session: Session) -> int:
-    """The committed data version (0 before the first write)."""
-    return session.execute(select(DataVersion.n).where(DataVersion.id == 1)).scalar() or 0
+    """The committed data version (0 before the first write). Core, not ORM: it runs on
+    every cached request and needs no objects."""
+    query = select(DataVersion.n).where(DataVersion.id == 1)
+    return session.connection().execute(query).scalar() or 0
 
 
 def bump_version(connection) -> None:

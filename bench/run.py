@@ -263,9 +263,10 @@ def drive(url: str, cookie: str | None) -> dict:
 
 # --- SQL statements per request, in process ----------------------------------------------
 
-def sql_counts(database_url: str, paths: list[str]) -> dict[str, int]:
-    """Each page requested once (after one warm-up) through the test client, counting the
-    statements the SQLAlchemy engine runs."""
+def sql_counts(database_url: str, paths: list[str]) -> dict[str, tuple[int, int]]:
+    """Each page requested through the test client, counting the statements the SQLAlchemy
+    engine runs: once rendered (page cache off, after a warm-up) and once answered from the
+    page cache (after a request that fills it)."""
     os.environ["PORTAL_INSTANCE_PATH"] = str(WORK / "instance")
     from sqlalchemy import event
 
@@ -275,30 +276,33 @@ def sql_counts(database_url: str, paths: list[str]) -> dict[str, int]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET,
                       "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
                       "PORTAL_SCHEDULER": False, "PORTAL_ACCESS_LOG": False})
-    counts: dict[str, int] = {}
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if not re.match(r"\s*(SAVEPOINT|RELEASE|PRAGMA)", statement, re.I):
+            statements.append(statement)
+
+    def counted(client, path: str) -> int | None:
+        client.get(path)
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", count)
+        status = client.get(path).status_code
+        event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements) if status == 200 else None
+
+    counts: dict[str, tuple[int, int]] = {}
     with app.app_context():
         client = app.test_client()
         client.post("/login", data={"email": LOGIN[0], "password": LOGIN[1]})
-        statements: list[str] = []
-
-        def count(conn, cursor, statement, *args):
-            if not re.match(r"\s*(SAVEPOINT|RELEASE|PRAGMA)", statement, re.I):
-                statements.append(statement)
-
-        engine = db.engine
         for path in paths:
-            client.get(path)
-            statements.clear()
-            event.listen(engine, "before_cursor_execute", count)
-            status = client.get(path).status_code
-            event.remove(engine, "before_cursor_execute", count)
-            counts[path] = len(statements) if status == 200 else None
+            app.config["PORTAL_PAGE_CACHE"] = False
+            rendered = counted(client, path)
+            app.config["PORTAL_PAGE_CACHE"] = True
+            counts[path] = (rendered, counted(client, path))
         db.session.remove()
-        engine.dispose()
+        db.engine.dispose()
     return counts
 
-
-# --- the reminder run ---------------------------------------------------------------------
 
 def reminder_run(database_url: str) -> dict:
     """2,000 reminder points due among the items, sent to a loopback SMTP server."""
@@ -411,7 +415,7 @@ def measure_phase(kind: str, items: int) -> dict:
         phase["peak_rss_mb"] = server.peak_rss_mb()
     counts = sql_counts(url, [p for _, p in page_list])
     for name, path in page_list:
-        phase["pages"][name]["sql"] = counts.get(path)
+        phase["pages"][name]["sql"], phase["pages"][name]["sql_cached"] = counts[path]
     if items == ITEMS:
         log(f"{kind}/{items}: reminder run with {REMINDER_POINTS} points due")
         phase["reminders"] = reminder_run(url)
@@ -481,14 +485,15 @@ def report(kind: str, result: dict) -> str:
         f"{big['database']}, {m['gunicorn']}, {m['wrk']}. Load average before: "
         f"{' '.join(m['load_before'])}; after: {' '.join(result['load_after'])}. "
         f"gunicorn workers: {big.get('workers')}; wrk: {CONCURRENCY} connections, "
-        f"{WARMUP} s warm-up then {DURATION} s per page, `Accept-Encoding: gzip`.",
+        f"{WARMUP} s warm-up then {DURATION} s per page, `Accept-Encoding: gzip`. "
+        f"Page cache: {result['page_cache']}.",
         "",
         f"## {ITEMS:,} action items",
         "",
         f"hello-world ceiling: {fmt(hello, 0)} req/s, p50 {fmt(big['hello']['p50'], 2)} ms, "
         f"p99 {fmt(big['hello']['p99'], 2)} ms.",
         "",
-        "| page | req/s | p50 ms | p95 ms | p99 ms | bytes (gzip) | SQL/req | × hello "
+        "| page | req/s | p50 ms | p95 ms | p99 ms | bytes (gzip) | SQL render/cached | × hello "
         f"| req/s at {SMALL} | p50 at {SMALL} | p50 growth | ratio ≥ {TARGET_RATIO:.0%} "
         f"| growth ≤ {TARGET_P50_GROWTH} |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
@@ -504,7 +509,8 @@ def report(kind: str, result: dict) -> str:
         lines.append(
             f"| `{entry['path']}` | {fmt(entry['rps'], 0)} | {fmt(entry['p50'], 1)} "
             f"| {fmt(entry['p95'], 1)} | {fmt(entry['p99'], 1)} "
-            f"| {fmt(entry['bytes'])} ({fmt(entry['bytes_compressed'])}) | {fmt(entry.get('sql'))} "
+            f"| {fmt(entry['bytes'])} ({fmt(entry['bytes_compressed'])}) "
+            f"| {fmt(entry.get('sql'))} / {fmt(entry.get('sql_cached'))} "
             f"| {fmt(ratio, 2)} | {fmt(other.get('rps'), 0)} | {fmt(other.get('p50'), 1)} "
             f"| {fmt(growth, 2)} | {verdict(ratio >= TARGET_RATIO if ratio else None)} "
             f"| {verdict(growth <= TARGET_P50_GROWTH if growth else None)} |")
@@ -582,7 +588,9 @@ def main() -> int:
     info = machine()
     started = time.perf_counter()
     for kind in kinds:
+        cache = os.environ.get("PORTAL_PAGE_CACHE", "on")
         result = {"date": date.today().isoformat(), "label": label, "machine": info,
+                  "page_cache": "off" if cache.lower() in {"0", "off", "false", "no"} else "on",
                   "settings": {"duration": DURATION, "warmup": WARMUP,
                                "concurrency": CONCURRENCY}, "phases": {}}
         for items in (ITEMS, SMALL):

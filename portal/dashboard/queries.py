@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem
@@ -104,21 +104,36 @@ def totals(session: Session, today: date, person_id: int | None) -> Totals:
     return Totals(*row)
 
 
+def soonest_open(session: Session, condition, limit: int = LIST_LIMIT) -> list[ActionItem]:
+    """The `limit` open items matching `condition` that are due soonest, owners and
+    workstreams loaded. One index range per open status, read in due order and merged,
+    then the few rows by id: sorting every open item first would grow with the data."""
+    branches = [
+        select(ActionItem.id, ActionItem.due_date)
+        .where(ActionItem.status == status, condition)
+        .order_by(ActionItem.due_date, ActionItem.id).limit(limit).subquery()
+        for status in OPEN_STATUSES
+    ]
+    merged = union_all(*(select(branch) for branch in branches)).subquery()
+    ids = session.scalars(
+        select(merged.c.id).order_by(merged.c.due_date, merged.c.id).limit(limit)).all()
+    if not ids:
+        return []
+    items = session.scalars(select(ActionItem).where(ActionItem.id.in_(ids))
+                            .options(*_options())).unique()
+    by_id = {item.id: item for item in items}
+    return [by_id[i] for i in ids]
+
+
 def load_dashboard(session: Session, program: Program, today: date,
                    person_id: int | None) -> Dashboard:
     """Everything on `/` for `program` as seen by `person_id` (None: a login without person)."""
     figures = workstream_figures(session, program.id, today)
     is_open = _is_open()
     due_nulls_last = ActionItem.due_date.is_(None)
-    overdue = list(session.scalars(
-        select(ActionItem).where(is_open, ActionItem.due_date < today)
-        .options(*_options()).order_by(ActionItem.due_date, ActionItem.id).limit(LIST_LIMIT)
-    ).unique())
-    due_week = list(session.scalars(
-        select(ActionItem)
-        .where(is_open, ActionItem.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS)))
-        .options(*_options()).order_by(ActionItem.due_date, ActionItem.id).limit(LIST_LIMIT)
-    ).unique())
+    overdue = soonest_open(session, ActionItem.due_date < today)
+    due_week = soonest_open(
+        session, ActionItem.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS)))
     recent = list(session.scalars(
         select(ActionItem).options(*_options())
         .order_by(ActionItem.updated_at.desc(), ActionItem.id.desc()).limit(RECENT_LIMIT)

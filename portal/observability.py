@@ -59,6 +59,10 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+PAGE_CACHE = Counter(
+    "portal_page_cache_requests_total",
+    "Requests for a cacheable page (portal/pagecache.py), by result: hit or miss.", ["result"],
+)
 
 bp = Blueprint("observability", __name__)
 
@@ -214,6 +218,7 @@ class _LocalCollector:
     def collect(self):
         yield from REQUESTS.collect()
         yield from LATENCY.collect()
+        yield from PAGE_CACHE.collect()
 
 
 @bp.get("/metrics")

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.clock import local_today
 from portal.extensions import db
+from portal.observability import PAGE_CACHE
 
 # The read pages worth keeping: their content is a function of the data, the date, the
 # user and the URL, and nothing else.
@@ -176,6 +177,7 @@ def _serve_cached():
     if key is None:
         return None
     page = current_app.extensions["page_cache"].get(key)
+    PAGE_CACHE.labels(result="miss" if page is None else "hit").inc()
     if page is None:
         return None
     g.page_cache_hit = True

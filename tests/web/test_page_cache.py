@@ -62,6 +62,20 @@ def test_second_request_is_served_without_rendering(app, world, path):
     assert cached <= 2 < rendered  # the user and the data version, nothing else
 
 
+def test_hits_and_misses_are_counted_in_the_metrics(app, world):
+    client, _ = signed_in(app)
+
+    def hits() -> float:
+        text = client.get("/metrics").data.decode()
+        match = re.search(r'^portal_page_cache_requests_total\{result="hit"\} (\S+)$', text, re.M)
+        return float(match.group(1)) if match else 0.0
+
+    before = hits()
+    for _ in range(3):
+        client.get("/summary")
+    assert hits() == before + 2
+
+
 def test_a_write_through_the_portal_is_seen_at_once(app, world):
     client, _ = signed_in(app)
     client.get("/actions")

@@ -54,6 +54,8 @@ CACHED_ENDPOINTS = frozenset({
 # Per-request headers the cached copy must not carry to another request.
 _NOT_KEPT = {"set-cookie", "content-length", "x-request-id"}
 _IGNORED_SESSION_KEYS = {"seen", "_flashes"}
+# A page larger than this (as sent) is not kept: a few of them would crowd out the rest.
+MAX_BODY_BYTES = 512 * 1024
 _CHANGED = "portal.data_changed"
 
 
@@ -190,7 +192,8 @@ def _keep_page(response: Response) -> Response:
     key = g.get("page_cache_key")
     if (key is None or g.get("page_cache_hit") or response.status_code != 200
             or response.direct_passthrough or response.is_streamed
-            or response.headers.getlist("Set-Cookie")):
+            or response.headers.getlist("Set-Cookie")
+            or (response.content_length or 0) > MAX_BODY_BYTES):
         return response
     headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _NOT_KEPT]
     current_app.extensions["page_cache"].put(key, headers, response.get_data())

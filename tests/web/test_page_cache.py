@@ -203,6 +203,14 @@ def test_the_cache_can_be_turned_off(app, world):
     assert first > 2 and second > 2
 
 
+def test_large_pages_are_not_kept(app, world, monkeypatch):
+    monkeypatch.setattr("portal.pagecache.MAX_BODY_BYTES", 100)
+    client, _ = signed_in(app)
+    client.get("/actions")
+    _, second = counted(client, "/actions", statements)
+    assert second > 2
+
+
 def test_entries_expire_and_the_oldest_go_first():
     cache = PageCache(entries=2, seconds=60)
     for key in "abc":

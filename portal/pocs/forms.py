@@ -82,11 +82,12 @@ _TO = re.compile(r"^(\d{1,9}):(\d{1,9})$")
 
 
 class MoveForm(FlaskForm):
-    """A move: `to` is `<hyperscaler id>:<position>`; `expected` the order the client saw."""
+    """A move: `to` is `<hyperscaler id>:<position>`; `expected` the board token the client
+    saw (`sequencing.parse_token`)."""
 
     to = StringField(validators=[InputRequired(message="Say where to move the POC.")])
     expected = StringField(validators=[InputRequired(message="Reload the page and try again."),
-                                       Length(max=20000)])
+                                       Length(max=2000)])
 
     def validate_to(self, field):
         if not _TO.match(field.data or ""):

@@ -38,28 +38,73 @@ def _customers():
     return db.session.scalars(select(Customer).order_by(Customer.name)).all()
 
 
-def _new_poc_form(board, formdata=None) -> PocForm:
+def _new_poc_form(formdata=None) -> PocForm:
     form = PocForm(formdata=formdata) if formdata is not None else PocForm()
-    form.set_choices(_customers(), [c.hyperscaler for c in board.columns], _people())
+    form.set_choices(_customers(), db.session.scalars(
+        select(Hyperscaler).order_by(Hyperscaler.rank, Hyperscaler.id)).all(), _people())
     return form
 
 
-def _board_page(*, notice=None, error=None, status=200, poc_form=None, block="board"):
-    """The board page (or its `board` block for htmx) with the checks and the add form."""
+def _board_page(*, notice=None, error=None, status=200, open_card=None, poc_form=None,
+                block="board"):
+    """The board page (or its `board` block for htmx) with the checks, and the add form
+    when `poc_form` is given.
+
+    `open_card` is the id of the POC whose move and stage controls are shown; the other
+    cards show a link that opens theirs (all controls on all cards would make a large
+    board's page megabytes long)."""
     board = sequencing.board(db.session)
     warnings = sequencing.sequencing_checks(db.session, _today(), board.pocs)
-    if poc_form is None and can(current_user, "edit_program") and not request.htmx:
-        poc_form = _new_poc_form(board)
     return render("pocs/board.html", block=block, status=status, board=board,
                   warnings=warnings, stages=POC_STAGES, notice=notice, error=error,
-                  poc_form=poc_form, rank_order=",".join(str(c.hyperscaler.id)
-                                                         for c in board.columns))
+                  open_card=open_card, poc_form=poc_form,
+                  rank_order=",".join(str(c.hyperscaler.id) for c in board.columns))
 
 
 @bp.get("/pocs")
 def board():
-    """One column per hyperscaler in rank order, POCs in sequence, with the checks."""
-    return _board_page()
+    """One column per hyperscaler in rank order, POCs in sequence, with the checks.
+
+    `?card=<poc id>` shows that card's controls (the "Move…" link of a card without
+    JavaScript); `?add=1` the form to add a POC (`&customer=<id>` chooses the customer),
+    which is not on the board otherwise: its customer and people lists are long."""
+    poc_form = None
+    if request.args.get("add") and can(current_user, "edit_program"):
+        poc_form = _new_poc_form()
+        poc_form.customer_id.data = request.args.get("customer", type=int)
+    return _board_page(open_card=request.args.get("card", type=int), poc_form=poc_form)
+
+
+def _open_card(poc_id: int) -> int | None:
+    """The card to keep open after a change posted from its controls (they send `open`)."""
+    return poc_id if request.form.get("open") else None
+
+
+def _back_to_board(poc_id: int):
+    card = _open_card(poc_id)
+    return redirect(url_for("pocs.board", card=card, _anchor=f"poc-{poc_id}"), code=303)
+
+
+@bp.get("/pocs/<int:poc_id>/card")
+def card(poc_id: int):
+    """One card, its controls open (`open=1`) or closed (`open=0`), for htmx.
+
+    `expected` is the board token the page holds: if the board changed since, the answer
+    is the whole board as it is now (retargeted), so the controls never act on an order
+    the user does not see. Without htmx: the board page with the card open."""
+    want_open = request.args.get("open", "1") != "0"
+    if not request.htmx:
+        return _board_page(open_card=poc_id if want_open else None)
+    if request.args.get("expected", "") != sequencing.current_token(db.session):
+        response = _board_page(open_card=poc_id if want_open else None,
+                               notice="The board changed since you loaded it. Here it is "
+                                      "as it is now.")
+        response.headers["HX-Retarget"] = "#pocs-board"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    view = sequencing.card(db.session, poc_id) or abort(404)
+    return render("pocs/_card.html", card=view, open=want_open, stages=POC_STAGES,
+                  token=request.args["expected"], editor=can(current_user, "edit_program"))
 
 
 @bp.post("/pocs/<int:poc_id>/move")
@@ -71,25 +116,26 @@ def move(poc_id: int):
     form = MoveForm()
     if not form.validate():
         message = next(iter(form.errors.values()))[0]
-        return _board_page(error=message, status=422)
+        return _board_page(error=message, status=422, open_card=_open_card(poc_id))
     hyperscaler_id, position = form.target
+    open_card = _open_card(poc_id)
     try:
-        expected = sequencing.parse_orders(form.expected.data)
+        expected = sequencing.parse_token(form.expected.data)
         poc = sequencing.reorder(db.session, _actor(), poc_id, hyperscaler_id, position, expected)
         notice = (f"Moved {poc.customer.name} to position {poc.position} on "
                   f"{poc.hyperscaler.name}.")
         db.session.commit()
     except sequencing.SequencingError as error:
         db.session.rollback()
-        return _board_page(error=error.message, status=422)
+        return _board_page(error=error.message, status=422, open_card=open_card)
     except (sequencing.StaleBoard, StaleDataError) as error:
         db.session.rollback()
         message = getattr(error, "message", sequencing.STALE_MESSAGE)
-        return _board_page(error=message, status=409)
+        return _board_page(error=message, status=409, open_card=open_card)
     if request.htmx:
-        return _board_page(notice=notice)
+        return _board_page(notice=notice, open_card=open_card)
     flash(notice, "success")
-    return redirect(url_for("pocs.board", _anchor=f"poc-{poc_id}"), code=303)
+    return _back_to_board(poc_id)
 
 
 @bp.post("/pocs/<int:poc_id>/stage")
@@ -101,29 +147,31 @@ def change_stage(poc_id: int):
     if not form.validate():
         field, messages = next(iter(form.errors.items()))
         text = "Choose one of the stages in the list." if field == "stage" else messages[0]
-        return _board_page(error=f"{poc.customer.name}: {text}", status=422)
+        return _board_page(error=f"{poc.customer.name}: {text}", status=422,
+                           open_card=_open_card(poc_id))
+    open_card = _open_card(poc_id)
     try:
         service.change_stage(db.session, _actor(), poc, form.stage.data, form.version.data)
         notice = f"{poc.customer.name} on {poc.hyperscaler.name} is now {form.stage.data}."
         db.session.commit()
     except service.VersionConflict as error:
         db.session.rollback()
-        return _board_page(error=f"{poc.customer.name}: {error.message}", status=409)
+        return _board_page(error=f"{poc.customer.name}: {error.message}", status=409,
+                           open_card=open_card)
     except StaleDataError:
         db.session.rollback()
-        return _board_page(error=sequencing.STALE_MESSAGE, status=409)
+        return _board_page(error=sequencing.STALE_MESSAGE, status=409, open_card=open_card)
     if request.htmx:
-        return _board_page(notice=notice)
+        return _board_page(notice=notice, open_card=open_card)
     flash(notice, "success")
-    return redirect(url_for("pocs.board", _anchor=f"poc-{poc_id}"), code=303)
+    return _back_to_board(poc_id)
 
 
 @bp.post("/pocs")
 @permission_required("edit_program")
 def create():
     """Adds a POC at the end of its hyperscaler's sequence."""
-    board = sequencing.board(db.session)
-    form = _new_poc_form(board, request.form)
+    form = _new_poc_form(request.form)
     if form.validate():
         try:
             poc = service.create_poc(db.session, _actor(), _values(form))

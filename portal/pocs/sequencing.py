@@ -12,6 +12,8 @@ over the first one's move.
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -64,33 +66,65 @@ class Board:
 
     @property
     def token(self) -> str:
-        """The order the client saw, sent back with every move: `1=4,2;2=;3=7`."""
-        return format_orders({c.hyperscaler.id: c.order for c in self.columns})
+        """The order the client saw, sent back with every move: one digest per column."""
+        return format_token({c.hyperscaler.id: c.order for c in self.columns})
+
+    @property
+    def targets(self) -> list[tuple[Hyperscaler, int]]:
+        """Every column in rank order with its number of POCs (where a card can move)."""
+        return [(c.hyperscaler, len(c.pocs)) for c in self.columns]
 
     @property
     def pocs(self) -> list[Poc]:
         return [poc for column in self.columns for poc in column.pocs]
 
 
-def format_orders(orders: dict[int, list[int]]) -> str:
-    return ";".join(f"{hid}={','.join(str(i) for i in ids)}" for hid, ids in orders.items())
+# The board token: `<hyperscaler id>:<digest>` per column, comma-separated, where the digest
+# is a prefix of the SHA-256 of the column's POC ids in order. Its size grows with the
+# number of hyperscalers, not of POCs; a move compares the digests of the columns it
+# touches, so a change in an unrelated column does not make a move stale.
+DIGEST_LENGTH = 16
+_TOKEN_PART = re.compile(rf"^(\d{{1,9}}):([0-9a-f]{{{DIGEST_LENGTH}}})$")
 
 
-def parse_orders(text: str) -> dict[int, list[int]]:
-    """The inverse of `format_orders`; raises SequencingError on anything else."""
-    orders: dict[int, list[int]] = {}
-    if len(text) > 20_000:
+def column_digest(hyperscaler_id: int, poc_ids: list[int]) -> str:
+    text = f"{hyperscaler_id}={','.join(str(i) for i in poc_ids)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]
+
+
+def column_digests(orders: dict[int, list[int]]) -> dict[int, str]:
+    """`{hyperscaler id: digest}` of `{hyperscaler id: POC ids in order}`."""
+    return {hid: column_digest(hid, ids) for hid, ids in orders.items()}
+
+
+def format_token(orders: dict[int, list[int]]) -> str:
+    return ",".join(f"{hid}:{digest}" for hid, digest in column_digests(orders).items())
+
+
+def parse_token(text: str) -> dict[int, str]:
+    """The digests of a board token; raises SequencingError on anything else."""
+    digests: dict[int, str] = {}
+    if len(text) > 2000:
         raise SequencingError("The board state sent is too long. Reload the page.", "expected")
-    for part in filter(None, text.split(";")):
-        key, sep, ids = part.partition("=")
-        try:
-            if not sep:
-                raise ValueError
-            orders[int(key)] = [int(i) for i in ids.split(",") if i != ""]
-        except ValueError:
+    for part in filter(None, text.split(",")):
+        match = _TOKEN_PART.match(part)
+        if match is None:
             raise SequencingError("The board state sent is not readable. Reload the page.",
-                                  "expected") from None
-    return orders
+                                  "expected")
+        digests[int(match.group(1))] = match.group(2)
+    return digests
+
+
+def current_token(session: Session) -> str:
+    """The token of the board as it is now, from one narrow query (no ORM objects)."""
+    orders: dict[int, list[int]] = {
+        hid: [] for hid in session.scalars(
+            select(Hyperscaler.id).order_by(Hyperscaler.rank, Hyperscaler.id))}
+    for hid, poc_id in session.execute(
+            select(Poc.hyperscaler_id, Poc.id).order_by(Poc.hyperscaler_id, Poc.position,
+                                                        Poc.id)):
+        orders.setdefault(hid, []).append(poc_id)
+    return format_token(orders)
 
 
 def _poc_query():
@@ -109,6 +143,32 @@ def board(session: Session) -> Board:
     ).all())
     columns = [Column(scaler, by_column.get(scaler.id, [])) for scaler in scalers]
     return Board(columns, counts)
+
+
+@dataclass
+class Card:
+    """One card of the board on its own: the POC, where it can move, its action count."""
+
+    poc: Poc
+    targets: list[tuple[Hyperscaler, int]]
+    action_count: int
+
+    @property
+    def size(self) -> int:
+        return next(size for scaler, size in self.targets if scaler.id == self.poc.hyperscaler_id)
+
+
+def card(session: Session, poc_id: int) -> Card | None:
+    """A card of the board without loading the whole board (four queries)."""
+    poc = session.scalar(_poc_query().where(Poc.id == poc_id))
+    if poc is None:
+        return None
+    sizes = dict(session.execute(
+        select(Poc.hyperscaler_id, func.count()).group_by(Poc.hyperscaler_id)).all())
+    scalers = session.scalars(select(Hyperscaler).order_by(Hyperscaler.rank, Hyperscaler.id))
+    count = session.scalar(select(func.count()).select_from(poc_action_item)
+                           .where(poc_action_item.c.poc_id == poc_id))
+    return Card(poc, [(s, sizes.get(s.id, 0)) for s in scalers], count or 0)
 
 
 # --- locking and reordering ------------------------------------------------------------
@@ -162,12 +222,13 @@ def _scaler_or_error(session: Session, hyperscaler_id) -> Hyperscaler:
 
 
 def reorder(session: Session, actor: Actor, poc_id: int, hyperscaler_id: int,
-            new_position: int, expected_orders: dict[int, list[int]] | None) -> Poc:
+            new_position: int, expected: dict[int, str] | None) -> Poc:
     """Moves a POC to `new_position` (1-based) in `hyperscaler_id`'s column.
 
-    `expected_orders` maps hyperscaler ids to the POC ids the client saw in that column;
-    the source and target columns must still look like that, else `StaleBoard`. `None`
-    skips the check (the CLI and internal callers that hold the lock already).
+    `expected` maps hyperscaler ids to the digest of the column the client saw (see
+    `parse_token`); the source and target columns must still have that digest, else
+    `StaleBoard`. `None` skips the check (the CLI and internal callers that hold the lock
+    already).
     """
     poc = session.get(Poc, poc_id)
     if poc is None:
@@ -182,9 +243,9 @@ def reorder(session: Session, actor: Actor, poc_id: int, hyperscaler_id: int,
                          "board as it is now; nothing was moved.")
     target_pocs = source_pocs if target.id == source_id else _column_pocs(session, target.id)
 
-    if expected_orders is not None:
+    if expected is not None:
         for hid, pocs in {source_id: source_pocs, target.id: target_pocs}.items():
-            if expected_orders.get(hid) != [p.id for p in pocs]:
+            if expected.get(hid) != column_digest(hid, [p.id for p in pocs]):
                 raise StaleBoard("Someone else changed the order of these POCs while you "
                                  "were looking. Here is the board as it is now; nothing "
                                  "was moved.")

@@ -1,5 +1,6 @@
-"""The POC board and timeline in Chromium: drag a card, move one by keyboard, read the
-timeline. The live server holds the demo data: Microsoft and UKMET on Azure, Zoom on AWS."""
+"""The POC board and timeline in Chromium: drag a card (native drag and drop), open a card
+and move it by keyboard, change a stage, the same without JavaScript, read the timeline.
+The live server holds the demo data: Microsoft and UKMET on Azure, Zoom on AWS."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.clock import local_today
+from portal.demo import DEMO_PASSWORD
 from portal.extensions import db
 from portal.pocs.models import Customer, Poc
 
@@ -31,66 +33,136 @@ def column(page, name):
     return page.locator(f'.board-col[data-hyperscaler="{name}"]')
 
 
-def drag(page, handle, target, dx=40, dy=20):
-    """Press on `handle`, move in small steps to (dx, dy) inside `target`, release."""
-    box_from, box_to = handle.bounding_box(), target.bounding_box()
-    x0, y0 = box_from["x"] + box_from["width"] / 2, box_from["y"] + box_from["height"] / 2
-    x1, y1 = box_to["x"] + dx, box_to["y"] + dy
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for step in range(1, 21):  # SortableJS needs a few intermediate moves
-        page.mouse.move(x0 + (x1 - x0) * step / 20, y0 + (y1 - y0) * step / 20)
-    page.mouse.up()
+def drag(page, customer, target, y=5):
+    """Drags `customer`'s card by its handle and drops it `y` px below the top of `target`
+    (native HTML5 drag and drop: Playwright drives Chromium's drag events)."""
+    card(page, customer).locator(".drag-handle").drag_to(
+        target, target_position={"x": 40, "y": y})
+
+
+def wait_for_focus(page, attribute, value):
+    """Waits until the focused element's `attribute` is `value` (pocs.js puts the focus
+    back once htmx has settled the swap)."""
+    page.wait_for_function(
+        "([name, value]) => document.activeElement && "
+        "document.activeElement.getAttribute(name) === value", arg=[attribute, value])
+
+
+def open_card(page, customer):
+    """Opens a card's controls from the keyboard; the focus stays on its link."""
+    card(page, customer).get_by_role("link", name=f"Move {customer} or change its stage").focus()
+    page.keyboard.press("Enter")
+    card(page, customer).locator(".poc-tools").wait_for()
+    wait_for_focus(page, "aria-label", f"Close the controls of {customer}")
 
 
 def test_drag_a_card_to_another_hyperscaler(page, login, live_server):
     login("lead@example.com")
     page.goto("/pocs")
-    drag(page, card(page, "Microsoft").locator(".drag-handle"),
-         column(page, "GCP").locator(".poc-list"))
+    drag(page, "Microsoft", column(page, "GCP").locator(".poc-list"))
     page.locator(".flash-success", has_text="Moved Microsoft to position 1 on GCP.").wait_for()
     assert column(page, "GCP").locator(".poc-customer").all_inner_texts() == ["Microsoft"]
     assert column(page, "Azure").locator(".poc-customer").all_inner_texts() == ["UKMET"]
     assert db_columns(live_server)["GCP"] == [("Microsoft", 1)]
     assert db_columns(live_server)["Azure"] == [("UKMET", 1)]
+    assert page.locator(".drop-indicator, .is-dragging, .is-drop-target").count() == 0
 
 
 def test_reorder_within_a_column_by_dragging(page, login, live_server):
     login("lead@example.com")
     page.goto("/pocs")
-    drag(page, card(page, "UKMET").locator(".drag-handle"), card(page, "Microsoft"), 60, 10)
+    drag(page, "UKMET", card(page, "Microsoft"), y=5)  # the top half of Microsoft's card
     page.locator(".flash-success", has_text="Moved UKMET to position 1 on Azure.").wait_for()
     assert column(page, "Azure").locator(".poc-customer").all_inner_texts() == ["UKMET",
                                                                                 "Microsoft"]
     assert db_columns(live_server)["Azure"] == [("UKMET", 1), ("Microsoft", 2)]
+    # Dropped on the lower half of the last card: the end of the column.
+    box = card(page, "Microsoft").bounding_box()
+    drag(page, "UKMET", card(page, "Microsoft"), y=box["height"] - 5)
+    page.locator(".flash-success", has_text="Moved UKMET to position 2 on Azure.").wait_for()
+    assert db_columns(live_server)["Azure"] == [("Microsoft", 1), ("UKMET", 2)]
+
+
+def drag_over(page, x, y):
+    """Moves the pressed mouse to (x, y) while dragging, then by one more pixel: Chromium
+    holds back a drag-over event while the page handles the previous one, and the extra
+    move makes sure one is sent from the final place."""
+    page.mouse.move(x, y, steps=5)
+    page.mouse.move(x + 1, y)
+
+
+def test_drop_indicator_follows_the_pointer(page, login, live_server):
+    login("lead@example.com")
+    page.goto("/pocs")
+    handle = card(page, "Zoom").locator(".drag-handle").bounding_box()
+    page.mouse.move(handle["x"] + 5, handle["y"] + 5)
+    page.mouse.down()
+    target = card(page, "Microsoft").bounding_box()
+    drag_over(page, target["x"] + 40, target["y"] + 10)
+    # Above Microsoft, the first card of Azure; the dragged card is dimmed.
+    column(page, "Azure").locator(".poc-list > li:first-child.drop-indicator").wait_for()
+    card(page, "Zoom").and_(page.locator(".is-dragging")).wait_for()
+    assert column(page, "Azure").locator(".poc-list.is-drop-target").count() == 1
+    target = card(page, "UKMET").bounding_box()
+    drag_over(page, target["x"] + 40, target["y"] + target["height"] - 5)
+    column(page, "Azure").locator(".poc-list > li:last-child.drop-indicator").wait_for()
+    assert page.locator(".drop-indicator").count() == 1
+    page.mouse.up()
+    page.locator(".flash-success", has_text="Moved Zoom to position 3 on Azure.").wait_for()
+    assert db_columns(live_server)["Azure"] == [("Microsoft", 1), ("UKMET", 2), ("Zoom", 3)]
+    assert page.locator(".drop-indicator, .is-dragging, .is-drop-target").count() == 0
 
 
 def test_move_a_card_by_keyboard(page, login, live_server):
     login("lead@example.com")
     page.goto("/pocs")
-    up = card(page, "UKMET").get_by_role("button", name="Move UKMET up")
-    up.focus()
+    assert page.locator(".poc-tools").count() == 0  # closed cards carry no controls
+    open_card(page, "UKMET")
+    page.keyboard.press("Tab")
+    wait_for_focus(page, "aria-label", "Move UKMET up")
     page.keyboard.press("Enter")
     page.locator(".flash-success", has_text="Moved UKMET to position 1 on Azure.").wait_for()
     assert column(page, "Azure").locator(".poc-customer").all_inner_texts() == ["UKMET",
                                                                                 "Microsoft"]
-    # The focus stays on the moved card: "up" is disabled at the top, so "down" has it.
-    assert page.evaluate("document.activeElement.id") == card(page, "UKMET").locator(
-        "button[id$='-down']").get_attribute("id")
+    # The card stays open and the focus on it: "up" is disabled at the top, so "down" has it.
+    wait_for_focus(page, "aria-label", "Move UKMET down")
     page.keyboard.press("Enter")
     page.locator(".flash-success", has_text="Moved UKMET to position 2 on Azure.").wait_for()
     assert db_columns(live_server)["Azure"] == [("Microsoft", 1), ("UKMET", 2)]
     # Across columns, by keyboard too.
+    open_card(page, "Zoom")
     card(page, "Zoom").get_by_role("button", name="Move Zoom to the end of GCP").focus()
     page.keyboard.press("Enter")
     page.locator(".flash-success", has_text="Moved Zoom to position 1 on GCP.").wait_for()
     assert db_columns(live_server).get("AWS") is None
+    # Its buttons there are disabled or gone: the focus is on the card, still open.
+    wait_for_focus(page, "id", card(page, "Zoom").get_attribute("id"))
+    # Closing the card: the focus stays on its link.
+    page.keyboard.press("Tab")  # the customer's link
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Close"
+    page.keyboard.press("Enter")
+    card(page, "Zoom").get_by_role("link", name="Move Zoom or change its stage").wait_for()
+    wait_for_focus(page, "aria-label", "Move Zoom or change its stage")
+    assert page.locator(".poc-tools").count() == 0
 
 
-def test_stale_board_tells_the_second_lead(page, login, live_server):
+def test_change_the_stage_from_a_card(page, login, live_server):
     login("lead@example.com")
     page.goto("/pocs")
-    with live_server.app.app_context():  # another lead moves UKMET first
+    open_card(page, "Zoom")
+    card(page, "Zoom").get_by_label("Stage of Zoom on AWS").select_option("running")
+    card(page, "Zoom").get_by_role("button", name="Set").click()
+    page.locator(".flash-success", has_text="Zoom on AWS is now running.").wait_for()
+    assert card(page, "Zoom").get_attribute("data-stage") == "running"
+    with live_server.app.app_context():
+        stage = db.session.scalar(select(Poc.stage).join(Customer).where(Customer.name == "Zoom"))
+        db.session.remove()
+    assert stage == "running"
+
+
+def _other_lead_moves_ukmet_first(live_server):
+    with live_server.app.app_context():
         from portal.audit.log import Actor
         from portal.pocs.sequencing import reorder
 
@@ -98,10 +170,52 @@ def test_stale_board_tells_the_second_lead(page, login, live_server):
         reorder(db.session, Actor(name="other"), ukmet.id, ukmet.hyperscaler_id, 1, None)
         db.session.commit()
         db.session.remove()
+
+
+def test_stale_board_tells_the_second_lead(page, login, live_server):
+    login("lead@example.com")
+    page.goto("/pocs")
+    open_card(page, "Microsoft")
+    _other_lead_moves_ukmet_first(live_server)
     card(page, "Microsoft").get_by_role("button", name="Move Microsoft down").click()
     page.locator(".alert-error", has_text="Someone else changed the order").wait_for()
     assert column(page, "Azure").locator(".poc-customer").all_inner_texts() == ["UKMET",
                                                                                 "Microsoft"]
+    assert db_columns(live_server)["Azure"] == [("UKMET", 1), ("Microsoft", 2)]
+
+
+def test_opening_a_card_on_a_stale_board_shows_the_board_as_it_is(page, login, live_server):
+    login("lead@example.com")
+    page.goto("/pocs")
+    _other_lead_moves_ukmet_first(live_server)
+    card(page, "Microsoft").get_by_role("link", name="Move Microsoft or change its stage").click()
+    page.locator(".flash-success", has_text="The board changed since you loaded it").wait_for()
+    assert column(page, "Azure").locator(".poc-customer").all_inner_texts() == ["UKMET",
+                                                                                "Microsoft"]
+    assert card(page, "Microsoft").locator(".poc-tools").is_visible()
+
+
+def test_move_and_change_stage_without_javascript(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.fill("input[name=email]", "lead@example.com")
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.goto("/pocs")
+        card(page, "UKMET").get_by_role("link", name="Move UKMET or change its stage").click()
+        page.wait_for_url("**/pocs?card=*")
+        card(page, "UKMET").get_by_role("button", name="Move UKMET up").click()
+        page.locator(".flash-success", has_text="Moved UKMET to position 1 on Azure.").wait_for()
+        assert "card=" in page.url  # the card is still open
+        card(page, "UKMET").get_by_label("Stage of UKMET on Azure").select_option("confirmed")
+        card(page, "UKMET").get_by_role("button", name="Set").click()
+        page.locator(".flash-success", has_text="UKMET on Azure is now confirmed.").wait_for()
+        assert db_columns(live_server)["Azure"] == [("UKMET", 1), ("Microsoft", 2)]
+    finally:
+        context.close()
 
 
 def test_read_the_timeline(page, login, live_server):

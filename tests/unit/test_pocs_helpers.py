@@ -63,8 +63,8 @@ def assert_gapless(session=None) -> None:
         assert sorted(positions) == list(range(1, len(positions) + 1)), (hid, sorted(positions))
 
 
-def orders(session=None) -> dict[int, list[int]]:
-    """The expected-order map a client would send, read now."""
-    from portal.pocs.sequencing import board
+def orders(session=None) -> dict[int, str]:
+    """What a client sends as `expected`, read now: the board token's column digests."""
+    from portal.pocs.sequencing import board, parse_token
 
-    return {c.hyperscaler.id: c.order for c in board(session or db.session).columns}
+    return parse_token(board(session or db.session).token)

@@ -140,12 +140,36 @@ def test_moves_in_unrelated_columns_do_not_conflict(session, three):
     assert columns()["Azure"] == [("E", 1), ("D", 2)]
 
 
-def test_parse_orders_round_trip_and_garbage():
-    assert sequencing.parse_orders("1=4,2;2=;3=7") == {1: [4, 2], 2: [], 3: [7]}
-    assert sequencing.format_orders({1: [4, 2], 2: []}) == "1=4,2;2="
-    for garbage in ("x", "1=a", "1-2", "=1"):
-        with pytest.raises(SequencingError):
-            sequencing.parse_orders(garbage)
+def test_board_token_is_one_short_digest_per_column():
+    small = sequencing.format_token({1: [4, 2], 2: [], 3: [7]})
+    large = sequencing.format_token({1: list(range(1, 400)), 2: list(range(400, 800)), 3: []})
+    assert len(small) == len(large) == 3 * (2 + sequencing.DIGEST_LENGTH) + 2
+    digests = sequencing.parse_token(small)
+    assert list(digests) == [1, 2, 3]
+    assert digests[1] == sequencing.column_digest(1, [4, 2]) != sequencing.column_digest(1, [2, 4])
+    # The same POCs in another column, or an empty column of another hyperscaler, differ.
+    assert sequencing.column_digest(2, [4, 2]) != digests[1]
+    assert digests[2] != sequencing.parse_token(sequencing.format_token({3: []}))[3]
+    assert sequencing.parse_token("") == {}
+
+
+@pytest.mark.parametrize("garbage", ["x", "1=4,2;2=", "1:", "a:0123456789abcdef",
+                                     "1:0123456789ABCDEF", "1:0123456789abcde", "1-2",
+                                     "1:" + "0" * 2000])
+def test_unreadable_board_token(garbage):
+    with pytest.raises(SequencingError):
+        sequencing.parse_token(garbage)
+
+
+def test_board_token_matches_the_board_and_the_narrow_query(session, three):
+    assert sequencing.current_token(session) == sequencing.board(session).token
+    gcp, azure, _aws, pocs = three
+    before = sequencing.board(session).token
+    reorder(session, ACTOR, pocs["E"].id, azure.id, 1, None)
+    session.commit()
+    after = sequencing.parse_token(sequencing.current_token(session))
+    assert after != sequencing.parse_token(before)
+    assert after[gcp.id] == sequencing.parse_token(before)[gcp.id]  # untouched column
 
 
 def _concurrent_moves(app, expected: bool, workers: int = 4, moves: int = 12):
@@ -378,3 +402,12 @@ def test_pipeline_counts_and_next_pocs(session):
     assert first.next_pocs[0].planned_start == TODAY
     assert rows[1].total == 0 and rows[1].next_pocs == ()
     assert rows[2].counts["on_hold"] == 1 and rows[2].next_pocs == ()
+
+
+def test_one_card_knows_where_it_can_move(session, three):
+    gcp, azure, aws, pocs = three
+    card = sequencing.card(session, pocs["E"].id)
+    assert card.poc.customer.name == "E" and card.poc.position == 2
+    assert [(s.name, size) for s, size in card.targets] == [("GCP", 3), ("Azure", 2), ("AWS", 0)]
+    assert card.size == 2 and card.action_count == 0
+    assert sequencing.card(session, 9999) is None

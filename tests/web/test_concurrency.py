@@ -173,14 +173,24 @@ def test_concurrent_edits_of_one_item(app_factory):
 # --- one POC board -----------------------------------------------------------------------
 
 BOARD = re.compile(r'data-board-order="([^"]*)"')
+LIST_OR_CARD = re.compile(r'<ol class="poc-list" data-hyperscaler-id="(\d+)"|'
+                          r'<li class="poc-card[^"]*" id="poc-(\d+)"')
 
 
-def _read_board(client: Client) -> str:
+def _read_board(client: Client) -> tuple[str, dict[int, list[int]]]:
+    """The board token and the order the page shows: {hyperscaler id: POC ids}."""
     response = client.get("/pocs", headers=HX)
     assert response.status == 200, response.status
     match = BOARD.search(response.text)
     assert match, "the board carries no order token"
-    return match.group(1)
+    orders: dict[int, list[int]] = {}
+    column = None
+    for list_id, poc_id in LIST_OR_CARD.findall(response.text):
+        if list_id:
+            column = orders.setdefault(int(list_id), [])
+        else:
+            column.append(int(poc_id))
+    return match.group(1), orders
 
 
 def _pick_move(rng: random.Random, orders: dict[int, list[int]]) -> tuple[int, int, int]:
@@ -204,7 +214,7 @@ def test_concurrent_reorders_of_one_board(app_factory):
             for _ in range(count):
                 make_poc(scaler, make_customer())
         db.session.commit()
-        initial = sequencing.parse_orders(sequencing.board(db.session).token)
+        initial = {c.hyperscaler.id: c.order for c in sequencing.board(db.session).columns}
         names = {s.id: s.name for s in (gcp, azure, aws)}
         db.session.remove()
 
@@ -224,8 +234,8 @@ def test_concurrent_reorders_of_one_board(app_factory):
         for round_ in range(ROUNDS):
             if stop.is_set():
                 return
-            token = _read_board(client)
-            poc_id, target, position = _pick_move(rng, sequencing.parse_orders(token))
+            token, seen = _read_board(client)
+            poc_id, target, position = _pick_move(rng, seen)
             _barrier_wait(barrier)  # all saw the same board: now all move at once
             response = client.post(f"/pocs/{poc_id}/move", headers=HX, data={
                 "to": f"{target}:{position}", "expected": token})

@@ -53,10 +53,13 @@ def test_board_page_and_fragment(lead, setup):
     page = lead.get("/pocs")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "<html" in html and 'id="pocs-board"' in html and "Add a POC" in html
+    assert "<html" in html and 'id="pocs-board"' in html
+    assert 'href="/pocs?add=1#add-poc">Add a POC</a>' in html
     assert html.index(">GCP<") < html.index(">Azure<") < html.index(">AWS<")
     assert html.index("Microsoft") < html.index("UKMET")
-    assert "sortablejs-1.15.7/Sortable.min.js" in html
+    assert "js/pocs.js" in html and "sortable" not in html.lower()
+    # Closed cards: a link to open their controls, no form; the board has no card form.
+    assert html.count('class="poc-open"') == 3 and 'class="poc-tools"' not in html
     fragment = lead.get("/pocs", headers=HX)
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in body
@@ -68,7 +71,9 @@ def test_readers_see_the_board_without_controls(app, setup):
     client = login(app, "executive")
     html = client.get("/pocs").get_data(as_text=True)
     assert "Microsoft" in html and "Sequencing checks" in html
-    assert "move-form" not in html and "Sortable" not in html and "Add a POC" not in html
+    assert "poc-open" not in html and "poc-tools" not in html and "drag-handle" not in html
+    assert "pocs.js" not in html and "Add a POC" not in html
+    assert 'method="post"' not in html.split('id="main"', 1)[1]
 
 
 def test_board_shows_the_sequencing_warnings(lead, session, setup):
@@ -82,15 +87,17 @@ def test_board_shows_the_sequencing_warnings(lead, session, setup):
 
 @pytest.mark.parametrize("count", [3, 60])
 def test_board_query_count_does_not_grow(app, session, lead, query_counter, count):
-    gcp, azure, aws = make_scalers("GCP", "Azure", "AWS")
-    owner = make_person("Owner")
-    for n in range(count):
-        make_poc((gcp, azure, aws)[n % 3], make_customer(), owner=owner, stage="running",
-                 planned_start=date(2026, 1, 1), planned_end=date(2026, 1, 2))
-    session.commit()
+    _scale_board(count)
     with query_counter() as statements:
         assert lead.get("/pocs").status_code == 200
-    # login user + board (3) + add-form choices (2): the same for 3 and 60 POCs.
+    # login user + board (3): the same for 3 and 60 POCs.
+    assert len(statements) <= 6, statements
+    poc_id = db.session.scalar(select(Poc.id).limit(1))
+    token = board_token(lead)
+    with query_counter() as statements:
+        response = lead.get(f"/pocs/{poc_id}/card?expected={token}", headers=HX)
+    assert response.status_code == 200 and 'class="poc-tools"' in response.get_data(True)
+    # login user + current token (2) + card (4).
     assert len(statements) <= 8, statements
 
 
@@ -107,6 +114,107 @@ def test_board_query_count_is_the_same_for_few_and_many(app, session, query_coun
             client.get("/pocs/timeline")
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def _scale_board(count: int):
+    gcp, azure, aws = make_scalers("GCP", "Azure", "AWS")
+    owner = make_person("Owner")
+    for n in range(count):
+        make_poc((gcp, azure, aws)[n % 3], make_customer(), owner=owner, stage="running",
+                 planned_start=date(2026, 1, 1), planned_end=date(2026, 1, 2))
+    db.session.commit()
+
+
+def test_board_grows_linearly_and_lightly_with_the_pocs(app, session, lead):
+    """Each card costs a few hundred bytes, whatever the board's size (no board-wide order
+    in every card, no form in a closed card): 400 POCs stay far below 300 KB."""
+    _scale_board(10)
+    small = len(lead.get("/pocs", headers=HX).data)
+    scalers = session.scalars(select(Hyperscaler)).all()
+    for n in range(390):
+        make_poc(scalers[n % 3], make_customer(), stage="candidate",
+                 planned_start=date(2026, 2, 1), planned_end=date(2026, 3, 1))
+    session.commit()
+    large = lead.get("/pocs", headers=HX).data
+    per_card = (len(large) - small) / 390
+    assert per_card < 600, per_card
+    assert len(large) < 250_000, len(large)
+    assert large.count(b'name="csrf_token"') == 3  # the three rank forms only
+
+
+# --- a card's controls -------------------------------------------------------------------
+
+def test_open_card_without_javascript(lead, setup):
+    _scalers, pocs = setup
+    ukmet = pocs["UKMET"].id
+    html = lead.get(f"/pocs?card={ukmet}").get_data(as_text=True)
+    assert html.count('class="poc-tools"') == 1
+    tools = html.split(f'id="poc-{ukmet}"', 1)[1].split("</li>", 1)[0]
+    assert f'action="/pocs/{ukmet}/move"' in tools and 'name="csrf_token"' in tools
+    assert f'formaction="/pocs/{ukmet}/stage"' in tools
+    assert 'aria-label="Move UKMET up"' in tools and 'aria-label="Move UKMET down"' in tools
+    assert 'aria-label="Move UKMET to the end of GCP"' in tools
+    assert f'<label for="stage-{ukmet}">Stage' in tools and f'id="stage-{ukmet}"' in tools
+    assert f'href="/pocs#poc-{ukmet}" aria-label="Close the controls of UKMET"' in tools
+    assert f'name="expected" value="{board_token(lead)}"' in tools
+    # Without htmx the card's URL is the board with the card open.
+    page = lead.get(f"/pocs/{ukmet}/card").get_data(as_text=True)
+    assert "<html" in page and page.count('class="poc-tools"') == 1
+
+
+def test_open_and_close_a_card_with_htmx(lead, setup):
+    _scalers, pocs = setup
+    token = board_token(lead)
+    response = lead.get(f"/pocs/{pocs['Zoom'].id}/card?open=1&expected={token}", headers=HX)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert body.startswith(f'<li class="poc-card is-open" id="poc-{pocs["Zoom"].id}"')
+    assert body.count("<li") == 1 and 'class="poc-tools"' in body
+    assert "Move Zoom up" in body and f'value="{token}"' in body
+    closed = lead.get(f"/pocs/{pocs['Zoom'].id}/card?open=0&expected={token}", headers=HX)
+    body = closed.get_data(as_text=True)
+    assert 'class="poc-tools"' not in body and ">Move…</a>" in body
+    assert lead.get(f"/pocs/9999/card?expected={token}", headers=HX).status_code == 404
+
+
+def test_opening_a_card_on_a_stale_board_brings_the_board(lead, setup):
+    scalers, pocs = setup
+    stale = board_token(lead)
+    lead.post(f"/pocs/{pocs['UKMET'].id}/move", data={"to": f"{scalers['Azure'].id}:1",
+                                                      "expected": stale})
+    response = lead.get(f"/pocs/{pocs['Microsoft'].id}/card?expected={stale}", headers=HX)
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#pocs-board"
+    assert response.headers["HX-Reswap"] == "outerHTML"
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="pocs-board"') and "The board changed" in body
+    assert body.count('class="poc-tools"') == 1 and "Move Microsoft up" in body
+    assert body.index("UKMET") < body.index("Microsoft")
+
+
+def test_a_change_from_an_open_card_keeps_it_open(lead, setup, session):
+    scalers, pocs = setup
+    ukmet = pocs["UKMET"].id
+    response = lead.post(f"/pocs/{ukmet}/move", data={
+        "to": f"{scalers['Azure'].id}:1", "expected": board_token(lead), "open": "1"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/pocs?card={ukmet}#poc-{ukmet}")
+    response = lead.post(f"/pocs/{ukmet}/move", headers=HX, data={
+        "to": f"{scalers['Azure'].id}:2", "expected": board_token(lead), "open": "1"})
+    body = response.get_data(as_text=True)
+    assert "Moved UKMET to position 2 on Azure." in body
+    assert body.count('class="poc-tools"') == 1 and 'id="poc-' + str(ukmet) + '-up"' in body
+    # The stage button of the same form posts to the stage URL (formaction).
+    response = lead.post(f"/pocs/{ukmet}/stage", headers=HX, data={
+        "stage": "confirmed", "version": 1, "open": "1", "expected": board_token(lead)})
+    body = response.get_data(as_text=True)
+    assert "UKMET on Azure is now confirmed." in body
+    assert body.count('class="poc-tools"') == 1 and f'id="stage-{ukmet}"' in body
+    # A stale move from an open card: 409, the fresh board, the card still open.
+    stale = lead.post(f"/pocs/{ukmet}/move", headers=HX, data={
+        "to": f"{scalers['Azure'].id}:1", "expected": "1:0000000000000000", "open": "1"})
+    assert stale.status_code == 409
+    assert stale.get_data(as_text=True).count('class="poc-tools"') == 1
 
 
 # --- moves -----------------------------------------------------------------------------
@@ -234,6 +342,24 @@ def test_stale_stage_change_is_409_naming_who_changed_what(app, setup, session):
 
 
 # --- create and edit -------------------------------------------------------------------
+
+def test_the_add_form_is_on_the_board_when_asked_for(app, lead, setup, session):
+    _scalers, pocs = setup
+    assert 'id="add-poc-form"' not in lead.get("/pocs").get_data(as_text=True)
+    customer_id = pocs["Zoom"].customer_id
+    html = lead.get(f"/pocs?add=1&customer={customer_id}").get_data(as_text=True)
+    assert 'id="add-poc-form"' in html and 'action="/pocs"' in html
+    assert f'<option selected value="{customer_id}">Zoom</option>' in html
+    assert html.index('id="add-poc-form"') < html.index('id="pocs-board"')
+    reader = login(app, "executive").get("/pocs?add=1").get_data(as_text=True)
+    assert 'id="add-poc-form"' not in reader and 'id="pocs-board"' in reader
+    # A customer without a POC links to it.
+    citadel = make_customer("Citadel")
+    session.commit()
+    page = lead.get(f"/pocs/customers/{citadel.id}").get_data(as_text=True)
+    assert f'href="/pocs?add=1&amp;customer={citadel.id}#add-poc"' in page
+
+
 
 def test_create_poc_joins_the_end_of_its_column(lead, setup, session):
     scalers, _pocs = setup

@@ -45,7 +45,7 @@ CACHED_ENDPOINTS = frozenset({
     "workstreams.index",
     "workstreams.detail",
     "pocs.board",
-    "pocs.timeline",
+    "pocs.timeline_page",
     "people.index",
     "people.detail",
     "summary.index",

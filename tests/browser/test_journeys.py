@@ -179,6 +179,7 @@ def test_lead_imports_a_note_fixes_an_owner_then_works_the_list_and_the_board(
     page.wait_for_url("**/pocs")
     assert _azure_order(app) == ["Microsoft", "UKMET"]
     ukmet = page.locator(".poc-card", has=page.locator(".poc-customer", has_text="UKMET"))
+    ukmet.get_by_role("link", name="Move UKMET or change its stage").click()
     ukmet.get_by_role("button", name="Move UKMET up").click()
     page.locator(".flash-success", has_text="Moved UKMET to position 1 on Azure.").wait_for()
     azure = page.locator('.board-col[data-hyperscaler="Azure"] .poc-customer')

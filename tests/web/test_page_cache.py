@@ -219,3 +219,9 @@ def test_entries_expire_and_the_oldest_go_first():
     stale = PageCache(entries=2, seconds=-1)
     stale.put("a", [], b"a")
     assert stale.get("a") is None
+
+
+def test_every_cached_endpoint_exists(app):
+    from portal.pagecache import CACHED_ENDPOINTS
+
+    assert CACHED_ENDPOINTS <= set(app.view_functions)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 17:56:57.781144
+Create Date: 2026-11-27 18:22:15.169581
 
 """
 from alembic import op
@@ -348,7 +348,7 @@ def upgrade():
         batch_op.create_index('ix_action_item_owner_status', ['owner_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_item_priority'), ['priority'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_item_status'), ['status'], unique=False)
-        batch_op.create_index('ix_action_item_status_due', ['status', 'due_date'], unique=False)
+        batch_op.create_index('ix_action_item_status_due', ['status', 'due_date', 'owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_item_updated_at'), ['updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_item_workstream_id'), ['workstream_id'], unique=False)
         batch_op.create_index('ix_action_item_workstream_status', ['workstream_id', 'status', 'due_date'], unique=False)

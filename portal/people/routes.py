@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.actions import queries as action_queries
-from portal.actions.models import ActionItem
 from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
 from portal.clock import local_today
 from portal.extensions import db
-from portal.pagination import Page, clamp_page
-from portal.people import service
+from portal.people import queries, service
 from portal.people.forms import AliasForm, AliasRemoveForm, PersonForm
-from portal.people.models import Person, PersonAlias
-from portal.people.names import name_key
-from portal.vocab import OPEN_STATUSES
+from portal.people.models import Person
 from portal.web import htmx_redirect, render
 
 bp = Blueprint("people", __name__)
-PER_PAGE = 50
 
 
 def _today():
@@ -40,48 +35,13 @@ def _page_number(raw: str | None) -> tuple[int, str | None]:
     return int(raw), None
 
 
-def people_page(q: str, missing: bool, page: int, today) -> Page:
-    """People and teams with their open and overdue item counts (SQL aggregates)."""
-    counts = (
-        select(ActionItem.owner_id.label("owner_id"),
-               func.count(case((ActionItem.status.in_(OPEN_STATUSES), 1))).label("open"),
-               func.count(case((action_queries.overdue_clause(today), 1))).label("overdue"))
-        .where(ActionItem.owner_id.is_not(None))
-        .group_by(ActionItem.owner_id).subquery()
-    )
-    clauses = []
-    if q:
-        key = name_key(q)
-        pattern = f"%{key.replace('%', '').replace('_', '')}%"
-        clauses.append(or_(Person.name_key.like(pattern), func.lower(Person.email).like(pattern),
-                           Person.id.in_(select(PersonAlias.person_id)
-                                         .where(PersonAlias.alias_key.like(pattern)))))
-    if missing:
-        clauses.append(or_(Person.email.is_(None), Person.email == ""))
-    total = db.session.scalar(select(func.count(Person.id)).where(*clauses)) or 0
-    page = clamp_page(page, total, PER_PAGE)
-    stmt = (
-        select(Person, func.coalesce(counts.c.open, 0), func.coalesce(counts.c.overdue, 0))
-        .outerjoin(counts, counts.c.owner_id == Person.id)
-        .where(*clauses)
-        .options(selectinload(Person.aliases))
-        # Those who cannot be reminded first, so they get fixed.
-        .order_by(case((or_(Person.email.is_(None), Person.email == ""), 0), else_=1),
-                  Person.kind, Person.name, Person.id)
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    )
-    rows = list(db.session.execute(stmt).all())
-    return Page(items=rows, page=page, per_page=PER_PAGE, total=total)
-
-
 def index_context(form=None, status_errors=None):
     q = " ".join((request.args.get("q") or "").split())[:120]
     missing = request.args.get("missing") == "1"
     page, error = _page_number(request.args.get("page"))
     errors = [error] if error else []
-    result = people_page(q, missing, page, _today())
-    missing_count = db.session.scalar(select(func.count(Person.id)).where(
-        or_(Person.email.is_(None), Person.email == ""))) or 0
+    result = queries.people_page(db.session, q, missing, page, _today())
+    missing_count = queries.missing_email_count(db.session)
 
     def page_url(n):
         args = {"q": q or None, "missing": 1 if missing else None, "page": n}

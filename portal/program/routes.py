@@ -29,7 +29,7 @@ from portal.program.forms import (
 from portal.program.models import StatusUpdate, Workstream
 from portal.program.queries import current_program
 from portal.program.readiness import program_readiness, workstream_figures
-from portal.web import error_page, render
+from portal.web import error_page, htmx_redirect, render
 
 bp = Blueprint("workstreams", __name__)
 
@@ -139,7 +139,8 @@ def _page_number() -> int:
 def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
                  edit_form: WorkstreamForm | None = None, rag_form: RagForm | None = None,
                  criterion_form: CriterionForm | None = None, message: str | None = None,
-                 oob: bool = False):
+                 oob: bool = False, conflict: service.Conflict | None = None,
+                 conflict_rows: list[dict] | None = None):
     from portal.actions.queries import Filters, search
 
     today = _today()
@@ -167,7 +168,11 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
         if request.method == "GET" else url_for("workstreams.detail", workstream_id=ws.id),
         edit_form=edit_form, rag_form=rag_form, criterion_form=criterion_form,
         confirm_form=ConfirmForm(formdata=None), message=message, oob=oob,
-        editor=can(current_user, "edit_program"),
+        editor=can(current_user, "edit_program"), conflict=conflict,
+        conflict_rows=conflict_rows or [],
+        # Names for ids in audit values (the conflict panel), from lists already loaded.
+        conflict_names={"lead_id": {p.id: p.name for p in people},
+                        "depends_on": {w.id: w.name for w in program.workstreams}},
         page_url=lambda n: url_for("workstreams.detail", workstream_id=ws.id, page=n) + "#items",
     )
 
@@ -178,10 +183,39 @@ def detail(workstream_id: int):
     return _detail_page(_workstream_or_404(workstream_id), block="items")
 
 
+def _submitted(form: WorkstreamForm) -> dict:
+    """The edit form's values shaped as the stored ones are (for the conflict table)."""
+    return {
+        "name": " ".join((form.name.data or "").split()),
+        "lead_id": form.lead_id.data,
+        "description": (form.description.data or "").strip(),
+        "target_date": form.target_date.data.isoformat() if form.target_date.data else None,
+        "gating": bool(form.gating.data),
+        "keywords": " ".join((form.keywords.data or "").split()),
+        "depends_on": sorted(set(form.depends_on.data or [])),
+    }
+
+
+def _conflict_page(workstream_id: int, form: WorkstreamForm):
+    """409, nothing saved: who changed what since the form was opened, their values beside
+    the editor's. The editor's values stay in the form with the current version, so saving
+    again puts them over the other change knowingly."""
+    db.session.rollback()
+    try:
+        conflict = service.conflict_details(db.session, workstream_id, form.version_number)
+    except LookupError:
+        abort(404)
+    ws = _workstream_or_404(workstream_id)
+    form.version.data = str(ws.version)
+    return _detail_page(ws, block="edit", status=409, edit_form=form, conflict=conflict,
+                        conflict_rows=service.conflict_rows(conflict, _submitted(form)))
+
+
 @bp.post("/workstreams/<int:workstream_id>")
 @permission_required("edit_program")
 def update(workstream_id: int):
-    """Saves the edit form; a stale version answers 409 and saves nothing."""
+    """Saves the edit form; a stale version answers 409, saves nothing and shows the other
+    change beside the editor's values."""
     ws = _workstream_or_404(workstream_id)
     program = _program_or_404()
     form = WorkstreamForm()
@@ -194,27 +228,17 @@ def update(workstream_id: int):
                 target_date=form.target_date.data, gating=form.gating.data,
                 keywords=form.keywords.data, depends_on_ids=form.depends_on.data or [],
             )
-        except service.StaleWorkstream as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-            form.version.data = str(ws.version)  # a resubmission now overwrites knowingly
-            return _detail_page(ws, block="edit", status=409, edit_form=form)
+            db.session.commit()
+        except (service.StaleWorkstream, StaleDataError):
+            # StaleDataError: someone saved between our read and our write.
+            return _conflict_page(workstream_id, form)
         except service.WorkstreamError as error:
             db.session.rollback()
             ws = _workstream_or_404(workstream_id)
             _apply_error(form, error)
         else:
-            try:
-                db.session.commit()
-            except StaleDataError:
-                db.session.rollback()
-                form.form_errors.append(
-                    "Someone else saved this workstream at the same moment. Nothing of yours "
-                    "was saved; reload to see their change.")
-                return _detail_page(_workstream_or_404(workstream_id), block="edit", status=409,
-                                    edit_form=form)
             flash("Saved." if changed else "Nothing to save: no field changed.", "success")
-            return redirect(url_for("workstreams.detail", workstream_id=ws.id), code=303)
+            return htmx_redirect(url_for("workstreams.detail", workstream_id=ws.id))
     return _detail_page(ws, block="edit", status=422, edit_form=form)
 
 

@@ -3,12 +3,15 @@ dependencies. They take a session, an `Actor` and plain values, add their audit 
 the session and leave the commit to the caller."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.audit.log import Actor, diff, record, snapshot
+from portal.audit.models import AuditEvent
 from portal.clock import utcnow
 from portal.people.models import Person
 from portal.program.models import (
@@ -29,6 +32,10 @@ WEIGHT_MAX = 100
 NOTE_REQUIRED_FOR = ("amber", "red")
 
 FIELDS = ("name", "lead_id", "description", "target_date", "gating", "keywords")
+# The edit form's fields, in its order, with the labels a conflict shows them under.
+FORM_FIELDS = {"name": "Name", "lead_id": "Lead", "description": "Description",
+               "target_date": "Target date", "gating": "Gates readiness",
+               "keywords": "Keywords", "depends_on": "Blocked by"}
 
 
 class WorkstreamError(ValueError):
@@ -49,6 +56,33 @@ class StaleWorkstream(WorkstreamError):
             "reload to see the current values and make your change again."
         )
         self.workstream = workstream
+
+
+@dataclass
+class Conflict:
+    """What a stale edit ran into: the workstream as stored now, its values by form field,
+    and the audit events that moved it past the version the editor started from."""
+
+    workstream: Workstream
+    current: dict[str, Any]
+    events: list[AuditEvent] = field(default_factory=list)
+
+    @property
+    def changed_fields(self) -> set[str]:
+        return {k for e in self.events for k in (e.after or {}) if k not in ("version", "note")}
+
+
+def form_values(ws: Workstream) -> dict[str, Any]:
+    """The stored values of the edit form's fields, as the audit trail records them."""
+    return snapshot(ws, FIELDS) | {"depends_on": sorted(d.id for d in ws.depends_on)}
+
+
+def _bump(ws: Workstream) -> int:
+    """Moves the version on explicitly, so a change of dependencies alone (another table)
+    also makes older forms stale; returns the version the flush writes. The version
+    column's check still compares against the version read."""
+    ws.version = (ws.version or 0) + 1
+    return ws.version
 
 
 def _clean_name(session: Session, program_id: int, name: str, exclude_id: int | None) -> str:
@@ -123,24 +157,65 @@ def update_workstream(
 ) -> bool:
     """Saves the edit form; refuses a stale version. Returns whether anything changed."""
     check_version(ws, version)
-    before = snapshot(ws, FIELDS) | {"depends_on": sorted(d.id for d in ws.depends_on)}
-    ws.name = _clean_name(session, ws.program_id, name, ws.id)
-    ws.lead_id = _check_lead(session, lead_id)
-    ws.description = _check_text(description, DESCRIPTION_MAX, "description", "description")
-    ws.target_date = target_date
-    ws.gating = bool(gating)
-    ws.keywords = " ".join(_check_text(keywords, KEYWORDS_MAX, "keywords", "keywords").split())
-    if depends_on_ids is not None:
-        set_dependencies(session, actor, ws, depends_on_ids, audit=False)
-    after = snapshot(ws, FIELDS) | {"depends_on": sorted(d.id for d in ws.depends_on)}
+    before = form_values(ws)
+    # No flush before the end, so the row is written once and its version moves by one.
+    with session.no_autoflush:
+        ws.name = _clean_name(session, ws.program_id, name, ws.id)
+        ws.lead_id = _check_lead(session, lead_id)
+        ws.description = _check_text(description, DESCRIPTION_MAX, "description", "description")
+        ws.target_date = target_date
+        ws.gating = bool(gating)
+        ws.keywords = " ".join(_check_text(keywords, KEYWORDS_MAX, "keywords", "keywords").split())
+        if depends_on_ids is not None:
+            set_dependencies(session, actor, ws, depends_on_ids, audit=False)
+    after = form_values(ws)
     old, new = diff(before, after)
     if not new:
         return False
     record(session, actor, "workstream", ws.id, "update",
            summary=f"Edited workstream {ws.name}: {', '.join(sorted(new))}",
-           before=old, after=new, workstream_id=ws.id)
+           before=old, after=new | {"version": _bump(ws)}, workstream_id=ws.id)
     session.flush()
     return True
+
+
+def conflict_details(session: Session, ws_id: int, expected_version: int | None) -> Conflict:
+    """The workstream as stored now and the audit events that moved it past
+    `expected_version` (the newest change alone when that version means nothing)."""
+    ws = session.get(Workstream, ws_id, populate_existing=True)
+    if ws is None:
+        raise LookupError(f"No workstream {ws_id}.")
+    events = list(session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == "workstream", AuditEvent.entity_id == ws_id)
+        .options(joinedload(AuditEvent.actor_person), joinedload(AuditEvent.actor_user))
+        .order_by(AuditEvent.id.desc()).limit(50)
+    ))
+    versioned = [e for e in events if isinstance((e.after or {}).get("version"), int)]
+    since = []
+    if expected_version is not None and expected_version < ws.version:
+        since = [e for e in versioned if e.after["version"] > expected_version]
+    return Conflict(workstream=ws, current=form_values(ws),
+                    events=since or (versioned or events)[:1])
+
+
+def conflict_rows(conflict: Conflict, yours: dict[str, Any]) -> list[dict[str, Any]]:
+    """Field by field, in the form's order: the stored value beside the editor's, for
+    every field that differs or that the other change touched."""
+    def plain(value):
+        return None if value is None or value == "" or value == [] else value
+
+    changed = conflict.changed_fields
+    rows = []
+    for name, label in FORM_FIELDS.items():
+        if name not in yours:
+            continue
+        theirs, mine = conflict.current.get(name), yours[name]
+        differs = plain(theirs) != plain(mine)
+        if differs or name in changed:
+            rows.append({"field": name, "label": label, "theirs": theirs, "yours": mine,
+                         "changed": name in changed, "differs": differs})
+    return rows
 
 
 # --- dependencies -----------------------------------------------------------------------
@@ -205,7 +280,8 @@ def set_dependencies(
         record(session, actor, "workstream", ws.id, "dependencies",
                summary=f"Dependencies of {ws.name} set to "
                        f"{', '.join(others[i].name for i in wanted) or 'none'}",
-               before={"depends_on": before}, after={"depends_on": wanted}, workstream_id=ws.id)
+               before={"depends_on": before},
+               after={"depends_on": wanted, "version": _bump(ws)}, workstream_id=ws.id)
 
 
 # --- RAG status ---------------------------------------------------------------------------
@@ -227,9 +303,12 @@ def set_rag(session: Session, actor: Actor, ws: Workstream, rag: str,
     session.add(update)
     previous = ws.rag
     ws.rag = rag
+    after = {"rag": rag, "note": note}
+    if rag != previous:  # a note alone leaves the workstream row (and its version) as it is
+        after["version"] = _bump(ws)
     record(session, actor, "workstream", ws.id, "status",
            summary=f"{ws.name}: {previous} → {rag}" + (f" ({note[:200]})" if note else ""),
-           before={"rag": previous}, after={"rag": rag, "note": note}, workstream_id=ws.id)
+           before={"rag": previous}, after=after, workstream_id=ws.id)
     session.flush()
     return update
 

@@ -1,7 +1,10 @@
-"""Workstream page in Chromium: exit criteria ticked in place, the RAG note rule."""
+"""Workstream page in Chromium: exit criteria ticked in place, the RAG note rule, and a
+stale edit from two pages showing the other change beside the user's own values."""
 import re
 
 import pytest
+
+from portal.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -56,3 +59,103 @@ def test_red_without_a_note_shows_the_message(page, login):
     assert "Two SRE offers declined" in page.locator(".history li").first.inner_text()
     # The head badges followed (out-of-band swap): the reported status is now red.
     assert page.locator("#ws-head-badges .rag-red[title='Owner-reported status']").count() == 1
+
+
+# --- a stale edit from two pages ----------------------------------------------------------
+
+def other_page(browser, live_server, email: str, *, javascript: bool = True):
+    """A second browser (own cookies), signed in as `email`."""
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript,
+                                  viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(10_000)
+    other = context.new_page()
+    other.goto("/login")
+    other.fill("input[name=email]", email)
+    other.fill("input[name=password]", DEMO_PASSWORD)
+    other.click("button[type=submit]")
+    other.wait_for_load_state("networkidle")
+    return other
+
+
+def open_edit_form(page, url: str):
+    page.goto(url)
+    page.click("#edit summary")
+    page.locator("#edit input[name=name]").wait_for(state="visible")
+
+
+def cells(page, field: str) -> tuple[str, str]:
+    row = page.locator(f"#ws-conflict tr[data-field={field}]")
+    return (row.locator("td.theirs").inner_text().strip(),
+            row.locator("td.yours").inner_text().strip())
+
+
+def test_stale_edit_shows_their_change_beside_mine_in_place(page, login, browser, live_server):
+    login("lead@example.com")
+    open_first_workstream(page)
+    url = page.url
+    # The lead starts an edit ...
+    open_edit_form(page, url)
+    page.fill("#edit input[name=name]", "Hiring (lead's name)")
+    page.fill("#edit input[name=keywords]", "sre oncall")
+    # ... while the admin, in another browser, saves a change to the same workstream.
+    admin = other_page(browser, live_server, "admin@example.com")
+    try:
+        open_edit_form(admin, url)
+        admin.fill("#edit input[name=name]", "Hiring (admin's name)")
+        admin.fill("#edit textarea[name=description]", "Admin rewrote this.")
+        admin.click("#edit button:has-text('Save changes')")
+        admin.locator(".flash", has_text="Saved.").wait_for()  # saved and redirected
+        assert admin.locator("h1").inner_text() == "Hiring (admin's name)"
+    finally:
+        admin.context.close()
+    # The lead saves over the older version: swapped in place, nothing saved.
+    page.click("#edit button:has-text('Save changes')")
+    panel = page.locator("#ws-conflict")
+    panel.wait_for()
+    assert page.url == url
+    assert "Nothing was saved" in panel.inner_text()
+    event = panel.locator(".ws-conflict-events li").first
+    assert event.locator(".ws-conflict-who").inner_text() == "Portal Admin"
+    assert "Admin rewrote this." in event.inner_text()
+    assert cells(page, "name") == ("Hiring (admin's name)", "Hiring (lead's name)")
+    assert cells(page, "description")[0] == "Admin rewrote this."
+    # The lead's values are still in the form; the page head shows what is stored.
+    assert page.input_value("#edit input[name=name]") == "Hiring (lead's name)"
+    assert page.input_value("#edit input[name=keywords]") == "sre oncall"
+    assert page.locator("h1").inner_text() != "Hiring (lead's name)"
+    # Saving again is deliberate, and now wins.
+    page.click("#edit button:has-text('Save mine over theirs')")
+    page.locator(".flash", has_text="Saved.").wait_for()
+    assert page.locator("h1").inner_text() == "Hiring (lead's name)"
+    assert page.locator("#ws-conflict").count() == 0
+    assert page.locator(".flash", has_text="Saved.").count() == 1
+
+
+def test_stale_edit_without_javascript(page, login, browser, live_server):
+    """The same conflict in a browser without JavaScript: a whole page, told at the top."""
+    login("admin@example.com")
+    open_first_workstream(page)
+    url = page.url
+    lead = other_page(browser, live_server, "lead@example.com", javascript=False)
+    try:
+        lead.goto(url)
+        lead.click("#edit summary")
+        lead.fill("#edit input[name=name]", "No-script name")
+        # The admin saves first (with JavaScript, in place of the first page).
+        open_edit_form(page, url)
+        page.fill("#edit input[name=keywords]", "admin-word")
+        page.click("#edit button:has-text('Save changes')")
+        page.locator(".flash", has_text="Saved.").wait_for()  # saved and redirected
+        lead.click("#edit button:has-text('Save changes')")
+        lead.wait_for_load_state()
+        notice = lead.locator(".ws-conflict-notice")
+        assert "not saved" in notice.inner_text()
+        assert lead.locator("#ws-conflict .ws-conflict-who").first.inner_text() == "Portal Admin"
+        assert cells(lead, "keywords")[0] == "admin-word"
+        assert cells(lead, "name")[1] == "No-script name"
+        assert lead.input_value("#edit input[name=name]") == "No-script name"
+        lead.click("#edit button:has-text('Save mine over theirs')")
+        lead.wait_for_load_state()
+        assert lead.locator("h1").inner_text() == "No-script name"
+    finally:
+        lead.context.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -196,21 +197,124 @@ def test_edit_saves_and_audits(app, world, lead_client):
     assert ws.name == "Hiring and onboarding" and ws.gating is False
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update"))
     assert event.before == {"name": "Hiring", "gating": True}
-    assert event.after == {"name": "Hiring and onboarding", "gating": False}
+    # The version the change made, so a stale edit can tell which changes it missed.
+    assert event.after == {"name": "Hiring and onboarding", "gating": False, "version": 2}
+    assert ws.version == 2
 
 
-def test_stale_edit_answers_409_and_saves_nothing(app, world, lead_client):
+def two_leads(app):
+    """Alice and Bob, two leads signed in with their own sessions."""
+    alice, bob = make_user("lead"), make_user("lead")
+    first, second = app.test_client(), app.test_client()
+    first.post("/login", data={"email": alice.email, "password": PASSWORD})
+    second.post("/login", data={"email": bob.email, "password": PASSWORD})
+    return alice, bob, first, second
+
+
+def conflict_row(html: str, field: str) -> tuple[str, str]:
+    """The (theirs, yours) cells of a field's row in the conflict table, tags stripped."""
+    match = re.search(rf'<tr data-field="{field}"[^>]*>.*?<td class="theirs">(.*?)</td>\s*'
+                      rf'<td class="yours">(.*?)</td>', html, re.S)
+    assert match, f"no conflict row for {field}"
+    return tuple(" ".join(unescape(re.sub(r"<[^>]+>", "", cell)).split())
+                 for cell in match.groups())
+
+
+def event_count() -> int:
+    return db.session.scalar(select(func.count(AuditEvent.id)))
+
+
+def test_edit_with_htmx_redirects_through_htmx(app, world, lead_client):
     ws = world["ws"]
-    stale = edit_data(ws, name="Mine")
-    # Someone else saves first.
-    assert lead_client.post(f"/workstreams/{ws.id}",
-                            data=edit_data(ws, name="Theirs")).status_code == 303
-    response = lead_client.post(f"/workstreams/{ws.id}", data=stale)
+    response = lead_client.post(f"/workstreams/{ws.id}", headers=HX,
+                                data=edit_data(ws, name="Hiring (htmx)"))
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == f"/workstreams/{ws.id}"
+
+
+def test_stale_edit_409_shows_their_change_beside_yours(app, world):
+    alice, bob, first, second = two_leads(app)
+    ws, other = world["ws"], world["other"]
+    for client in (first, second):  # both open the page at version 1
+        assert 'id="ws-version" value="1"' in client.get(f"/workstreams/{ws.id}").get_data(
+            as_text=True)
+    stale = edit_data(ws, name="Mine", keywords="sre hiring", description="Bob's words",
+                      depends_on=[str(other.id)])
+    assert first.post(f"/workstreams/{ws.id}", data=edit_data(
+        ws, name="Theirs", description="Alice's words")).status_code == 303
+    events = event_count()
+    for headers in (HX, {}):
+        response = second.post(f"/workstreams/{ws.id}", headers=headers, data=stale)
+        assert response.status_code == 409
+        html = response.get_data(as_text=True)
+        assert ("<html" in html) == (not headers)  # htmx gets the edit block alone
+        assert ("Your edit was not saved" in html) == (not headers)  # the page says so on top
+        assert "Changed by someone else since you opened it. Nothing was saved." in html
+        # Who, and what they changed (from the audit trail).
+        panel = html[html.index('id="ws-conflict"'):html.index("</ul>", html.index(
+            'id="ws-conflict"'))]
+        assert alice.name in panel and "Theirs" in panel and "Alice&#39;s words" in panel
+        # Theirs beside yours, field by field; what nobody changed is left out.
+        assert conflict_row(html, "name") == ("Theirs", "Mine")
+        assert conflict_row(html, "description") == ("Alice's words", "Bob's words")
+        assert conflict_row(html, "depends_on") == ("none", "Integrations")
+        assert 'data-field="gating"' not in html
+        # Bob's values stay in the form, with the current version: saving again is deliberate.
+        assert 'name="name" required type="text" value="Mine">' in html
+        assert "Bob&#39;s words</textarea>" in html
+        assert f'<option selected value="{other.id}">Integrations' in html
+        assert 'id="ws-version" value="2"' in html
+        assert "Save mine over theirs" in html
+    # Nothing of Bob's was written: no change, no audit event.
+    db.session.expire_all()
+    current = db.session.get(Workstream, ws.id)
+    assert (current.name, current.description, current.version) == ("Theirs", "Alice's words", 2)
+    assert current.depends_on == []
+    assert event_count() == events
+    # Re-submitting with the version the 409 gave puts Bob's values over Alice's.
+    again = second.post(f"/workstreams/{ws.id}", data={**stale, "version": "2"})
+    assert again.status_code == 303
+    db.session.expire_all()
+    current = db.session.get(Workstream, ws.id)
+    assert (current.name, current.keywords, current.version) == ("Mine", "sre hiring", 3)
+    assert [d.id for d in current.depends_on] == [other.id]
+
+
+def test_conflict_lists_only_the_changes_since_your_version(app, world):
+    alice, bob, first, second = two_leads(app)
+    ws = world["ws"]
+    assert first.post(f"/workstreams/{ws.id}", data=edit_data(ws, name="First")).status_code == 303
+    stale = edit_data(ws, name="Mine", version="2")  # Bob opened the page after that
+    assert first.post(f"/workstreams/{ws.id}", data=edit_data(
+        ws, name="Second", version="2")).status_code == 303
+    assert first.post(f"/workstreams/{ws.id}/status", data={
+        "rag": "red", "note": "Offers declined"}).status_code == 303
+    response = second.post(f"/workstreams/{ws.id}", data=stale, headers=HX)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "changed by someone else" in html and "Nothing was saved" in html
+    events = re.findall(r'<li data-event-id="(\d+)">', html)
+    assert len(events) == 2  # the second edit and the status change, not the first edit
+    assert "Offers declined" in html and 'data-rag="red"' in html
+    assert "First" not in html.split('id="ws-conflict"')[1].split("</ul>")[0]
+    assert conflict_row(html, "name") == ("Second", "Mine")
+    assert 'id="ws-version" value="4"' in html
+
+
+def test_a_dependency_change_alone_makes_older_forms_stale(app, world):
+    alice, bob, first, second = two_leads(app)
+    ws, other = world["ws"], world["other"]
+    stale = edit_data(ws, name="Mine")
+    assert first.post(f"/workstreams/{ws.id}", data=edit_data(
+        ws, depends_on=[str(other.id)])).status_code == 303
     db.session.expire_all()
-    assert db.session.get(Workstream, ws.id).name == "Theirs"
+    assert db.session.get(Workstream, ws.id).version == 2
+    response = second.post(f"/workstreams/{ws.id}", data=stale, headers=HX)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert alice.name in html
+    assert conflict_row(html, "depends_on") == ("Integrations", "none")
+    db.session.expire_all()
+    assert db.session.get(Workstream, ws.id).name == "Hiring"
 
 
 @pytest.mark.parametrize("version", ["", "abc", "99"])
@@ -219,8 +323,42 @@ def test_edit_without_a_current_version_is_refused(app, world, lead_client, vers
     response = lead_client.post(f"/workstreams/{ws.id}", data=edit_data(ws, name="X",
                                                                         version=version))
     assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert conflict_row(html, "name") == ("Hiring", "X")  # the form is kept, nothing lost
+    assert 'id="ws-version" value="1"' in html
     db.session.expire_all()
     assert db.session.get(Workstream, ws.id).name == "Hiring"
+
+
+def test_a_save_between_read_and_write_is_a_conflict_too(app, world, lead_client, monkeypatch):
+    """Someone commits after the version check and before our write: the version column
+    catches it (StaleDataError), and the answer is the same 409 with their change."""
+    from portal.program import service
+
+    ws = world["ws"]
+    checked = service.check_version
+
+    def check_then_someone_saves(workstream, version):
+        checked(workstream, version)
+        with db.engine.begin() as conn:  # another process, its own transaction
+            conn.execute(Workstream.__table__.update().where(Workstream.__table__.c.id == ws.id)
+                         .values(name="Raced", version=2))
+            conn.execute(insert(AuditEvent).values(
+                via="cli", entity_type="workstream", entity_id=ws.id, action="update",
+                summary="Edited workstream Raced: name", before={"name": "Hiring"},
+                after={"name": "Raced", "version": 2}, workstream_id=ws.id))
+
+    monkeypatch.setattr(service, "check_version", check_then_someone_saves)
+    events = event_count()
+    response = lead_client.post(f"/workstreams/{ws.id}", headers=HX,
+                                data=edit_data(ws, name="Mine"))
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "via cli" in html and conflict_row(html, "name") == ("Raced", "Mine")
+    assert 'id="ws-version" value="2"' in html
+    db.session.expire_all()
+    assert db.session.get(Workstream, ws.id).name == "Raced"
+    assert event_count() == events + 1  # theirs only
 
 
 def test_self_dependency_is_refused(app, world, lead_client):

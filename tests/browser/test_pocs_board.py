@@ -129,6 +129,9 @@ def test_move_a_card_by_keyboard(page, login, live_server):
     page.keyboard.press("Enter")
     page.locator(".flash-success", has_text="Moved UKMET to position 2 on Azure.").wait_for()
     assert db_columns(live_server)["Azure"] == [("Microsoft", 1), ("UKMET", 2)]
+    # At the bottom now, so "up" has the focus; wait for it to land there before moving on,
+    # or it could land after the next focus below and take the next key press.
+    wait_for_focus(page, "aria-label", "Move UKMET up")
     # Across columns, by keyboard too.
     open_card(page, "Zoom")
     card(page, "Zoom").get_by_role("button", name="Move Zoom to the end of GCP").focus()

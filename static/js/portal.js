@@ -2,6 +2,10 @@
 (function () {
   "use strict";
 
+  // Marks the page as scripted: without it, the action rows' controls read as plain values
+  // (they save through this file; without JavaScript, items are edited on their own page).
+  document.documentElement.classList.add("js");
+
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";

@@ -230,3 +230,25 @@ def test_conflict_message(page, login, live_server, browser):
     assert page.input_value("#edit input[name=title]") == "My better title"
     saved = reload_item(live_server, item.id)
     assert saved.status == "done" and saved.title == item.title
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_row_controls_are_live_only_with_javascript(browser, live_server, javascript):
+    """Rows save through portal.js; without it their controls read as values and the title
+    leads to the item's own form."""
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript)
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.fill("input[name=email]", "lead@example.com")
+        page.fill("input[name=password]", "readiness-demo-2026")
+        page.click("button[type=submit]")
+        page.goto("/actions")
+        status = page.locator("tr.item-row select[name=status]").first
+        events = status.evaluate("el => getComputedStyle(el).pointerEvents")
+        assert events == ("auto" if javascript else "none")
+        page.locator("tr.item-row a.item-title").first.click()
+        page.wait_for_url(re.compile(r"/actions/\d+$"))
+        assert page.locator("form select[name=status]").count() >= 1  # the edit form
+    finally:
+        context.close()

@@ -79,14 +79,25 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _load_user(user_id: str):
-    """Session id is "<user id>:<session version>"; a bumped version ends old sessions."""
+    """Session id is "<user id>:<session version>"; a bumped version ends old sessions.
+
+    The data version comes in the same round trip, for the page cache that looks next."""
+    from flask import g
+    from sqlalchemy import select
+
     from portal.auth.models import User
+    from portal.pagecache import DataVersion
 
     ident, _, version = user_id.partition(":")
     if not ident.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or not user.active or user.session_version != int(version):
+    row = db.session.execute(
+        select(User, DataVersion.n).outerjoin(DataVersion, DataVersion.id == 1)
+        .where(User.id == int(ident))).first()
+    if row is None:
+        return None
+    user, g.data_version = row[0], row[1] or 0
+    if not user.active or user.session_version != int(version):
         return None
     return user
 

@@ -6,8 +6,8 @@ under them changes. Every database transaction that writes bumps one counter
 (`data_version`), in the same transaction, as its last statement before COMMIT. A page is
 answered from memory when everything it was rendered from is unchanged:
 
-- the data version, read at the start of the request (so a cached page is never older
-  than its key: data committed meanwhile can only make it newer);
+- the data version, read at the start of the request with the user (so a cached page is
+  never older than its key: data committed meanwhile can only make it newer);
 - the local date (overdue, due soon and days left depend on it);
 - the session: user, session version, CSRF token (the page's forms carry tokens signed for
   this session), so nothing one person sees is ever served to another;
@@ -153,6 +153,12 @@ class PageCache:
             self._pages.clear()
 
 
+def _data_version() -> int:
+    """The version the user loader read with the user (one round trip), else read now."""
+    version = g.pop("data_version", None)
+    return current_version(db.session) if version is None else version
+
+
 def _page_key() -> str | None:
     """The request's cache key, or None when this request must be rendered."""
     if (request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS
@@ -166,7 +172,7 @@ def _page_key() -> str | None:
         request.headers.get("Accept-Encoding", ""),
         repr(sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-"))),
         repr(sorted((k, str(v)) for k, v in session.items() if k not in _IGNORED_SESSION_KEYS)),
-        str(current_version(db.session)),
+        str(_data_version()),
         local_today(current_app.config["PORTAL_TIMEZONE"]).isoformat(),
     ]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
@@ -175,7 +181,7 @@ def _page_key() -> str | None:
 def _serve_cached():
     """before_request, after the login gate and the session rules: a hit answers here."""
     key = _page_key()
-    g.page_cache_key = key
+    g.page_cache_key, g.page_cache_hit = key, False
     if key is None:
         return None
     page = current_app.extensions["page_cache"].get(key)

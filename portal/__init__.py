@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 from datetime import timedelta
+from functools import lru_cache
 from importlib import import_module
 
 from flask import Flask
@@ -83,23 +84,29 @@ def _load_user(user_id: str):
 
     The data version comes in the same round trip, for the page cache that looks next."""
     from flask import g
-    from sqlalchemy import select
-
-    from portal.auth.models import User
-    from portal.pagecache import DataVersion
 
     ident, _, version = user_id.partition(":")
     if not ident.isdigit() or not version.isdigit():
         return None
-    row = db.session.execute(
-        select(User, DataVersion.n).outerjoin(DataVersion, DataVersion.id == 1)
-        .where(User.id == int(ident))).first()
+    row = db.session.execute(_user_query(), {"user_id": int(ident)}).first()
     if row is None:
         return None
     user, g.data_version = row[0], row[1] or 0
     if not user.active or user.session_version != int(version):
         return None
     return user
+
+
+@lru_cache(maxsize=1)
+def _user_query():
+    """The user with the data version, built once (it runs on every request)."""
+    from sqlalchemy import bindparam, select
+
+    from portal.auth.models import User
+    from portal.pagecache import DataVersion
+
+    return (select(User, DataVersion.n).outerjoin(DataVersion, DataVersion.id == 1)
+            .where(User.id == bindparam("user_id")))
 
 
 def _init_templates(app: Flask) -> None:

@@ -166,7 +166,8 @@ def _page_key() -> str | None:
         return None
     if "_flashes" in session or "_user_id" not in session:
         return None
-    generate_csrf()  # what rendering would do first: the key then holds the session's token
+    if "csrf_token" not in session:
+        generate_csrf()  # what rendering would do first: the key then holds the session's token
     parts = [
         request.full_path,
         request.headers.get("Accept-Encoding", ""),

@@ -85,11 +85,16 @@ def login(page):
     """Signs in through the form, as a real user would."""
 
     def _login(email: str = "lead@example.com", password: str = DEMO_PASSWORD):
-        page.goto("/login")
-        page.fill("input[name=email]", email)
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
-        return page
+        return sign_in(page, email, password)
 
     return _login
+
+
+def sign_in(page, email: str = "lead@example.com", password: str = DEMO_PASSWORD):
+    """Signs `page` in through the form (for pages of a context a test made itself)."""
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.actions.models import ActionItem
 from portal.extensions import db
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -126,11 +127,7 @@ def test_stale_row_edit_shows_the_conflict_in_the_row(page, login, live_server, 
     # Someone else (the admin, in another browser) changes the item's priority first.
     other = browser.new_context(base_url=live_server.url)
     other_page = other.new_page()
-    other_page.goto("/login")
-    other_page.fill("input[name=email]", "admin@example.com")
-    other_page.fill("input[name=password]", "readiness-demo-2026")
-    other_page.click("button[type=submit]")
-    other_page.wait_for_load_state("networkidle")
+    sign_in(other_page, "admin@example.com")
     other_page.goto("/actions")
     theirs = other_page.locator(f"#item-{item.id} select[name=priority]")
     theirs.hover()
@@ -207,11 +204,7 @@ def test_conflict_message(page, login, live_server, browser):
     # Someone else (the admin, in another browser) saves first.
     other = browser.new_context(base_url=live_server.url)
     other_page = other.new_page()
-    other_page.goto("/login")
-    other_page.fill("input[name=email]", "admin@example.com")
-    other_page.fill("input[name=password]", "readiness-demo-2026")
-    other_page.click("button[type=submit]")
-    other_page.wait_for_load_state("networkidle")
+    sign_in(other_page, "admin@example.com")
     other_page.goto(f"/actions/{item.id}")
     other_page.select_option("#edit select[name=status]", "done")
     other_page.click("#edit button[type=submit]")
@@ -239,10 +232,7 @@ def test_row_controls_are_live_only_with_javascript(browser, live_server, javasc
     context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript)
     page = context.new_page()
     try:
-        page.goto("/login")
-        page.fill("input[name=email]", "lead@example.com")
-        page.fill("input[name=password]", "readiness-demo-2026")
-        page.click("button[type=submit]")
+        sign_in(page)
         page.goto("/actions")
         status = page.locator("tr.item-row select[name=status]").first
         events = status.evaluate("el => getComputedStyle(el).pointerEvents")

@@ -8,6 +8,7 @@ from portal.actions.models import ActionItem
 from portal.demo import SAMPLE_NOTE
 from portal.extensions import db
 from portal.notes.models import Meeting
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -110,10 +111,7 @@ def test_without_javascript(browser, live_server, tmp_path):
                                   viewport={"width": 1366, "height": 900})
     page = context.new_page()
     try:
-        page.goto("/login")
-        page.fill("input[name=email]", "lead@example.com")
-        page.fill("input[name=password]", "readiness-demo-2026")
-        page.click("button[type=submit]")
+        sign_in(page)
         page.goto("/imports/new")
         page.set_input_files("input[name=note_file]", str(follow_up_note(tmp_path)))
         page.click(".import-form button[type=submit]")

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from portal.demo import DEMO_PASSWORD
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -68,13 +68,7 @@ def other_page(browser, live_server, email: str, *, javascript: bool = True):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript,
                                   viewport={"width": 1366, "height": 900})
     context.set_default_timeout(10_000)
-    other = context.new_page()
-    other.goto("/login")
-    other.fill("input[name=email]", email)
-    other.fill("input[name=password]", DEMO_PASSWORD)
-    other.click("button[type=submit]")
-    other.wait_for_load_state("networkidle")
-    return other
+    return sign_in(context.new_page(), email)
 
 
 def open_edit_form(page, url: str):

@@ -50,6 +50,40 @@ def _barrier_wait(barrier: threading.Barrier) -> bool:
         return False
 
 
+def _play_rounds(app, emails: list[str], play_round) -> list[dict]:
+    """One thread per lead, each with its own HTTP client, plays ROUNDS rounds:
+    `play_round(thread, round_, client, meet)` returns the round's outcome, calling `meet()`
+    once everyone should have read; after each round all meet again. Fails on any thread's
+    error or any server error."""
+    outcomes: list[dict] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(THREADS)
+
+    def meet() -> bool:
+        return _barrier_wait(barrier)
+
+    def worker(stop, thread: int, client: Client):
+        try:
+            for round_ in range(ROUNDS):
+                if stop.is_set():
+                    return
+                outcome = play_round(thread, round_, client, meet)
+                with lock:
+                    outcomes.append(outcome)
+                meet()  # everyone has written: the next round reads afresh
+        except BaseException:
+            barrier.abort()  # the others stop waiting for this thread
+            raise
+
+    with serve(app) as base:
+        clients = [Client(base).login(email, PASSWORD) for email in emails]
+        errors = run_threads(worker, [(n, c) for n, c in enumerate(clients)], TIME_LIMIT)
+    assert errors == []
+    assert server_errors(clients) == []
+    assert len(outcomes) == THREADS * ROUNDS
+    return outcomes
+
+
 # --- one action item ---------------------------------------------------------------------
 
 def _read_row(client: Client, item_id: int) -> tuple[str, str, int]:
@@ -89,47 +123,24 @@ def test_concurrent_edits_of_one_item(app_factory):
         item_id = item.id
         db.session.remove()
 
-    outcomes: list[dict] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(THREADS)
+    def edit_round(thread: int, round_: int, client: Client, meet) -> dict:
+        status, priority, version = _read_row(client, item_id)
+        route, field, values = _change(thread, round_, status, priority)
+        meet()  # everyone has read the same version: now all write
+        if route == "row":
+            response = client.post(f"/actions/{item_id}/row", headers=HX, data={
+                **values, "version": version, "return_to": "/actions"})
+        else:
+            response = client.post(f"/actions/{item_id}/status", headers=HX,
+                                   data={**values, "version": version})
+        return {"thread": thread, "round": round_, "route": route, "field": field,
+                "value": values[field], "read": version, "status": response.status,
+                "version": response.version() if route == "row" else None,
+                "html": response.text}
 
-    def worker(stop, thread: int, client: Client):
-        try:
-            edit_rounds(stop, thread, client)
-        except BaseException:
-            barrier.abort()  # the others stop waiting for this thread
-            raise
-
-    def edit_rounds(stop, thread: int, client: Client):
-        for round_ in range(ROUNDS):
-            if stop.is_set():
-                return
-            status, priority, version = _read_row(client, item_id)
-            route, field, values = _change(thread, round_, status, priority)
-            _barrier_wait(barrier)  # everyone has read the same version: now all write
-            if route == "row":
-                response = client.post(f"/actions/{item_id}/row", headers=HX, data={
-                    **values, "version": version, "return_to": "/actions"})
-            else:
-                response = client.post(f"/actions/{item_id}/status", headers=HX,
-                                       data={**values, "version": version})
-            with lock:
-                outcomes.append({"thread": thread, "round": round_, "route": route,
-                                 "field": field, "value": values[field], "read": version,
-                                 "status": response.status,
-                                 "version": response.version() if route == "row" else None,
-                                 "html": response.text})
-            _barrier_wait(barrier)  # everyone has written: the next round reads afresh
-
-    with serve(app) as base:
-        clients = [Client(base).login(email, PASSWORD) for email in emails]
-        errors = run_threads(worker, [(n, c) for n, c in enumerate(clients)], TIME_LIMIT)
-    assert errors == []
-    assert server_errors(clients) == []
-
+    outcomes = _play_rounds(app, emails, edit_round)
     accepted = [o for o in outcomes if o["status"] in (200, 204)]
     refused = [o for o in outcomes if o["status"] == 409]
-    assert len(outcomes) == THREADS * ROUNDS
     assert {o["status"] for o in outcomes} <= {200, 204, 409}, \
         sorted({o["status"] for o in outcomes})
     # The row answers 200 with the saved row, the status form 204 with HX-Redirect.
@@ -218,40 +229,19 @@ def test_concurrent_reorders_of_one_board(app_factory):
         names = {s.id: s.name for s in (gcp, azure, aws)}
         db.session.remove()
 
-    outcomes: list[dict] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(THREADS)
+    rngs = [random.Random(thread) for thread in range(THREADS)]
 
-    def worker(stop, thread: int, client: Client):
-        try:
-            move_rounds(stop, thread, client)
-        except BaseException:
-            barrier.abort()
-            raise
+    def move_round(thread: int, round_: int, client: Client, meet) -> dict:
+        token, seen = _read_board(client)
+        poc_id, target, position = _pick_move(rngs[thread], seen)
+        meet()  # all saw the same board: now all move at once
+        response = client.post(f"/pocs/{poc_id}/move", headers=HX, data={
+            "to": f"{target}:{position}", "expected": token})
+        after = BOARD.search(response.text)
+        return {"round": round_, "poc": poc_id, "target": target, "position": position,
+                "status": response.status, "board": after.group(1) if after else None}
 
-    def move_rounds(stop, thread: int, client: Client):
-        rng = random.Random(thread)
-        for round_ in range(ROUNDS):
-            if stop.is_set():
-                return
-            token, seen = _read_board(client)
-            poc_id, target, position = _pick_move(rng, seen)
-            _barrier_wait(barrier)  # all saw the same board: now all move at once
-            response = client.post(f"/pocs/{poc_id}/move", headers=HX, data={
-                "to": f"{target}:{position}", "expected": token})
-            after = BOARD.search(response.text)
-            with lock:
-                outcomes.append({"round": round_, "poc": poc_id, "target": target,
-                                 "position": position, "status": response.status,
-                                 "board": after.group(1) if after else None})
-            _barrier_wait(barrier)
-
-    with serve(app) as base:
-        clients = [Client(base).login(email, PASSWORD) for email in emails]
-        errors = run_threads(worker, [(n, c) for n, c in enumerate(clients)], TIME_LIMIT)
-    assert errors == []
-    assert server_errors(clients) == []
-    assert len(outcomes) == THREADS * ROUNDS
+    outcomes = _play_rounds(app, emails, move_round)
     assert {o["status"] for o in outcomes} <= {200, 409}, sorted({o["status"] for o in outcomes})
     accepted = [o for o in outcomes if o["status"] == 200]
     # Each round: the first move to take the lock finds the board as read and wins; four

@@ -40,6 +40,10 @@ FLASK = str(VENV_BIN / "flask")
 SECRET = "bench-secret-key-not-for-production"
 LOGIN = ("lead@example.com", "readiness-demo-2026")
 SEARCH_WORD = "SOC2"
+# One user agent for the login client and wrk, as one browser would send: the session's
+# identifier (Flask-Login's session protection) hashes it, and a different one on every
+# request would make the portal rewrite the session cookie each time.
+USER_AGENT = "portal-bench"
 
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "5"))
@@ -209,6 +213,7 @@ class Client:
         self.base = base
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.opener.addheaders = [("User-Agent", USER_AGENT)]
 
     def get(self, path: str, gzip_ok: bool = False) -> tuple[int, bytes, dict]:
         request = urllib.request.Request(self.base + path)
@@ -241,7 +246,8 @@ class Client:
 
 def wrk(url: str, cookie: str | None, seconds: int) -> dict:
     cmd = ["wrk", f"-t{min(2, CONCURRENCY)}", f"-c{CONCURRENCY}", f"-d{seconds}s", "--latency",
-           "--timeout", "10s", "-s", str(BENCH / "report.lua"), "-H", "Accept-Encoding: gzip"]
+           "--timeout", "10s", "-s", str(BENCH / "report.lua"), "-H", "Accept-Encoding: gzip",
+           "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
     result = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60)
@@ -392,7 +398,6 @@ def measure_phase(kind: str, items: int) -> dict:
         phase["workers"] = len(server.workers())
         client = Client(server.url)
         client.login(*LOGIN)
-        cookie = client.cookie_header()
         scripts: set[str] = set()
         for name, path in page_list:
             status, raw, _ = client.get(path)
@@ -410,7 +415,9 @@ def measure_phase(kind: str, items: int) -> dict:
             entry["scripts"] = [s.decode() for s in re.findall(rb'<script[^>]+src="([^"]+)"', raw)]
             scripts.update(entry["scripts"])
             log(f"{kind}/{items}: {path}")
-            entry.update(drive(server.url + path, cookie))
+            # The cookie as a browser holds it after the page: wrk cannot store the one the
+            # portal sends back (the idle-timeout stamp moves once a minute).
+            entry.update(drive(server.url + path, client.cookie_header()))
         phase["scripts"] = static_files(client, scripts)
         phase["peak_rss_mb"] = server.peak_rss_mb()
     counts = sql_counts(url, [p for _, p in page_list])

@@ -4,12 +4,11 @@ from __future__ import annotations
 import logging
 import os
 from datetime import timedelta
-from functools import lru_cache
 from importlib import import_module
 
 from flask import Flask
 
-from portal.config import Config, tune_sqlite
+from portal.config import Config, ping_on_checkout, tune_sqlite
 from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -62,6 +61,7 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
+        ping_on_checkout(db.engine)
         tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"),
                      render_as_batch=True)
@@ -80,33 +80,16 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _load_user(user_id: str):
-    """Session id is "<user id>:<session version>"; a bumped version ends old sessions.
-
-    The data version comes in the same round trip, for the page cache that looks next."""
-    from flask import g
+    """Session id is "<user id>:<session version>"; a bumped version ends old sessions."""
+    from portal.auth.models import User
 
     ident, _, version = user_id.partition(":")
     if not ident.isdigit() or not version.isdigit():
         return None
-    row = db.session.execute(_user_query(), {"user_id": int(ident)}).first()
-    if row is None:
-        return None
-    user, g.data_version = row[0], row[1] or 0
-    if not user.active or user.session_version != int(version):
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or user.session_version != int(version):
         return None
     return user
-
-
-@lru_cache(maxsize=1)
-def _user_query():
-    """The user with the data version, built once (it runs on every request)."""
-    from sqlalchemy import bindparam, select
-
-    from portal.auth.models import User
-    from portal.pagecache import DataVersion
-
-    return (select(User, DataVersion.n).outerjoin(DataVersion, DataVersion.id == 1)
-            .where(User.id == bindparam("user_id")))
 
 
 def _init_templates(app: Flask) -> None:

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+
+# True while a caller checks out a connection whose first statement is its own ping: a read
+# in autocommit that retries once on a dropped connection (portal.pagecache).
+SKIP_CHECKOUT_PING: ContextVar[bool] = ContextVar("portal_skip_checkout_ping", default=False)
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -43,7 +49,8 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'portal.db'}"
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Connections are pinged on checkout by `ping_on_checkout`, not pool_pre_ping.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
         self.PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.PORTAL_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "UTC")
         self.PORTAL_SCHEDULER = _flag("PORTAL_SCHEDULER")
@@ -78,6 +85,24 @@ class Config:
         self.TESTING = False
         for key, value in (overrides or {}).items():
             setattr(self, key, value)
+
+
+def ping_on_checkout(engine: Engine) -> None:
+    """What pool_pre_ping does: a pooled connection the database dropped (a restart, a
+    failover) is replaced before anyone uses it. Except under SKIP_CHECKOUT_PING, where the
+    caller's first statement is the ping: a cached page is then one round trip, not two."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, _record, _proxy):
+        if SKIP_CHECKOUT_PING.get():
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError(str(error)) from error  # the pool reconnects
+            raise
 
 
 def tune_sqlite(engine: Engine) -> None:

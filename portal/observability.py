@@ -89,7 +89,10 @@ def _start_request() -> None:
 
 
 def _user_id() -> int | None:
-    """The logged-in user's id; static files don't load the user just for the log."""
+    """The logged-in user's id; static files and cached pages (which know it without the
+    user) don't load the user just for the log."""
+    if g.get("known_user_id") is not None:
+        return g.known_user_id
     user = g.get("_login_user")
     if user is None and request.endpoint != "static" and request.cookies:
         try:

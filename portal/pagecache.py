@@ -6,8 +6,8 @@ under them changes. Every database transaction that writes bumps one counter
 (`data_version`), in the same transaction, as its last statement before COMMIT. A page is
 answered from memory when everything it was rendered from is unchanged:
 
-- the data version, read at the start of the request with the user (so a cached page is
-  never older than its key: data committed meanwhile can only make it newer);
+- the data version, read at the start of the request (so a cached page is never older
+  than its key: data committed meanwhile can only make it newer);
 - the local date (overdue, due soon and days left depend on it);
 - the session: user, session version, CSRF token (the page's forms carry tokens signed for
   this session), so nothing one person sees is ever served to another;
@@ -31,9 +31,12 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import Integer, event, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from portal.auth.sessions import touch_session
 from portal.clock import local_today
+from portal.config import SKIP_CHECKOUT_PING
 from portal.extensions import db
 from portal.observability import PAGE_CACHE
 
@@ -70,11 +73,13 @@ class DataVersion(db.Model):
 
 # --- the counter ----------------------------------------------------------------------------
 
+_VERSION_QUERY = select(DataVersion.n).where(DataVersion.id == 1)
+
+
 def current_version(session: Session) -> int:
-    """The committed data version (0 before the first write). Core, not ORM: it runs on
-    every cached request and needs no objects."""
-    query = select(DataVersion.n).where(DataVersion.id == 1)
-    return session.connection().execute(query).scalar() or 0
+    """The committed data version (0 before the first write). Core, not ORM, and a
+    statement built once: it runs on every request of a cached page."""
+    return session.connection().execute(_VERSION_QUERY).scalar() or 0
 
 
 def bump_version(connection) -> None:
@@ -153,19 +158,45 @@ class PageCache:
             self._pages.clear()
 
 
-def _data_version() -> int:
-    """The version the user loader read with the user (one round trip), else read now."""
-    version = g.pop("data_version", None)
-    return current_version(db.session) if version is None else version
+def _read_version() -> int:
+    """The data version, as a cached page's request's first statement.
+
+    The request only reads (on a hit no view runs, so it cannot write), so it reads in
+    autocommit: no BEGIN and ROLLBACK round trips, and under READ COMMITTED each statement
+    reads its own snapshot with or without a transaction around them. Its connection is
+    not pinged on checkout; this statement is the ping. When the database has dropped the
+    connection (a restart), it fails, SQLAlchemy invalidates the pool, and it is retried
+    once on a new connection: with autocommit there is no transaction to lose (the read-only
+    transparent reconnect of SQLAlchemy's FAQ)."""
+    if db.session().in_transaction():  # a test's session, shared with its requests
+        return current_version(db.session)
+    try:
+        return _read_version_unpinged()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        db.session.rollback()  # lets the dropped connection go
+        return _read_version_unpinged()
+
+
+def _read_version_unpinged() -> int:
+    token = SKIP_CHECKOUT_PING.set(True)
+    try:
+        connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    finally:
+        SKIP_CHECKOUT_PING.reset(token)
+    return connection.execute(_VERSION_QUERY).scalar() or 0
 
 
 def _page_key() -> str | None:
-    """The request's cache key, or None when this request must be rendered."""
+    """The request's cache key, or None when this request must go the whole way."""
     if (request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS
             or not current_app.config["PORTAL_PAGE_CACHE"]):
         return None
     if "_flashes" in session or "_user_id" not in session:
         return None
+    if not touch_session(session, current_app.config["SESSION_IDLE_HOURS"]):
+        return None  # idle too long: the session rules sign the user out
     if "csrf_token" not in session:
         generate_csrf()  # what rendering would do first: the key then holds the session's token
     parts = [
@@ -173,14 +204,22 @@ def _page_key() -> str | None:
         request.headers.get("Accept-Encoding", ""),
         repr(sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-"))),
         repr(sorted((k, str(v)) for k, v in session.items() if k not in _IGNORED_SESSION_KEYS)),
-        str(_data_version()),
+        str(_read_version()),
         local_today(current_app.config["PORTAL_TIMEZONE"]).isoformat(),
     ]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
 def _serve_cached():
-    """before_request, after the login gate and the session rules: a hit answers here."""
+    """before_request, right after the request clock and before the user is loaded: a hit
+    answers here with one statement, the data version.
+
+    Why the user need not be loaded: a page is kept only when its request went the whole
+    way (login gate, user loader, session rules) and answered 200, and its key holds the
+    session's user id and session version and the data version. Whatever would turn that
+    session away since (user deactivated, password changed, sessions ended) is a committed
+    write, which moves the data version and so the key. The idle timeout depends on the
+    clock, not on data: `touch_session` applies it here as the session rules do."""
     key = _page_key()
     g.page_cache_key, g.page_cache_hit = key, False
     if key is None:
@@ -190,6 +229,7 @@ def _serve_cached():
     if page is None:
         return None
     g.page_cache_hit = True
+    g.known_user_id = int(session["_user_id"].partition(":")[0])
     headers, body = page
     return Response(body, status=200, headers=headers)
 
@@ -212,7 +252,10 @@ def init_page_cache(app: Flask) -> None:
     track_writes(db.session.session_factory.class_)
     app.extensions["page_cache"] = PageCache(app.config["PORTAL_PAGE_CACHE_ENTRIES"],
                                              app.config["PORTAL_PAGE_CACHE_SECONDS"])
-    app.before_request(_serve_cached)
+    before = app.before_request_funcs.setdefault(None, [])
+    # Second, after the request clock (observability's, first of all), before the login gate
+    # and everything else that would load the user.
+    before.insert(min(1, len(before)), _serve_cached)
     # after_request functions run last-registered first: at the front of the list this one
     # runs after all the others, compression and security headers included.
     app.after_request_funcs.setdefault(None, []).insert(0, _keep_page)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from portal.extensions import db
-from tests.conftest import _truncate_all, make_app
+from tests.conftest import _truncate_all, count_queries, make_app
 from tests.factories import PASSWORD, make_user
 
 
@@ -117,3 +117,40 @@ def test_outage_gives_503_and_the_portal_recovers(relayed_app):
     relay.start()
     assert client.get("/healthz").status_code == 200
     assert client.get("/").status_code == 200
+
+
+def test_a_cached_page_survives_a_database_restart(relayed_app):
+    """A hit's one statement is also its connection's ping: when the database dropped the
+    pooled connection, the statement is retried once on a new one, and the reader never
+    sees the restart."""
+    app, relay = relayed_app
+    with app.app_context():
+        email = make_user("lead").email
+    client = app.test_client()
+    client.post("/login", data={"email": email, "password": PASSWORD})
+    for _ in range(3):
+        assert client.get("/summary").status_code == 200  # the last one a hit
+
+    relay.stop()
+    relay.start()  # the database is back; every pooled connection was cut
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as run:
+        page = client.get("/summary")
+    assert page.status_code == 200 and b"Readiness" in page.data
+    assert len(run) == 2  # the data version, failed once on the dropped connection
+
+
+def test_other_requests_get_a_pinged_connection_after_a_restart(relayed_app):
+    """Everything else is pinged on checkout: a dropped connection is replaced first."""
+    app, relay = relayed_app
+    with app.app_context():
+        email = make_user("lead").email
+    client = app.test_client()
+    client.post("/login", data={"email": email, "password": PASSWORD})
+    assert client.get("/activity").status_code == 200
+
+    relay.stop()
+    relay.start()
+    assert client.get("/activity").status_code == 200
+    assert client.get("/healthz").status_code == 200

@@ -2,34 +2,13 @@
 from __future__ import annotations
 
 import gzip
-import json
-import logging
 import re
 
 import pytest
 from flask import url_for
 
-from portal.observability import JsonFormatter, recorded
+from portal.observability import recorded
 from tests.factories import PASSWORD, make_user
-
-
-class Lines(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.lines: list[dict] = []
-        self.setFormatter(JsonFormatter())
-
-    def emit(self, record):
-        self.lines.append(json.loads(self.format(record)))
-
-
-@pytest.fixture
-def request_log():
-    handler = Lines()
-    logger = logging.getLogger("portal.request")
-    logger.addHandler(handler)
-    yield handler.lines
-    logger.removeHandler(handler)
 
 
 def test_one_json_line_per_request_with_id_user_route_status_duration(app, client,

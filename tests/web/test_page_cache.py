@@ -3,6 +3,7 @@ write anywhere (this instance, another one, a script) makes the next request ren
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from sqlalchemy import select
@@ -59,7 +60,47 @@ def test_second_request_is_served_without_rendering(app, world, path):
     first, rendered = counted(client, path, statements)
     second, cached = counted(client, path, statements)
     assert second.data == first.data
-    assert cached == 1 < rendered  # the user with the data version, nothing else
+    assert cached == 1 < rendered  # the data version, nothing else
+
+
+def test_a_hit_reads_the_data_version_and_not_the_user(app, world):
+    client, _ = signed_in(app)
+    for _ in range(2):
+        client.get("/summary")
+    with statements() as run:
+        assert client.get("/summary").status_code == 200
+    assert len(run) == 1 and "FROM data_version" in run[0] and "user_account" not in run[0]
+
+
+def test_the_log_line_of_a_hit_names_the_user(app, world, request_log):
+    client, user = signed_in(app)
+    for _ in range(2):
+        client.get("/summary")
+    request_log.clear()
+    with statements() as run:
+        client.get("/summary")
+    assert len(run) == 1  # a hit: the user was not loaded, and still the line names them
+    (line,) = request_log
+    assert line["user_id"] == user.id and line["status"] == 200
+
+
+@pytest.mark.parametrize("ending", ["deactivated", "signed out everywhere", "idle"])
+def test_a_cached_page_is_not_served_to_a_session_that_has_ended(app, world, ending):
+    client, user = signed_in(app)
+    for _ in range(2):
+        client.get("/summary")
+    assert counted(client, "/summary", statements)[1] == 1  # a hit
+    if ending == "deactivated":
+        user.active = False
+        db.session.commit()
+    elif ending == "signed out everywhere":
+        user.session_version += 1
+        db.session.commit()
+    else:
+        with client.session_transaction() as sess:
+            sess["seen"] = int(time.time()) - int(app.config["SESSION_IDLE_HOURS"] * 3600) - 5
+    response = client.get("/summary")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_hits_and_misses_are_counted_in_the_metrics(app, world):

@@ -69,6 +69,8 @@ class Config:
         self.PORTAL_PAGE_CACHE = _flag("PORTAL_PAGE_CACHE", default=True)
         self.PORTAL_PAGE_CACHE_ENTRIES = int(os.environ.get("PORTAL_PAGE_CACHE_ENTRIES", "256"))
         self.PORTAL_PAGE_CACHE_SECONDS = float(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "600"))
+        self.PORTAL_PAGE_CACHE_LAG_SECONDS = float(
+            os.environ.get("PORTAL_PAGE_CACHE_LAG_SECONDS", "0.25"))
         self.MAX_CONTENT_LENGTH = 4 * 1024 * 1024
         secure = self.PORTAL_BASE_URL.startswith("https://")
         # The cookie is re-sent when the session changes (its "seen" time moves once a

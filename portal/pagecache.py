@@ -7,7 +7,8 @@ under them changes. Every database transaction that writes bumps one counter
 answered from memory when everything it was rendered from is unchanged:
 
 - the data version, read at the start of the request (so a cached page is never older
-  than its key: data committed meanwhile can only make it newer);
+  than its key: data committed meanwhile can only make it newer), by each worker at most
+  every PORTAL_PAGE_CACHE_LAG_SECONDS, and at once when the session has written since;
 - the local date (overdue, due soon and days left depend on it);
 - the session: user, session version, CSRF token (the page's forms carry tokens signed for
   this session), so nothing one person sees is ever served to another;
@@ -56,10 +57,12 @@ CACHED_ENDPOINTS = frozenset({
 })
 # Per-request headers the cached copy must not carry to another request.
 _NOT_KEPT = {"set-cookie", "content-length", "x-request-id"}
-_IGNORED_SESSION_KEYS = {"seen", "_flashes"}
+_IGNORED_SESSION_KEYS = {"seen", "_flashes", "version_written"}
 # A page larger than this (as sent) is not kept: a few of them would crowd out the rest.
 MAX_BODY_BYTES = 512 * 1024
 _CHANGED = "portal.data_changed"
+_PENDING = "portal.version_pending"  # the version this transaction bumped to, until COMMIT
+_WRITTEN = "portal.version_written"  # the highest version this session committed
 
 
 class DataVersion(db.Model):
@@ -82,14 +85,17 @@ def current_version(session: Session) -> int:
     return session.connection().execute(_VERSION_QUERY).scalar() or 0
 
 
-def bump_version(connection) -> None:
-    """Increments the counter inside the caller's transaction (creating its row at first)."""
-    increment = update(DataVersion).where(DataVersion.id == 1).values(n=DataVersion.n + 1)
-    if connection.execute(increment).rowcount:
-        return
+def bump_version(connection) -> int:
+    """Increments the counter inside the caller's transaction (creating its row at first);
+    returns the new version."""
+    increment = (update(DataVersion).where(DataVersion.id == 1)
+                 .values(n=DataVersion.n + 1).returning(DataVersion.n))
+    version = connection.execute(increment).scalar()
+    if version is not None:
+        return version
     dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     connection.execute(dialect_insert(DataVersion).values(id=1, n=0).on_conflict_do_nothing())
-    connection.execute(increment)
+    return connection.execute(increment).scalar_one()
 
 
 def _mark_flush(session: Session, _flush_context) -> None:
@@ -107,11 +113,18 @@ def _bump_before_commit(session: Session) -> None:
     # held only for the COMMIT, and no transaction waits for another while holding it.
     session.flush()
     if session.info.pop(_CHANGED, False):
-        bump_version(session.connection())
+        session.info[_PENDING] = bump_version(session.connection())
+
+
+def _note_committed(session: Session) -> None:
+    version = session.info.pop(_PENDING, None)
+    if version is not None:
+        session.info[_WRITTEN] = max(version, session.info.get(_WRITTEN, 0))
 
 
 def _forget_changes(session: Session, *_args) -> None:
     session.info.pop(_CHANGED, None)
+    session.info.pop(_PENDING, None)
 
 
 def track_writes(session_class: type[Session]) -> None:
@@ -121,6 +134,7 @@ def track_writes(session_class: type[Session]) -> None:
     event.listen(session_class, "after_flush", _mark_flush)
     event.listen(session_class, "do_orm_execute", _mark_statement)
     event.listen(session_class, "before_commit", _bump_before_commit)
+    event.listen(session_class, "after_commit", _note_committed)
     event.listen(session_class, "after_rollback", _forget_changes)
 
 
@@ -134,6 +148,8 @@ class PageCache:
         self.seconds = seconds
         self._pages: OrderedDict[str, tuple[float, list, bytes]] = OrderedDict()
         self._lock = threading.Lock()
+        # (when, what): the data version this worker read last.
+        self.version: tuple[float, int] = (float("-inf"), 0)
 
     def get(self, key: str) -> tuple[list, bytes] | None:
         with self._lock:
@@ -156,6 +172,26 @@ class PageCache:
     def clear(self) -> None:
         with self._lock:
             self._pages.clear()
+        self.version = (float("-inf"), 0)
+
+
+def _data_version() -> int:
+    """The data version the request's key holds.
+
+    A worker reads it at most once every PORTAL_PAGE_CACHE_LAG_SECONDS (a quarter second by
+    default): under load most hits then need no database at all, and another person's
+    change shows at most that much later. One's own changes show at once: a request that
+    commits a write puts the version it made in its session, and a worker whose last reading
+    is older reads again."""
+    cache = current_app.extensions["page_cache"]
+    read_at, version = cache.version
+    if (time.monotonic() - read_at < current_app.config["PORTAL_PAGE_CACHE_LAG_SECONDS"]
+            and version >= session.get("version_written", 0)):
+        return version
+    started = time.monotonic()
+    version = _read_version()
+    cache.version = (started, version)
+    return version
 
 
 def _read_version() -> int:
@@ -204,7 +240,7 @@ def _page_key() -> str | None:
         request.headers.get("Accept-Encoding", ""),
         repr(sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-"))),
         repr(sorted((k, str(v)) for k, v in session.items() if k not in _IGNORED_SESSION_KEYS)),
-        str(_read_version()),
+        str(_data_version()),
         local_today(current_app.config["PORTAL_TIMEZONE"]).isoformat(),
     ]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
@@ -234,6 +270,16 @@ def _serve_cached():
     return Response(body, status=200, headers=headers)
 
 
+def _remember_own_write(response: Response) -> Response:
+    """after_request: a request that committed a write tells its session the version it
+    made, so that person's next page is never older than their own change."""
+    if db.session.registry.has():
+        version = db.session().info.pop(_WRITTEN, None)
+        if version is not None and "_user_id" in session:
+            session["version_written"] = version
+    return response
+
+
 def _keep_page(response: Response) -> Response:
     """after_request, last of all (the body is compressed by then): keeps a fresh 200."""
     key = g.get("page_cache_key")
@@ -256,6 +302,7 @@ def init_page_cache(app: Flask) -> None:
     # Second, after the request clock (observability's, first of all), before the login gate
     # and everything else that would load the user.
     before.insert(min(1, len(before)), _serve_cached)
+    app.after_request(_remember_own_write)
     # after_request functions run last-registered first: at the front of the list this one
     # runs after all the others, compression and security headers included.
     app.after_request_funcs.setdefault(None, []).insert(0, _keep_page)

@@ -67,6 +67,9 @@ def make_app(database_url: str, tmp_path, **overrides):
         "PORTAL_BASE_URL": "http://portal.test",
         "MAIL_SERVER": None,
         "PORTAL_SCHEDULER": False,
+        # Every request reads the data version: tests see each other's writes at once
+        # (tests/web/test_page_cache.py covers the lag).
+        "PORTAL_PAGE_CACHE_LAG_SECONDS": 0,
     }
     config.update(overrides)
     os.environ["PORTAL_INSTANCE_PATH"] = str(tmp_path / "instance")

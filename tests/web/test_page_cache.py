@@ -63,6 +63,16 @@ def test_second_request_is_served_without_rendering(app, world, path):
     assert cached == 1 < rendered  # the data version, nothing else
 
 
+@pytest.mark.parametrize("path", PAGES)
+def test_rendering_a_kept_page_only_reads(app, world, path):
+    """Its request reads in autocommit, so a write there would not be one transaction."""
+    client, _ = signed_in(app)
+    with statements() as run:
+        assert client.get(path).status_code == 200
+    assert len(run) > 1  # rendered, not a hit
+    assert not [s for s in run if re.match(r"\s*(INSERT|UPDATE|DELETE)", s, re.I)]
+
+
 def test_a_hit_reads_the_data_version_and_not_the_user(app, world):
     client, _ = signed_in(app)
     for _ in range(2):
@@ -275,3 +285,52 @@ def test_every_cached_endpoint_exists(app):
     from portal.pagecache import CACHED_ENDPOINTS
 
     assert CACHED_ENDPOINTS <= set(app.view_functions)
+
+
+# --- the lag: each worker reads the data version at most every few hundred milliseconds ----
+
+def test_within_the_lag_a_hit_needs_no_database(app, world):
+    app.config["PORTAL_PAGE_CACHE_LAG_SECONDS"] = 3600
+    client, _ = signed_in(app)
+    for _ in range(2):
+        client.get("/summary")
+    assert counted(client, "/summary", statements)[1] == 0
+
+
+def _carry_session(source, target) -> None:
+    target.set_cookie("session", source.get_cookie("session").value)
+
+
+def test_within_the_lag_ones_own_write_shows_at_once_on_every_worker(app_factory, app, world):
+    """Two workers over one database, each trusting its last reading for an hour: the
+    person who wrote through one sees the change through the other on their next page."""
+    app.config["PORTAL_PAGE_CACHE_LAG_SECONDS"] = 3600
+    other = app_factory(PORTAL_PAGE_CACHE_LAG_SECONDS=3600)
+    here, _ = signed_in(app)
+    for _ in range(2):
+        assert b"Wire the exporter" in here.get("/actions?status=open").data
+    there = other.test_client()
+    _carry_session(here, there)
+    response = there.post(f"/actions/{world['item'].id}/row", follow_redirects=True,
+                          data={"status": "done", "version": "1", "return_to": "/actions"})
+    assert response.status_code == 200  # and its flash message is shown and gone
+    _carry_session(there, here)
+    with here.session_transaction() as sess:
+        assert "_flashes" not in sess and sess["version_written"] > 0
+    assert b"Wire the exporter" not in here.get("/actions?status=open").data
+
+
+def test_within_the_lag_another_persons_write_shows_when_it_ends(app_factory, app, world):
+    app.config["PORTAL_PAGE_CACHE_LAG_SECONDS"] = 3600
+    client, _ = signed_in(app)
+    for _ in range(2):
+        assert b"Wire the exporter" in client.get("/actions").data
+    other = app_factory()
+    with other.app_context():
+        db.session.get(ActionItem, world["item"].id).title = "Renamed by someone else"
+        db.session.commit()
+        db.session.remove()
+    assert b"Wire the exporter" in client.get("/actions").data  # within the lag: not yet
+    app.config["PORTAL_PAGE_CACHE_LAG_SECONDS"] = 0  # the lag has passed
+    db.session.expire_all()  # as a new request's session would (this test's session is shared)
+    assert b"Renamed by someone else" in client.get("/actions").data

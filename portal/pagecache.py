@@ -248,14 +248,15 @@ def _page_key() -> str | None:
 
 def _serve_cached():
     """before_request, right after the request clock and before the user is loaded: a hit
-    answers here with one statement, the data version.
+    answers here with one statement at most, the data version.
 
     Why the user need not be loaded: a page is kept only when its request went the whole
     way (login gate, user loader, session rules) and answered 200, and its key holds the
     session's user id and session version and the data version. Whatever would turn that
     session away since (user deactivated, password changed, sessions ended) is a committed
-    write, which moves the data version and so the key. The idle timeout depends on the
-    clock, not on data: `touch_session` applies it here as the session rules do."""
+    write, which moves the data version and so the key (within the lag, see
+    `_data_version`). The idle timeout depends on the clock, not on data: `touch_session`
+    applies it here as the session rules do."""
     key = _page_key()
     g.page_cache_key, g.page_cache_hit = key, False
     if key is None:

@@ -244,10 +244,11 @@ def _conflict_rows(conflict: service.Conflict, yours: dict) -> list[dict]:
     for name, mine in yours.items():
         mine_plain = mine.isoformat() if hasattr(mine, "isoformat") else mine
         theirs = current.get(name)
-        if name in changed_since or (mine_plain or None) != (theirs or None):
+        differs = (mine_plain or None) != (theirs or None)
+        if differs or name in changed_since:
             rows.append({"field": name, "label": FIELD_LABELS.get(name, name),
                          "theirs": theirs, "yours": mine_plain,
-                         "changed": name in changed_since})
+                         "changed": name in changed_since, "differs": differs})
     return rows
 
 

@@ -2,6 +2,7 @@
 when, shows both values and saves nothing."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import func, select
@@ -54,6 +55,10 @@ def test_edit_form_conflict_409_with_theirs_beside_yours(app):
         assert "2026-01-20" in html  # their due date
         assert "Hire 3 SREs" in html  # your title kept in the form
         assert 'name="version" value="2"' in html  # saving again overwrites knowingly
+        status_row = re.search(r'<tr data-field="status" class="([^"]*)">(.*?)</tr>', html, re.S)
+        assert status_row and status_row.group(1) == "is-different"
+        assert re.search(r'class="theirs">.*Done.*</td>\s*<td class="yours">.*In progress',
+                         status_row.group(2), re.S)
     db.session.expire_all()
     current = db.session.get(ActionItem, item.id)
     assert (current.status, current.title, current.version) == ("done", "Hire SREs", 2)

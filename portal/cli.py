@@ -8,9 +8,12 @@ from importlib import import_module
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from portal.audit.log import Actor
+from portal.clock import utcnow
 from portal.extensions import db
+from portal.vocab import ROLES
 
 users_cli = AppGroup("users", help="Manage logins.")
 
@@ -18,9 +21,10 @@ users_cli = AppGroup("users", help="Manage logins.")
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--name", required=True, help="Display name.")
-@click.option("--role", required=True, type=click.Choice(["admin", "lead", "owner", "executive"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 def users_create(email: str, name: str, role: str) -> None:
-    """Create a login; the password comes from PORTAL_PASSWORD or a prompt."""
+    """Create a login for a person (found by email, name or alias, else added); the
+    password comes from PORTAL_PASSWORD or a prompt."""
     from portal.auth import users
     from portal.auth.forms import MIN_PASSWORD_LENGTH
 
@@ -30,12 +34,49 @@ def users_create(email: str, name: str, role: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
     try:
-        users.create_user(db.session, Actor(via="cli", name="flask users create"),
-                          email=email, name=name, role=role, password=password)
+        user = users.create_user(db.session, Actor(via="cli", name="flask users create"),
+                                 email=email, name=name, role=role, password=password)
     except users.UserError as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
-    click.echo(f"Created {role} login {email}.")
+    click.echo(f"Created {role} login {user.email}, acting as {user.person.name}.")
+
+
+@users_cli.command("invite")
+@click.argument("email")
+@click.option("--role", default="owner", show_default=True, type=click.Choice(ROLES))
+@click.option("--name", help="The person's name, when no person has this email yet.")
+def users_invite(email: str, role: str, name: str | None) -> None:
+    """Invite the person with EMAIL (or NAME) to sign in: a mail with a link to choose a
+    password. Without a mail server the link is printed."""
+    from portal.auth import mail, users
+    from portal.people.models import Person
+    from portal.reminders.outbox import send_now
+
+    actor = Actor(via="cli", name="flask users invite")
+    now = utcnow()
+    try:
+        address = users.clean_login_email(email)
+        person = db.session.scalar(select(Person).where(func.lower(Person.email) == address))
+        if person is None:
+            if not name:
+                raise users.UserError(f"No person has the address {address}; give their "
+                                      "name with --name.")
+            person = users.person_for_login(db.session, actor, email=address, name=name)
+        user = users.invite(db.session, actor, person, role, now)
+        message, url = mail.queue_password_mail(db.session, current_app.config, user,
+                                                "invite", now)
+    except users.UserError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    result = send_now(db.session, current_app.config, [message.id], now)
+    if result.sent:
+        click.echo(f"Invited {person.name} ({user.email}) as {role}; the mail is sent.")
+    else:
+        reason = ("no mail server is configured (MAIL_SERVER)" if result.logged
+                  else "the mail could not be sent yet (the outbox retries it)")
+        click.echo(f"Invited {person.name} ({user.email}) as {role}; {reason}. "
+                   f"Send them this link (it works once, for 7 days):\n{url}")
 
 
 @click.command("seed-demo")

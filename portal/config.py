@@ -65,6 +65,9 @@ class Config:
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.LOGIN_ACCOUNT_LIMIT = os.environ.get("PORTAL_LOGIN_ACCOUNT_LIMIT", "10 per 15 minutes")
         self.LOGIN_ADDRESS_LIMIT = os.environ.get("PORTAL_LOGIN_ADDRESS_LIMIT", "50 per 15 minutes")
+        # "Forgot your password?": mails per account, and requests per address.
+        self.RESET_ACCOUNT_LIMIT = os.environ.get("PORTAL_RESET_ACCOUNT_LIMIT", "3 per hour")
+        self.RESET_ADDRESS_LIMIT = os.environ.get("PORTAL_RESET_ADDRESS_LIMIT", "10 per hour")
         self.SESSION_IDLE_HOURS = float(os.environ.get("PORTAL_SESSION_IDLE_HOURS", "8"))
         self.PORTAL_PAGE_CACHE = _flag("PORTAL_PAGE_CACHE", default=True)
         self.PORTAL_PAGE_CACHE_ENTRIES = int(os.environ.get("PORTAL_PAGE_CACHE_ENTRIES", "256"))

@@ -18,6 +18,7 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 
 # (job id, "module:function" taking the app, trigger kwargs). Areas append here.
 JOBS: list[tuple[str, str, dict]] = [
     ("reminders", "portal.reminders.jobs:run_reminders", {"trigger": "interval", "minutes": 15}),
+    ("outbox", "portal.reminders.jobs:send_due_mail", {"trigger": "interval", "minutes": 1}),
     ("summary-snapshot", "portal.summary.jobs:snapshot_job", {"trigger": "cron", "minute": 50}),
     ("summary-weekly-digest", "portal.summary.jobs:weekly_digest_job",
      {"trigger": "cron", "minute": "*/15"}),

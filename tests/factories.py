@@ -25,13 +25,18 @@ def make_person(name: str | None = None, email: str | None = "auto", **fields) -
 
 
 def make_user(role: str = "lead", email: str | None = None, with_person: bool = True, **fields):
+    """A login acting as a new person; `with_person=False` leaves it acting as nobody (as a
+    login whose person was deleted does)."""
     n = next(_seq)
     email = email or f"{role}{n}@example.com"
-    person = make_person(f"{role.capitalize()} User{n}", email=email) if with_person else None
+    person = make_person(f"{role.capitalize()} User{n}", email=email)
     user = users.create_user(
         db.session, Actor(via="cli"), email=email, name=f"{role.capitalize()} User{n}",
-        role=role, password=PASSWORD, person_id=person.id if person else None, **fields,
+        role=role, password=PASSWORD, person_id=person.id, **fields,
     )
+    if not with_person:
+        user.person_id = None
+        db.session.delete(person)
     db.session.commit()
     return user
 

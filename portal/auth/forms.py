@@ -1,8 +1,17 @@
 """Login and user-administration forms."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
+from portal.program.forms import an_id
 from portal.vocab import ROLES
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
@@ -37,8 +46,34 @@ class UserCreateForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     password = PasswordField(
-        "Initial password", validators=[DataRequired(), Length(max=200), strong_password]
+        "Initial password", validators=[Optional(), Length(max=200), strong_password]
     )
+
+
+class UserPersonForm(FlaskForm):
+    """Which person a login acts as; the domain function refuses people with a login."""
+
+    user_id = SelectField("Login", coerce=an_id, validate_choice=False,
+                          validators=[InputRequired()])
+    person_id = SelectField("Acts as", coerce=an_id, validate_choice=False,
+                            validators=[InputRequired()])
+
+
+class InviteForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES, default="owner")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter the email of your login."),
+                                            Length(max=254)])
+
+
+class ChoosePasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password", validators=[DataRequired(), Length(max=200), strong_password]
+    )
+    confirm = PasswordField("The same password again", validators=[
+        DataRequired(), EqualTo("password", "The two passwords differ.")])
 
 
 class UserEditForm(FlaskForm):

@@ -35,6 +35,9 @@ class User(UserMixin, db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # When the latest invitation went out; the login has no usable password until its
+    # person follows the link and chooses one.
+    invited_at: Mapped[datetime | None]
 
     person: Mapped[Person | None] = relationship()
 
@@ -50,6 +53,11 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def invitation_pending(self) -> bool:
+        """Invited, and has not yet chosen a password and signed in."""
+        return self.invited_at is not None and self.last_login_at is None
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

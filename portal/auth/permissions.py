@@ -40,6 +40,14 @@ def can_change_item(user, item, fields=frozenset()) -> bool:
     )
 
 
+def can_grant_role(user, role: str) -> bool:
+    """Who may give a login `role` (by invitation or on the Users page): admins any role,
+    leads any but admin."""
+    if can(user, "manage_users"):
+        return role in ROLE_PERMISSIONS
+    return can(user, "edit_program") and role in ROLE_PERMISSIONS and role != "admin"
+
+
 def can_comment_on(user, item) -> bool:
     """Leads comment on any item, owners on their own."""
     if can(user, "edit_program"):

@@ -1,26 +1,37 @@
-"""Sign in and out, change one's password, and the admin's user pages."""
+"""Sign in and out, passwords (one's own, by invitation or reset link), and the admin's
+user pages."""
 from __future__ import annotations
 
+import logging
 import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal.audit.log import Actor
-from portal.auth import users
+from portal.auth import mail, tokens, users
 from portal.auth.forms import (
+    ChoosePasswordForm,
+    ForgotPasswordForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetForm,
     UserCreateForm,
     UserEditForm,
+    UserPersonForm,
 )
 from portal.auth.models import User
 from portal.auth.permissions import permission_required, public
+from portal.clock import utcnow
 from portal.extensions import db, limiter
+from portal.people.models import Person
+from portal.reminders import outbox
 from portal.web import render
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 
@@ -67,10 +78,7 @@ def login():
             db.session.commit()
         else:
             next_url = request.args.get("next")
-            session.clear()
-            login_user(user)
-            session.permanent = True
-            session["seen"] = int(time.time())
+            _start_session(user)
             db.session.commit()
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"), code=303)
@@ -80,6 +88,77 @@ def login():
     elif request.method == "POST":
         status = 422
     return render("auth/login.html", form=form, error=error, status=status)
+
+
+def _start_session(user: User) -> None:
+    """A fresh session for `user` (nothing of the previous one is kept)."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session["seen"] = int(time.time())
+
+
+def _reset_account_key() -> str:
+    return "reset-account:" + users.normalise_email(request.form.get("email", ""))[:254]
+
+
+def send_after_response(response, message_ids: list[int]):
+    """Sends freshly committed outbox mails once the response has gone out, so that how
+    long the page takes tells nothing about the mail (or whether there was one)."""
+    if not message_ids:
+        return response
+    app = current_app._get_current_object()
+
+    def send():
+        with app.app_context():
+            try:
+                outbox.send_now(db.session, app.config, message_ids, utcnow())
+            except Exception:  # the scheduler retries it once its lease is over
+                log.exception("sending mails %s after the response failed", message_ids)
+            finally:
+                db.session.remove()
+
+    response.call_on_close(send)
+    return response
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_ACCOUNT_LIMIT"], key_func=_reset_account_key,
+               methods=["POST"])
+@limiter.limit(lambda: current_app.config["RESET_ADDRESS_LIMIT"], methods=["POST"])
+@public
+def forgot_password():
+    """Asks for a reset link by mail. The answer is the same whether or not the address
+    has a login; requests are throttled per address and per account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        message = mail.request_reset(db.session, current_app.config, form.email.data,
+                                     request.remote_addr, utcnow())
+        db.session.commit()
+        response = render("auth/forgot.html", form=form, sent=True)
+        return send_after_response(response, [message.id] if message else [])
+    status = 422 if request.method == "POST" else 200
+    return render("auth/forgot.html", form=form, sent=False, status=status)
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+@public
+def choose_password(token: str):
+    """The page an invitation or reset link opens: choose a password, and be signed in."""
+    try:
+        link = tokens.read_token(db.session, current_app.config["SECRET_KEY"], token, utcnow())
+    except tokens.TokenError as error:
+        return render("auth/link_invalid.html", status=error.status, reason=str(error))
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        users.choose_password(db.session, link.user, link.purpose, form.password.data)
+        _start_session(link.user)
+        db.session.commit()
+        flash("Welcome! Your password is set." if link.purpose == "invite"
+              else "Your new password is set.", "success")
+        return redirect(home_for(link.user), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render("auth/choose_password.html", form=form, link=link, status=status)
 
 
 @bp.post("/logout")
@@ -112,33 +191,89 @@ def change_password():
     return render("auth/password.html", form=form, status=status)
 
 
+def _users_page(form: UserCreateForm | None = None, status: int = 200):
+    all_users = db.session.scalars(
+        select(User).options(joinedload(User.person))
+        .order_by(User.active.desc(), User.name)).all()
+    unlinked = db.session.scalars(
+        select(Person).where(~select(User.id).where(User.person_id == Person.id).exists())
+        .order_by(Person.name)).all()
+    link_form = UserPersonForm(formdata=None)
+    return render("admin/users.html", users=all_users, form=form or UserCreateForm(),
+                  link_form=link_form, unlinked=unlinked, status=status)
+
+
 @bp.get("/admin/users")
 @permission_required("manage_users")
 def user_list():
-    all_users = db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
-    return render("admin/users.html", users=all_users, form=UserCreateForm())
+    """Every login with the person it acts as; a new login, by password or invitation."""
+    return _users_page()
 
 
 @bp.post("/admin/users")
 @permission_required("manage_users")
 def user_create():
+    """A new login for a person (found by email or name, or added). Without an initial
+    password the person is invited by mail to choose one."""
     form = UserCreateForm()
     if form.validate_on_submit():
+        actor = Actor.for_user(current_user)
+        now = utcnow()
         try:
             user = users.create_user(
-                db.session, Actor.for_user(current_user), email=form.email.data,
-                name=form.name.data, role=form.role.data, password=form.password.data,
-                must_change_password=True,
+                db.session, actor, email=form.email.data, name=form.name.data,
+                role=form.role.data, password=form.password.data or None,
+                must_change_password=bool(form.password.data),
             )
+            message = None
+            if not form.password.data:
+                person = db.session.get(Person, user.person_id)
+                user = users.invite(db.session, actor, person, user.role, now)
+                message, _url = mail.queue_password_mail(db.session, current_app.config, user,
+                                                         "invite", now, inviter=current_user.name)
         except users.UserError as error:
+            db.session.rollback()
             form.email.errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Login created for {user.email}; they choose a password at first sign-in.",
-                  "success")
+            if message is None:
+                flash(f"Login created for {user.email}; they choose a password at first "
+                      "sign-in.", "success")
+            else:
+                flash(invitation_outcome(user, message.id), "success")
             return redirect(url_for("auth.user_list"), code=303)
-    all_users = db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
-    return render("admin/users.html", users=all_users, form=form, status=422)
+    return _users_page(form, status=422)
+
+
+def invitation_outcome(user: User, message_id: int) -> str:
+    """Sends a committed invitation at once; says what became of it."""
+    result = outbox.send_now(db.session, current_app.config, [message_id], utcnow())
+    if result.sent:
+        return f"Invitation sent to {user.email}."
+    if result.logged:
+        return (f"Invitation for {user.email} kept in the outbox: no mail server is "
+                "configured (MAIL_SERVER).")
+    return (f"The invitation for {user.email} could not be sent yet; the outbox retries it "
+            "and shows the error.")
+
+
+@bp.post("/admin/users/person")
+@permission_required("manage_users")
+def user_link_person():
+    """Makes a login act as another person (one without a login)."""
+    form = UserPersonForm()
+    if not form.validate_on_submit():
+        abort(422)
+    user = _user_or_404(form.user_id.data)
+    try:
+        users.link_person(db.session, Actor.for_user(current_user), user, form.person_id.data)
+    except users.UserError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("auth.user_list"), code=303)
+    db.session.commit()
+    flash(f"{user.email} now acts as {user.person.name}.", "success")
+    return redirect(url_for("auth.user_list"), code=303)
 
 
 def _user_or_404(user_id: int) -> User:

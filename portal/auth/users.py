@@ -1,12 +1,20 @@
-"""Domain functions for logins: create, authenticate, change role, deactivate, reset."""
+"""Domain functions for logins: create (always as a person), invite, authenticate,
+change role or person, deactivate, set a password, and the password links by mail."""
 from __future__ import annotations
 
+import secrets
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.audit.log import Actor, record
 from portal.auth.models import User
 from portal.clock import utcnow
+from portal.notes.resolve import EXACT, NEAR, Resolver
+from portal.people import service as people_service
+from portal.people.models import Person
 from portal.vocab import ROLES
 
 
@@ -22,25 +30,145 @@ def find_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
+def clean_login_email(email: str | None) -> str:
+    """A valid address, lower-cased; UserError otherwise."""
+    email = (email or "").strip()
+    if not email or len(email) > 254:
+        raise UserError("Enter the email address the person signs in with.")
+    try:
+        return validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise UserError(f"Not a valid email address: {error}") from None
+
+
+def login_of(session: Session, person_id: int) -> User | None:
+    return session.scalar(select(User).where(User.person_id == person_id))
+
+
+def _unlinked(session: Session, person: Person) -> Person:
+    """`person`, unless another login already acts as them."""
+    other = login_of(session, person.id)
+    if other is not None:
+        raise UserError(f"{person.name} already has a login ({other.email}); a person has "
+                        "one login at most.")
+    return person
+
+
+def person_for_login(session: Session, actor: Actor, *, email: str, name: str) -> Person:
+    """The person a new login acts as, so that one human is one person.
+
+    The person with this email; else the person whose name or alias matches `name` by the
+    importer's rules (case, accents, a repeated word, a one-letter slip in a long word);
+    else a new person. A matched person without an email gets this one. A person who has
+    another address, or another login, is refused with a message saying so."""
+    person = session.scalar(select(Person).where(func.lower(Person.email) == email))
+    if person is None:
+        match = Resolver.load(session).resolve(name, create=False)
+        if match.kind in (EXACT, NEAR) and match.person and match.person.id is not None:
+            person = session.get(Person, match.person.id)
+            if person.email and person.email.lower() != email:
+                raise UserError(
+                    f"{person.name} is already in the portal with another address "
+                    f"({person.email}). Use that address, or change it on their page first.")
+    if person is None:
+        try:
+            return people_service.create_person(session, actor, name=name, email=email)
+        except people_service.PersonError as error:
+            raise UserError(error.message) from error
+    _unlinked(session, person)
+    if not person.email:
+        people_service.update_person(session, actor, person, name=person.name, email=email,
+                                     kind=person.kind, timezone=person.timezone)
+    return person
+
+
 def create_user(
-    session: Session, actor: Actor, *, email: str, name: str, role: str, password: str,
-    person_id: int | None = None, must_change_password: bool = False,
+    session: Session, actor: Actor, *, email: str, name: str, role: str,
+    password: str | None, person_id: int | None = None, must_change_password: bool = False,
 ) -> User:
-    """A new login; refuses duplicates and unknown roles."""
+    """A new login, linked to `person_id` or else to the person `person_for_login` finds
+    or creates. Without a password the login cannot sign in until it is invited.
+    Refuses duplicates and unknown roles."""
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+    email = clean_login_email(email)
+    name = " ".join((name or "").split())
+    if not name:
+        raise UserError("Enter the person's name.")
     if find_by_email(session, email):
         raise UserError(f"A login for {email} already exists.")
-    user = User(
-        email=normalise_email(email), name=name.strip(), role=role, person_id=person_id,
-        must_change_password=must_change_password,
-    )
-    user.set_password(password)
+    if person_id is not None:
+        person = session.get(Person, person_id)
+        if person is None:
+            raise UserError("That person does not exist (any more).")
+        _unlinked(session, person)
+    else:
+        person = person_for_login(session, actor, email=email, name=name)
+    user = User(email=email, name=name, role=role, person_id=person.id,
+                must_change_password=must_change_password)
+    user.set_password(password if password else secrets.token_urlsafe(32))
     session.add(user)
     session.flush()
     record(session, actor, "user", user.id, "create",
-           summary=f"Created login {user.email} ({role})",
-           after={"email": user.email, "role": role})
+           summary=f"Created login {user.email} ({role}) for {person.name}",
+           after={"email": user.email, "role": role, "person_id": person.id})
+    return user
+
+
+def link_person(session: Session, actor: Actor, user: User, person_id: int) -> None:
+    """Makes `user` act as another person, one who has no login; that person gets the
+    login's email when they have none."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise UserError("That person does not exist (any more).")
+    if person.id == user.person_id:
+        return
+    _unlinked(session, person)
+    before = user.person_id
+    user.person_id = person.id
+    if not person.email and not session.scalar(
+            select(Person.id).where(func.lower(Person.email) == user.email)):
+        people_service.update_person(session, actor, person, name=person.name,
+                                     email=user.email, kind=person.kind,
+                                     timezone=person.timezone)
+    record(session, actor, "user", user.id, "link_person",
+           summary=f"Login {user.email} now acts as {person.name}",
+           before={"person_id": before}, after={"person_id": person.id})
+
+
+def invite(session: Session, actor: Actor, person: Person, role: str, now: datetime) -> User:
+    """A login for `person` that waits for them to choose a password from the invitation
+    mail. A login never used yet is (re)invited, and an older link stops working; a
+    person who already signed in, or whose login is deactivated, is refused. The caller queues the
+    mail (see `portal.auth.mail`) and commits."""
+    if role not in ROLES:
+        raise UserError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+    if not person.email:
+        raise UserError(f"{person.name} has no email address yet; add one first.")
+    if person.is_team:
+        raise UserError(f"{person.name} is a team; invite the people in it instead.")
+    user = login_of(session, person.id)
+    if user is None:
+        user = create_user(session, actor, email=person.email, name=person.name, role=role,
+                           password=None, person_id=person.id)
+    elif not user.active:
+        raise UserError(f"The login of {person.name} is deactivated; an administrator can "
+                        "reactivate it on the Users page.")
+    elif user.last_login_at is not None:
+        raise UserError(f"{person.name} already signs in as {user.email}. If they forgot "
+                        "their password, “Forgot your password?” on the sign-in page sends "
+                        "them a new link.")
+    else:
+        user.set_password(secrets.token_urlsafe(32))  # an older invitation stops working
+        if user.role != role:
+            record(session, actor, "user", user.id, "update",
+                   summary=f"Role of {user.email} set to {role}",
+                   before={"role": user.role}, after={"role": role})
+            user.role = role
+    user.invited_at = now
+    record(session, actor, "user", user.id, "invite",
+           summary=f"Invited {person.name} ({user.email}) to sign in as {role}")
+    session.flush()
     return user
 
 
@@ -89,11 +217,22 @@ def update_user(session: Session, actor: Actor, user: User, *, role: str, active
 
 
 def set_password(
-    session: Session, actor: Actor, user: User, password: str, *, must_change: bool
+    session: Session, actor: Actor, user: User, password: str, *, must_change: bool,
+    summary: str | None = None,
 ) -> None:
     """New password; other sessions of the user end."""
     user.set_password(password)
     user.must_change_password = must_change
     user.session_version += 1
     record(session, actor, "user", user.id, "password",
-           summary=f"{'Reset' if must_change else 'Changed'} password of {user.email}")
+           summary=summary or f"{'Reset' if must_change else 'Changed'} password of {user.email}")
+
+
+def choose_password(session: Session, user: User, purpose: str, password: str) -> None:
+    """The person behind an invitation or reset link sets their password and is signed
+    in (the caller starts the session and commits). The link is spent with it."""
+    actor = Actor(user_id=user.id, person_id=user.person_id, via="mail", name=user.name)
+    what = "Accepted the invitation of" if purpose == "invite" else "Reset by mail the password of"
+    set_password(session, actor, user, password, must_change=False,
+                 summary=f"{what} {user.email}")
+    user.last_login_at = utcnow()

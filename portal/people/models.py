@@ -35,6 +35,8 @@ class Person(db.Model):
     overdue_only: Mapped[bool] = mapped_column(default=False)
     pause_from: Mapped[date | None] = mapped_column(sa.Date)
     pause_until: Mapped[date | None] = mapped_column(sa.Date)
+    # Unsubscribed from reminder mails (from a mail's link or by a lead); nothing is sent.
+    reminders_off: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     calendar_token: Mapped[str] = mapped_column(
         sa.String(64), unique=True, default=new_calendar_token
     )

@@ -9,13 +9,16 @@ from sqlalchemy.orm import selectinload
 
 from portal.actions import queries as action_queries
 from portal.audit.log import Actor
-from portal.auth.permissions import can, permission_required
-from portal.clock import local_today
+from portal.auth import mail, users
+from portal.auth.forms import InviteForm
+from portal.auth.permissions import can, can_grant_role, permission_required
+from portal.auth.routes import invitation_outcome
+from portal.clock import local_today, utcnow
 from portal.extensions import db
 from portal.people import queries, service
 from portal.people.forms import AliasForm, AliasRemoveForm, PersonForm
 from portal.people.models import Person
-from portal.web import htmx_redirect, render
+from portal.web import error_page, htmx_redirect, render
 
 bp = Blueprint("people", __name__)
 
@@ -121,7 +124,12 @@ def detail_context(person: Person, **forms) -> dict:
         "selectable": False,
         "row_state": {},
     }
+    context["login"] = users.login_of(db.session, person.id)
     if can(current_user, "edit_program"):
+        invite_form = InviteForm(formdata=None)
+        invite_form.role.choices = [c for c in invite_form.role.choices
+                                    if can_grant_role(current_user, c.value)]
+        context["invite_form"] = invite_form
         form = PersonForm(formdata=None, obj=person)
         form.email.data = person.email or ""
         form.timezone.data = person.timezone or ""
@@ -197,3 +205,27 @@ def remove_alias(person_id: int, alias_id: int):
     db.session.commit()
     flash("Alias removed.", "success")
     return htmx_redirect(url_for("people.detail", person_id=person_id))
+
+
+@bp.post("/people/<int:person_id>/invite")
+@permission_required("edit_program")
+def invite(person_id: int):
+    """Invites the person to sign in with a role (owner by default): a login that waits
+    for them, and a mail with a link to choose their password."""
+    person = _person_or_404(person_id)
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return error_page(422, "Choose the role to invite them with.")
+    if not can_grant_role(current_user, form.role.data):
+        return error_page(403, "Only an administrator can invite someone as admin.")
+    now = utcnow()
+    try:
+        user = users.invite(db.session, _actor(), person, form.role.data, now)
+        message, _url = mail.queue_password_mail(db.session, current_app.config, user,
+                                                 "invite", now, inviter=current_user.name)
+    except users.UserError as error:
+        db.session.rollback()
+        return error_page(409, str(error))
+    db.session.commit()
+    flash(invitation_outcome(user, message.id), "success")
+    return htmx_redirect(url_for("people.detail", person_id=person_id) + "#login")

@@ -22,6 +22,7 @@ def known_zones() -> frozenset[str]:
 
 
 class PreferencesForm(FlaskForm):
+    reminders = BooleanField("Send reminder mails", default=True)
     send_hour = SelectField("Send hour", choices=HOUR_CHOICES, validators=[InputRequired()])
     timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
                            filters=[lambda value: value.strip() if value else value])
@@ -29,6 +30,19 @@ class PreferencesForm(FlaskForm):
     overdue_only = BooleanField("Only remind me of overdue items")
     pause_from = DateField("Pause from", validators=[Optional()])
     pause_until = DateField("Pause until", validators=[Optional()])
+
+    def values(self) -> dict:
+        """The preferences as the person stores them."""
+        return {"send_hour": int(self.send_hour.data), "timezone": self.timezone.data or None,
+                "weekdays_only": self.weekdays_only.data, "overdue_only": self.overdue_only.data,
+                "pause_from": self.pause_from.data, "pause_until": self.pause_until.data,
+                "reminders_off": not self.reminders.data}
+
+    def load(self, person) -> None:
+        """Fills the form from `person` (a GET)."""
+        self.process(obj=person)
+        self.send_hour.data = str(person.send_hour)
+        self.reminders.data = not person.reminders_off
 
     def validate_send_hour(self, field):
         if field.data not in {c.value for c in HOUR_CHOICES}:

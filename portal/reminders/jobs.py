@@ -52,3 +52,20 @@ def _run(run, app: Flask, now: datetime | None):
         raise
     finally:
         db.session.remove()
+
+
+def send_due_mail(app: Flask, now: datetime | None = None):
+    """Every minute: mails whose retry is due, or whose sender stopped before sending
+    them (an invitation whose request died), go out. One UPDATE claims each message for
+    one runner, so two schedulers never send the same mail."""
+    from portal.reminders.outbox import send_due
+
+    with app.app_context():
+        try:
+            return send_due(db.session, app.config, now or utcnow())
+        except Exception:
+            db.session.rollback()
+            log.exception("sending due mail failed")
+            raise
+        finally:
+            db.session.remove()

@@ -1,8 +1,11 @@
-"""Signed action links in reminder mails: "Mark done" and "Snooze 3 days".
+"""Signed links in reminder mails: "Mark done" and "Snooze 3 days", and the person's
+reminder preferences (also the mail's List-Unsubscribe link).
 
-A token names one item, one action, the owner it was sent to and the item's version.
-It is signed with SECRET_KEY (itsdangerous), expires after 14 days, and stops working
-once used or once the item changed, because every change bumps the item's version.
+An action token names one item, one action, the owner it was sent to and the item's
+version. It is signed with SECRET_KEY (itsdangerous), expires after 14 days, and stops
+working once used or once the item changed, because every change bumps the item's version.
+A preferences token names one person and works for 90 days: it opens that person's
+reminder preferences, and nobody else's, without a login.
 """
 from __future__ import annotations
 
@@ -39,6 +42,38 @@ class LinkClaim:
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt=SALT)
+
+
+PREFERENCES_SALT = "portal.reminders.preferences-link"
+PREFERENCES_MAX_AGE = timedelta(days=90)
+
+
+def preferences_token(secret_key: str, person_id: int) -> str:
+    return URLSafeTimedSerializer(secret_key, salt=PREFERENCES_SALT).dumps({"p": person_id})
+
+
+def preferences_urls(config, person_id: int) -> tuple[str, str]:
+    """(preferences page, one-click unsubscribe) links for a mail to `person_id`."""
+    token = preferences_token(config["SECRET_KEY"], person_id)
+    base = config["PORTAL_BASE_URL"]
+    return f"{base}/mail/preferences/{token}", f"{base}/mail/unsubscribe/{token}"
+
+
+def read_preferences_token(secret_key: str, token: str, now: datetime) -> int:
+    """The person id of a valid preferences token; LinkError otherwise."""
+    if not token or len(token) > 500:
+        raise LinkError("This link is not valid.")
+    try:
+        payload, issued = URLSafeTimedSerializer(secret_key, salt=PREFERENCES_SALT).loads(
+            token, return_timestamp=True)
+        person_id = int(payload["p"])
+    except (BadSignature, KeyError, TypeError, ValueError) as error:
+        raise LinkError("This link is not valid. It may have been changed or cut short.") \
+            from error
+    if (now if now.tzinfo else now.replace(tzinfo=UTC)) - issued > PREFERENCES_MAX_AGE:
+        raise LinkError("This link has expired. The link in your latest reminder mail works, "
+                        "or sign in and open your reminder preferences.", 410)
+    return person_id
 
 
 def make_token(secret_key: str, item, action: str, person_id: int,

@@ -28,8 +28,9 @@ def build_message(config, *, recipient: str, subject: str, text: str, html: str 
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = make_msgid(domain="readiness-portal")
     message["Auto-Submitted"] = "auto-generated"
-    if unsubscribe_url:
+    if unsubscribe_url:  # RFC 8058: mail clients unsubscribe with one POST, no sign-in
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")

@@ -11,6 +11,7 @@ plan, and a few per batch of messages, whatever the number of items.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -64,7 +65,7 @@ class RunResult:
 
 def _candidates(session: Session, settings: policy.ReminderSettings, now: datetime):
     """Open items with an owner and a due date near or past, with their workstream's lead;
-    the people who may receive mail. Two queries."""
+    the people who may receive mail (an address, not unsubscribed). Two queries."""
     from portal.actions.models import ActionItem
     from portal.people.models import Person
     from portal.program.models import Workstream
@@ -79,7 +80,8 @@ def _candidates(session: Session, settings: policy.ReminderSettings, now: dateti
     ).all()
     items = [policy.ItemInfo(*row) for row in rows]
     people = {p.id: policy.Prefs.of(p) for p in session.scalars(
-        sa.select(Person).where(Person.email.is_not(None), Person.email != ""))}
+        sa.select(Person).where(Person.email.is_not(None), Person.email != "",
+                                Person.reminders_off.is_(False)))}
     return items, people
 
 
@@ -293,7 +295,7 @@ def render_digest(config, message: OutboxMessage, person, now: datetime):
     context = {
         "subject": subject, "groups": groups, "person": person, "today": today,
         "base_url": base,
-        "preferences_url": f"{base}/people/{message.person_id}/reminders",
+        "preferences_url": links.preferences_urls(config, message.person_id)[0],
         "count": sum(len(v) for v in groups.values()),
     }
     return (subject, render_template("emails/digest.txt", **context),
@@ -323,7 +325,7 @@ def deliver(session: Session, config, ids: list[int], now: datetime, mailer: Mai
         for message in messages:
             if message.state not in ("pending", "failed"):
                 continue
-            prefs_url = None
+            unsubscribe_url = None
             if message.kind == "digest":
                 # A reminder digest is rendered again at each attempt, without the items
                 # closed meanwhile; other mails (weekly summary, test) go out as stored.
@@ -335,9 +337,9 @@ def deliver(session: Session, config, ids: list[int], now: datetime, mailer: Mai
                     continue
                 subject, text, html = rendered
                 message.subject, message.text_body, message.html_body = subject[:300], text, html
-                prefs_url = f"{config['PORTAL_BASE_URL']}/people/{message.person_id}/reminders"
+                unsubscribe_url = links.preferences_urls(config, message.person_id)[1]
             message.attempts += 1
-            attempt(message, mailer, config, now, result, prefs_url)
+            attempt(message, mailer, config, now, result, unsubscribe_url)
         session.commit()
 
 
@@ -384,14 +386,61 @@ def run(session: Session, config, now: datetime, dry_run: bool = False) -> RunRe
     return result
 
 
-def preview(session: Session, config, message: OutboxMessage, now: datetime):
-    """(subject, text, html) as the message would go out now, or as it went out."""
-    if message.state in ("sent", "logged", "dead", "failed") and message.html_body:
-        return message.subject, message.text_body, message.html_body
-    from portal.people.models import Person
+def queue_mail(session: Session, *, kind: str, key: str, recipient: str, subject: str,
+               text: str, html: str, now: datetime, person_id: int | None = None
+               ) -> OutboxMessage:
+    """Adds a ready-made mail to the outbox (no commit). It is held for the caller for a
+    lease, so that the caller sends it right after its commit (`send_now`) while no
+    scheduler takes it; should that attempt never happen, the scheduler sends it once the
+    lease is over."""
+    message = OutboxMessage(
+        idempotency_key=key[:200], kind=kind, person_id=person_id, recipient=recipient,
+        subject=" ".join(subject.split())[:300], text_body=text, html_body=html,
+        state="pending", attempts=0, next_attempt_at=now + LEASE, created_at=now)
+    session.add(message)
+    session.flush()
+    return message
 
-    person = session.get(Person, message.person_id) if message.person_id else None
-    return render_digest(config, message, person, now)
+
+def send_now(session: Session, config, ids: list[int], now: datetime) -> RunResult:
+    """Sends messages this process queued and committed (commits their new state)."""
+    result = RunResult(messages=len(ids))
+    if ids:
+        with Mailer(config) as mailer:
+            deliver(session, config, ids, now, mailer, result)
+    return result
+
+
+def send_due(session: Session, config, now: datetime) -> RunResult:
+    """Sends what is due without planning new reminders: failed mails whose backoff ran
+    out and mails whose sender never got to them (the scheduler's `outbox` job)."""
+    return send_now(session, config, claim_retries(session, now), now)
+
+
+SECRET_LINK = re.compile(r"(/(?:mail|password)/)[A-Za-z0-9._-]{16,}")
+
+
+def inert(text: str | None) -> str:
+    """`text` with its signed links (mail actions, preferences, password links) cut to
+    a dead stub: what a lead previews in the outbox, never the recipient's live link."""
+    return SECRET_LINK.sub(r"\1…", text or "")
+
+
+def preview(session: Session, config, message: OutboxMessage, now: datetime):
+    """(subject, text, html) as the message would go out now, or as it went out, with its
+    signed links inert (`inert`): a lead reads a mail, never acts on it as its recipient.
+    None when a digest has nothing left to send."""
+    rendered = (message.subject, message.text_body, message.html_body)
+    if message.kind == "digest" and not (
+            message.state in ("sent", "logged", "dead", "failed") and message.html_body):
+        from portal.people.models import Person
+
+        person = session.get(Person, message.person_id) if message.person_id else None
+        rendered = render_digest(config, message, person, now)
+    if rendered is None:
+        return None
+    subject, text, html = rendered
+    return subject, inert(text), inert(html)
 
 
 def retry(session: Session, message: OutboxMessage, now: datetime) -> None:

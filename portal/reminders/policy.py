@@ -267,8 +267,8 @@ def save_settings(session: Session, settings: ReminderSettings) -> None:
 
 
 def unremindable_items(session: Session, limit: int | None = None):
-    """Open items with a due date whose owner has no email (or no owner at all): they
-    cannot be reminded. One query, owners and workstreams loaded with it."""
+    """Open items with a due date whose owner has no email or unsubscribed (or no owner at
+    all): they cannot be reminded. One query, owners and workstreams loaded with it."""
     from sqlalchemy.orm import joinedload
 
     from portal.actions.models import ActionItem
@@ -278,7 +278,8 @@ def unremindable_items(session: Session, limit: int | None = None):
         sa.select(ActionItem)
         .outerjoin(Person, Person.id == ActionItem.owner_id)
         .where(ActionItem.status.in_(OPEN_STATUSES), ActionItem.due_date.is_not(None),
-               sa.or_(ActionItem.owner_id.is_(None), Person.email.is_(None), Person.email == ""))
+               sa.or_(ActionItem.owner_id.is_(None), Person.email.is_(None), Person.email == "",
+                      Person.reminders_off.is_(True)))
         .options(joinedload(ActionItem.owner), joinedload(ActionItem.workstream))
         .order_by(ActionItem.due_date, ActionItem.id)
     )

@@ -10,8 +10,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal.audit.log import Actor, diff, record, snapshot
 from portal.auth.permissions import can, permission_required, public
 from portal.clock import utcnow
-from portal.extensions import db
-from portal.reminders import calendar, links, outbox, policy
+from portal.extensions import csrf, db
+from portal.reminders import calendar, links, outbox, policy, service
 from portal.reminders.forms import COMMON_ZONES, PreferencesForm, SettingsForm
 from portal.reminders.models import OutboxMessage, ReminderPoint
 from portal.web import error_page, htmx_redirect, render
@@ -20,8 +20,6 @@ bp = Blueprint("reminders", __name__)
 
 STATE_ORDER = ("pending", "failed", "dead", "sent", "logged", "obsolete")
 PER_PAGE = 25
-PREF_FIELDS = ("send_hour", "timezone", "weekdays_only", "overdue_only", "pause_from",
-               "pause_until")
 
 
 # ---------------------------------------------------------------- outbox
@@ -71,8 +69,7 @@ def _message_or_404(message_id: int) -> OutboxMessage:
 def message(message_id: int):
     """One message: its points, its state and a preview of the mail."""
     msg = _message_or_404(message_id)
-    rendered = outbox.preview(db.session, current_app.config, msg, utcnow()) \
-        if msg.kind == "digest" else (msg.subject, msg.text_body, msg.html_body)
+    rendered = outbox.preview(db.session, current_app.config, msg, utcnow())
     return render("reminders/message.html", message=msg, rendered=rendered,
                   live={p.id for p in outbox.live_points(msg)})
 
@@ -83,8 +80,7 @@ def message_preview(message_id: int):
     """The HTML part, for the sandboxed frame of the message page. Mail HTML carries inline
     styles, so this one response allows them (and nothing else: no script, no fetches)."""
     msg = _message_or_404(message_id)
-    rendered = outbox.preview(db.session, current_app.config, msg, utcnow()) \
-        if msg.kind == "digest" else (msg.subject, msg.text_body, msg.html_body)
+    rendered = outbox.preview(db.session, current_app.config, msg, utcnow())
     html = rendered[2] if rendered and rendered[2] else \
         "<p>Nothing left to send: every item of this message was closed.</p>"
     response = make_response(html)
@@ -140,36 +136,30 @@ def _may_edit_preferences(person) -> bool:
         current_user.is_authenticated and current_user.person_id == person.id)
 
 
-@bp.route("/people/<int:person_id>/reminders", methods=["GET", "POST"])
-def preferences(person_id: int):
-    """A person's reminder preferences and calendar feed; theirs, or a lead's to change."""
+def _person_or_404(person_id: int):
     from portal.people.models import Person
 
     person = db.session.get(Person, person_id)
     if person is None:
         abort(404)
+    return person
+
+
+@bp.route("/people/<int:person_id>/reminders", methods=["GET", "POST"])
+def preferences(person_id: int):
+    """A person's reminder preferences and calendar feed; theirs, or a lead's to change."""
+    person = _person_or_404(person_id)
     if not _may_edit_preferences(person):
         abort(403)
-    form = PreferencesForm(obj=None if request.method == "POST" else person)
+    form = PreferencesForm()
     if request.method == "GET":
-        form.send_hour.data = str(person.send_hour)
-    if request.method == "POST":
-        if form.validate():
-            before = snapshot(person, PREF_FIELDS)
-            person.send_hour = int(form.send_hour.data)
-            person.timezone = form.timezone.data or None
-            person.weekdays_only = form.weekdays_only.data
-            person.overdue_only = form.overdue_only.data
-            person.pause_from = form.pause_from.data
-            person.pause_until = form.pause_until.data
-            old, new = diff(before, snapshot(person, PREF_FIELDS))
-            if new:
-                record(db.session, Actor.for_user(current_user), "person", person.id,
-                       "update", summary=f"Changed the reminder preferences of {person.name}",
-                       before=old, after=new)
-            db.session.commit()
-            flash("Reminder preferences saved.", "success")
-            return htmx_redirect(url_for("reminders.preferences", person_id=person.id))
+        form.load(person)
+    elif form.validate():
+        service.set_preferences(db.session, Actor.for_user(current_user), person, form.values())
+        db.session.commit()
+        flash("Reminder preferences saved.", "success")
+        return htmx_redirect(url_for("reminders.preferences", person_id=person.id))
+    else:
         return _preferences_page(person, form, status=422)
     return _preferences_page(person, form)
 
@@ -182,17 +172,77 @@ def _preferences_page(person, form, status=200):
         program_feed = f"{base}{url_for('reminders.program_feed', token=person.calendar_token)}"
     return render("reminders/preferences.html", block="prefs_form", status=status,
                   person=person, form=form, feed=feed, program_feed=program_feed,
+                  action=url_for("reminders.preferences", person_id=person.id),
                   zones=COMMON_ZONES, default_zone=current_app.config["PORTAL_TIMEZONE"])
+
+
+# ---------------------------------------------------------------- preferences by mail link
+
+
+def _linked_person(token: str):
+    """The person a preferences token names, or the page saying why it cannot be used."""
+    from portal.people.models import Person
+
+    try:
+        person_id = links.read_preferences_token(current_app.config["SECRET_KEY"], token,
+                                                 utcnow())
+    except links.LinkError as error:
+        return None, render("reminders/link_invalid.html", status=error.status,
+                            reason=str(error))
+    person = db.session.get(Person, person_id)
+    if person is None:
+        return None, render("reminders/link_invalid.html", status=404,
+                            reason="The person of this link is no longer in the portal.")
+    return person, None
+
+
+@bp.route("/mail/preferences/<token>", methods=["GET", "POST"])
+@public
+def mail_preferences(token: str):
+    """The reminder preferences of the person a mail went to, from its signed link, without
+    signing in: send hour, zone, days, pause, reminders on or off."""
+    person, refused = _linked_person(token)
+    if refused:
+        return refused
+    form = PreferencesForm()
+    status = 200
+    saved = False
+    if request.method == "GET":
+        form.load(person)
+    elif form.validate():
+        service.set_preferences(db.session, service.mail_actor(person), person, form.values())
+        db.session.commit()
+        saved = True
+    else:
+        status = 422
+    return render("reminders/mail_preferences.html", block="prefs_form", status=status,
+                  person=person, form=form, saved=saved,
+                  action=url_for("reminders.mail_preferences", token=token),
+                  zones=COMMON_ZONES, default_zone=current_app.config["PORTAL_TIMEZONE"])
+
+
+@bp.route("/mail/unsubscribe/<token>", methods=["GET", "POST"])
+@public
+@csrf.exempt
+def mail_unsubscribe(token: str):
+    """List-Unsubscribe: a POST turns the person's reminder mails off at once (RFC 8058
+    one-click, sent by mail clients without a session, hence no CSRF token; the signed
+    token is the credential). A GET only asks."""
+    person, refused = _linked_person(token)
+    if refused:
+        return refused
+    if request.method == "POST":
+        service.set_preferences(db.session, service.mail_actor(person), person,
+                                {"reminders_off": True})
+        db.session.commit()
+    return render("reminders/unsubscribe.html", person=person, done=request.method == "POST",
+                  token=token)
 
 
 @bp.post("/people/<int:person_id>/reminders/calendar-token")
 def regenerate_calendar(person_id: int):
     """A new secret calendar URL; the old one stops working."""
-    from portal.people.models import Person
-
-    person = db.session.get(Person, person_id)
-    if person is None:
-        abort(404)
+    person = _person_or_404(person_id)
     if not _may_edit_preferences(person):
         abort(403)
     calendar.regenerate_token(db.session, person)

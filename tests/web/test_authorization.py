@@ -8,10 +8,12 @@ from flask import Flask
 from portal.extensions import db
 from tests.factories import PASSWORD, make_user
 
-# Endpoints that answer without a login. Signed mail links and calendar feeds add theirs.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "reminders.mail_action",
-                    "reminders.calendar_feed", "reminders.program_feed",
-                    "observability.metrics"}
+# Endpoints that answer without a login: signing in, signed mail and password links,
+# calendar feeds (their token is the credential), health and metrics.
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.forgot_password", "auth.choose_password",
+                    "health.healthz", "reminders.mail_action", "reminders.mail_preferences",
+                    "reminders.mail_unsubscribe", "reminders.calendar_feed",
+                    "reminders.program_feed", "observability.metrics"}
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 

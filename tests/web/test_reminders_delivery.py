@@ -75,7 +75,9 @@ def test_the_digest_says_what_is_needed_and_escapes_titles(app, team, smtp_serve
     smtp_server.wait_for(3)
     mail = smtp_server.handler.to(team["ana"].email)[0]
     assert mail["Subject"] == "2 action items need you: 1 due today, 1 due this week"
-    assert mail["List-Unsubscribe"] == f"<http://portal.test/people/{team['ana'].id}/reminders>"
+    unsubscribe = mail["List-Unsubscribe"]
+    assert unsubscribe.startswith("<http://portal.test/mail/unsubscribe/")
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     html = mail.get_body(("html",)).get_content()
     text = mail.get_body(("plain",)).get_content()
     assert "Wire Tackle &lt;b&gt;listing&lt;/b&gt; &amp; co" in html
@@ -84,12 +86,15 @@ def test_the_digest_says_what_is_needed_and_escapes_titles(app, team, smtp_serve
     assert "Integrations" in html and "in 2 days" in html and "DUE TODAY" in text
     soon = team["items"]["soon"]
     assert f"http://portal.test/actions/{soon.id}" in html
-    assert html.count("http://portal.test/mail/") == 4  # done + snooze for both items
-    assert f"http://portal.test/people/{team['ana'].id}/reminders" in html
+    # done + snooze for both items, and the preferences link (same token as unsubscribe)
+    assert html.count("http://portal.test/mail/") == 5
+    token = unsubscribe.strip("<>").rsplit("/", 1)[1]
+    assert f"http://portal.test/mail/preferences/{token}" in html
     lead_mail = smtp_server.handler.to(team["lead"].email)[0]
     assert lead_mail["Subject"] == "1 overdue item in your workstreams needs attention"
     assert "Polaris metering" in lead_mail.get_body(("plain",)).get_content()
-    assert "/mail/" not in lead_mail.get_body(("html",)).get_content()  # no links for leads
+    lead_html = lead_mail.get_body(("html",)).get_content()
+    assert lead_html.count("/mail/") == 1 and "/mail/preferences/" in lead_html  # no actions
     ben_mail = smtp_server.handler.to(team["ben"].email)[0]
     assert ben_mail["Subject"] == "1 action item needs you: 1 overdue"
     assert "8 days late" in ben_mail.get_body(("plain",)).get_content()

@@ -44,7 +44,7 @@ class LoginForm(FlaskForm):
 class UserCreateForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role", choices=ROLE_CHOICES, default="owner")
     password = PasswordField(
         "Initial password", validators=[Optional(), Length(max=200), strong_password]
     )

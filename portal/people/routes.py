@@ -228,4 +228,4 @@ def invite(person_id: int):
         return error_page(409, str(error))
     db.session.commit()
     flash(invitation_outcome(user, message.id), "success")
-    return htmx_redirect(url_for("people.detail", person_id=person_id) + "#login")
+    return htmx_redirect(url_for("people.detail", person_id=person_id))

@@ -52,14 +52,27 @@ def export_rows(session: Session, filters: Filters | None = None,
         yield row(item)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value: object) -> object:
+    """OWASP's rule for CSV: a text cell that a spreadsheet would run as a formula gets a
+    leading apostrophe, which shows it as text. Numbers are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(rows, *, bom: bool = False) -> str:
-    """CSV text: a header row of FIELDS, then one row per item (CRLF line ends, RFC 4180)."""
+    """CSV text: a header row of FIELDS, then one row per item (CRLF line ends, RFC 4180),
+    every cell safe to open in a spreadsheet (`inert_cell`)."""
     buffer = io.StringIO()
     if bom:
         buffer.write(BOM)
     writer = csv.DictWriter(buffer, fieldnames=FIELDS)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: inert_cell(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()
 
 

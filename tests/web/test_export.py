@@ -94,3 +94,32 @@ def test_cli_export_csv_and_json(app):
     assert data[1]["owner_email"] == "" and data[1]["done_date"] == ""
     bad = runner.invoke(args=["actions", "export", "--format", "xml"])
     assert bad.exit_code != 0
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3", "@SUM(A1:A2)",
+            "\tTabbed", "\rReturn"]
+
+
+def test_no_cell_runs_as_a_formula_in_a_spreadsheet(client, app):
+    """OWASP's CSV injection rule, on the web and the command line; JSON is unchanged."""
+    owner = make_person("=Owner Formula", email="evil@example.com")
+    ws = make_workstream(name="+Workstream")
+    for title in FORMULAS:
+        make_item(title, owner_id=owner.id, workstream_id=ws.id, status="open")
+    make_item("Plain - with a dash inside", status="open")
+    db.session.commit()
+    client.post("/login", data={"email": make_user("executive").email, "password": PASSWORD})
+    web = client.get("/actions/export.csv").data.decode("utf-8-sig")
+    cli = app.test_cli_runner().invoke(args=["actions", "export"]).output
+    for text in (web, cli):
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        assert [r["title"] for r in rows] == ["'" + t for t in FORMULAS] + [
+            "Plain - with a dash inside"]
+        assert {r["owner"] for r in rows[:-1]} == {"'=Owner Formula"}
+        assert {r["workstream"] for r in rows[:-1]} == {"'+Workstream"}
+        for row in rows:
+            assert not any(str(value).startswith(("=", "+", "-", "@", "\t", "\r"))
+                           for value in row.values())
+    data = json.loads(app.test_cli_runner().invoke(
+        args=["actions", "export", "--format", "json"]).output)
+    assert [d["title"] for d in data][:len(FORMULAS)] == FORMULAS

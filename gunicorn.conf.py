@@ -34,7 +34,8 @@ max_requests_jitter = 500
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# Trust X-Forwarded-* only from the reverse proxy on this host.
+# Trust X-Forwarded-* only from the reverse proxy on this host (the portal reads the same
+# variable for the client address, portal/proxy.py).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "readiness-portal"
 # gunicorn's control socket is one path per user by default; several portals (or the
@@ -52,7 +53,14 @@ else:
 
 
 def on_starting(server):
-    """A clean metrics directory per start: counters from a previous run must not linger."""
+    """A clean metrics directory per start: counters from a previous run must not linger.
+    Warns when several workers would each keep their own login throttle."""
+    storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    if workers > 1 and storage.startswith("memory://"):
+        server.log.warning(
+            "RATELIMIT_STORAGE_URI is memory://: each of the %d workers counts failed "
+            "sign-ins on its own. Set it to redis://... so the limits hold across workers.",
+            workers)
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     os.makedirs(directory, exist_ok=True)
     for name in os.listdir(directory):

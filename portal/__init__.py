@@ -7,9 +7,11 @@ from datetime import timedelta
 from importlib import import_module
 
 from flask import Flask
+from sqlalchemy import select
 
 from portal.config import Config, ping_on_checkout, tune_sqlite
 from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from portal.proxy import TrustedProxyFix
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,6 +41,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=os.path.join(root, "static"),
     )
     app.config.from_object(Config(app.instance_path, overrides))
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config["FORWARDED_ALLOW_IPS"],
+                                   app.config["PORTAL_PROXY_HOPS"])
     app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_IDLE_HOURS"])
     _init_logging(app)
     _init_extensions(app)
@@ -80,13 +84,21 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _load_user(user_id: str):
-    """Session id is "<user id>:<session version>"; a bumped version ends old sessions."""
-    from portal.auth.models import User
+    """Session id is "<user id>:<session version>", and the cookie names its session's row:
+    a bumped version (password change, deactivation, "sign out everywhere") or a deleted
+    row (sign-out) ends the session. One statement."""
+    from flask import session
+
+    from portal.auth.models import User, UserSession
 
     ident, _, version = user_id.partition(":")
-    if not ident.isdigit() or not version.isdigit():
+    sid = session.get("sid")
+    if not ident.isdigit() or not version.isdigit() or not isinstance(sid, str):
         return None
-    user = db.session.get(User, int(ident))
+    user = db.session.scalar(select(User).where(
+        User.id == int(ident),
+        select(UserSession.id).where(UserSession.id == sid,
+                                     UserSession.user_id == User.id).exists()))
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

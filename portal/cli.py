@@ -25,14 +25,14 @@ users_cli = AppGroup("users", help="Manage logins.")
 def users_create(email: str, name: str, role: str) -> None:
     """Create a login for a person (found by email, name or alias, else added); the
     password comes from PORTAL_PASSWORD or a prompt."""
-    from portal.auth import users
-    from portal.auth.forms import MIN_PASSWORD_LENGTH
+    from portal.auth import passwords, users
 
     password = os.environ.get("PORTAL_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.ClickException(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    refused = passwords.problem(password, (email, name))
+    if refused:
+        raise click.ClickException(f"That password is refused: {refused}")
     try:
         user = users.create_user(db.session, Actor(via="cli", name="flask users create"),
                                  email=email, name=name, role=role, password=password)

@@ -62,13 +62,20 @@ class Config:
         self.MAIL_DEFAULT_SENDER = os.environ.get(
             "MAIL_DEFAULT_SENDER", "Readiness Portal <portal@localhost>"
         )
+        # Shared by every worker and host in production (redis://...); memory:// counts
+        # per process, which is right only for one process (make run).
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "portal")
+        # The reverse proxies whose X-Forwarded-For and -Proto are believed (portal/proxy.py).
+        self.FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+        self.PORTAL_PROXY_HOPS = int(os.environ.get("PORTAL_PROXY_HOPS", "1"))
         self.LOGIN_ACCOUNT_LIMIT = os.environ.get("PORTAL_LOGIN_ACCOUNT_LIMIT", "10 per 15 minutes")
         self.LOGIN_ADDRESS_LIMIT = os.environ.get("PORTAL_LOGIN_ADDRESS_LIMIT", "50 per 15 minutes")
         # "Forgot your password?": mails per account, and requests per address.
         self.RESET_ACCOUNT_LIMIT = os.environ.get("PORTAL_RESET_ACCOUNT_LIMIT", "3 per hour")
         self.RESET_ADDRESS_LIMIT = os.environ.get("PORTAL_RESET_ADDRESS_LIMIT", "10 per hour")
         self.SESSION_IDLE_HOURS = float(os.environ.get("PORTAL_SESSION_IDLE_HOURS", "8"))
+        self.SESSION_MAX_DAYS = float(os.environ.get("PORTAL_SESSION_MAX_DAYS", "7"))
         self.PORTAL_PAGE_CACHE = _flag("PORTAL_PAGE_CACHE", default=True)
         self.PORTAL_PAGE_CACHE_ENTRIES = int(os.environ.get("PORTAL_PAGE_CACHE_ENTRIES", "256"))
         self.PORTAL_PAGE_CACHE_SECONDS = float(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "600"))

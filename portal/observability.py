@@ -16,7 +16,6 @@ proxy (with `X-Forwarded-For`) is judged by the proxy's client address too.
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
@@ -43,6 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.auth.permissions import can, public
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.proxy import address_in, networks
 
 log = logging.getLogger("portal.request")
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -139,29 +139,6 @@ def _install_log_handler(app: Flask) -> None:
 
 # --- /metrics ---------------------------------------------------------------------------
 
-def _allowed_networks(setting: str) -> list:
-    networks = []
-    for part in setting.split(","):
-        part = part.strip()
-        if part:
-            try:
-                networks.append(ipaddress.ip_network(part, strict=False))
-            except ValueError:
-                logging.getLogger(__name__).warning("PORTAL_METRICS_ALLOW: ignoring %r", part)
-    return networks
-
-
-def address_allowed(address: str | None, setting: str) -> bool:
-    """Whether `address` falls in one of the comma-separated addresses or networks."""
-    try:
-        ip = ipaddress.ip_address((address or "").split("%")[0])
-    except ValueError:
-        return False
-    if getattr(ip, "ipv4_mapped", None):
-        ip = ip.ipv4_mapped
-    return any(ip in network for network in _allowed_networks(setting))
-
-
 class DatabaseCollector:
     """Gauges read at scrape time: outbox messages by state, the scheduler's last runs."""
 
@@ -228,13 +205,9 @@ class _LocalCollector:
 @public
 def metrics():
     """Prometheus metrics, for allowed addresses and admins only (404 for everyone else)."""
-    allow = current_app.config.get("PORTAL_METRICS_ALLOW", "127.0.0.1,::1")
-    # Through a proxy on this host the peer is loopback: the client the proxy saw (the
-    # right-most X-Forwarded-For entry) must be allowed as well.
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    addresses = [request.remote_addr] + ([forwarded.split(",")[-1].strip()] if forwarded else [])
-    if not (all(address_allowed(a, allow) for a in addresses)
-            or can(current_user, "manage_users")):
+    # Behind a trusted proxy remote_addr is the client the proxy saw (portal/proxy.py).
+    allowed = networks(current_app.config.get("PORTAL_METRICS_ALLOW", "127.0.0.1,::1"))
+    if not (address_in(request.remote_addr, allowed) or can(current_user, "manage_users")):
         abort(404)
     return Response(render_metrics(db.session), mimetype=CONTENT_TYPE_LATEST.split(";")[0],
                     headers={"Cache-Control": "no-store"})

@@ -231,7 +231,8 @@ def _page_key() -> str | None:
         return None
     if "_flashes" in session or "_user_id" not in session:
         return None
-    if not touch_session(session, current_app.config["SESSION_IDLE_HOURS"]):
+    if not touch_session(session, current_app.config["SESSION_IDLE_HOURS"],
+                         current_app.config["SESSION_MAX_DAYS"]):
         return None  # idle too long: the session rules sign the user out
     if "csrf_token" not in session:
         generate_csrf()  # what rendering would do first: the key then holds the session's token

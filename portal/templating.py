@@ -58,7 +58,7 @@ NAV = [
     ("Import", "notes.new_import", "import_notes", ()),
     ("Outbox", "reminders.outbox", "manage_outbox", ("reminders.settings",)),
     ("Activity", "audit.activity", "read", ()),
-    ("Users", "auth.user_list", "manage_users", ()),
+    ("Users", "auth.user_list", "manage_users", ("auth.security_log",)),
 ]
 
 

@@ -16,3 +16,8 @@ POC_STAGES = ("candidate", "confirmed", "scheduled", "running", "won", "lost", "
 OFFER_TYPES = ("private", "public")
 PERSON_KINDS = ("person", "team")
 OUTBOX_STATES = ("pending", "sent", "failed", "dead", "obsolete", "logged")
+# What the security log records (portal/auth/security.py); admins read it at /admin/security.
+SECURITY_EVENTS = ("sign_in", "sign_in_failed", "sign_in_throttled", "lockout_notice",
+                   "sign_out", "sign_out_everywhere", "password_changed",
+                   "password_reset_by_admin", "password_reset_requested",
+                   "password_set_by_link")

@@ -135,13 +135,9 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(429)
     def _too_many(error):
-        if request.endpoint == "auth.login":
-            from portal.auth.users import record_lockout
-
-            record_lockout(db.session, request.form.get("email", ""), request.remote_addr)
-            db.session.commit()
-            return error_page(429, "Too many failed sign-in attempts. Wait 15 minutes, "
-                                   "or ask an administrator to reset your password.")
+        if request.endpoint == "auth.login":  # logged by the limit's on_breach
+            return error_page(429, "Too many failed sign-in attempts. Wait 15 minutes, or "
+                                   "use “Forgot your password?” on the sign-in page.")
         return error_page(429)
 
     @app.errorhandler(HTTPException)

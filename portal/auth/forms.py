@@ -11,29 +11,20 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.auth import passwords
 from portal.program.forms import an_id
 from portal.vocab import ROLES
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
-MIN_PASSWORD_LENGTH = 12
-# The most common passwords of twelve characters or more; anything on it is refused.
-COMMON_PASSWORDS = frozenset(
-    {
-        "123456789012", "1234567890123", "password1234", "password12345", "qwertyuiop12",
-        "qwertyuiopas", "iloveyou1234", "aaaaaaaaaaaa", "passwordpassword", "111111111111",
-        "000000000000", "letmein12345", "welcome12345", "administrator", "changeme1234",
-        "qwerty123456", "1q2w3e4r5t6y", "abcdefghijkl", "abc123456789", "football1234",
-        "monkey123456", "sunshine1234", "princess1234", "trustno11234", "readinessportal",
-    }
-)
-
-
 def strong_password(form, field):
-    password = field.data or ""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
-        raise ValidationError("This password is too common; choose another.")
+    """`passwords.problem` for the person the form is about: the view sets
+    `form.password_owner` (email, name); a form that creates a login reads its own."""
+    owner = getattr(form, "password_owner", None) or (
+        getattr(getattr(form, "email", None), "data", None),
+        getattr(getattr(form, "name", None), "data", None))
+    message = passwords.problem(field.data, owner)
+    if message:
+        raise ValidationError(message)
 
 
 class LoginForm(FlaskForm):

@@ -17,6 +17,7 @@ from portal.program.models import Program
 from portal.reminders import outbox
 from portal.reminders.models import OutboxMessage
 
+LOCKOUT_SUBJECT = "Sign-ins to your Readiness Portal login were paused"
 PASSWORD_PATH = "/password/"  # noqa: S105 (a URL path) + token; the route is auth.choose_password
 SUBJECTS = {"invite": "You are invited to the Readiness Portal",
             "reset": "Reset your Readiness Portal password"}
@@ -54,3 +55,19 @@ def request_reset(session: Session, config, email: str, address: str | None,
     record(session, Actor(via="web", name="anonymous"), "user", user.id, "reset_requested",
            summary=f"Password reset mail requested for {user.email} from {address}")
     return message
+
+
+def queue_lockout_notice(session: Session, config, user: User, address: str | None,
+                         now: datetime) -> OutboxMessage | None:
+    """Tells the login's owner that failed sign-ins paused their login (no commit); once an
+    hour at most, however many attempts follow. The outbox job sends it within a minute."""
+    key = f"lockout:{user.id}:{now:%Y-%m-%dT%H}"
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+        return None
+    context = {"subject": LOCKOUT_SUBJECT, "user": user, "purpose": "lockout",
+               "address": address or "an unknown address", "base_url": config["PORTAL_BASE_URL"],
+               "url": f"{config['PORTAL_BASE_URL']}/password/forgot"}
+    return outbox.queue_mail(
+        session, kind="lockout", key=key, recipient=user.email, person_id=user.person_id,
+        subject=LOCKOUT_SUBJECT, text=render_template("emails/account.txt", **context),
+        html=render_template("emails/account.html", **context), now=now, hold=False)

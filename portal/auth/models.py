@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.vocab import ROLES, check_in
+from portal.vocab import ROLES, SECURITY_EVENTS, check_in
 
 if TYPE_CHECKING:
     from portal.people.models import Person
@@ -61,3 +61,45 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+def deactivated_login(person_id) -> sa.Exists:
+    """SQL: the person (an id or a person id column) has a login that is deactivated. Such
+    a person left the program: no reminders, no calendar feed, no working mail links."""
+    return sa.select(User.id).where(User.person_id == person_id, User.active.is_(False)).exists()
+
+
+class UserSession(db.Model):
+    """A signed-in browser session. The session cookie names its row; signing out deletes
+    the row, so a copy of the cookie stops working too, while the user's other devices
+    stay signed in."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SecurityEvent(db.Model):
+    """Sign-ins, failures, throttling, sign-outs and password changes: the security log,
+    which only admins read. Apart from the program's activity (AuditEvent)."""
+
+    __tablename__ = "security_event"
+    __table_args__ = (
+        sa.CheckConstraint(check_in("kind", SECURITY_EVENTS), name="kind"),
+        sa.Index("ix_security_event_kind_created", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    # The address typed at a failed sign-in, only when it is a well-formed address.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    address: Mapped[str | None] = mapped_column(sa.String(64))
+    detail: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    user: Mapped[User | None] = relationship()

@@ -3,16 +3,15 @@ user pages."""
 from __future__ import annotations
 
 import logging
-import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.audit.log import Actor
-from portal.auth import mail, tokens, users
+from portal.auth import mail, security, sessions, tokens, users
 from portal.auth.forms import (
     ChoosePasswordForm,
     ForgotPasswordForm,
@@ -29,6 +28,7 @@ from portal.clock import utcnow
 from portal.extensions import db, limiter
 from portal.people.models import Person
 from portal.reminders import outbox
+from portal.vocab import SECURITY_EVENTS
 from portal.web import render
 
 log = logging.getLogger(__name__)
@@ -57,11 +57,30 @@ def _login_failed(response) -> bool:
     return response.status_code == 401
 
 
+def _account_throttled(_limit) -> None:
+    """The per-account limit tripped: logged, and the login's owner told by mail (at most
+    once an hour) that sign-ins are paused, in case it was not them."""
+    email = request.form.get("email", "")
+    user = users.find_by_email(db.session, email)
+    security.log(db.session, "sign_in_throttled", user=user, email=email,
+                 address=request.remote_addr, detail="too many failed sign-ins to this login")
+    if user is not None and user.active:
+        mail.queue_lockout_notice(db.session, current_app.config, user, request.remote_addr,
+                                  utcnow())
+    db.session.commit()
+
+
+def _address_throttled(_limit) -> None:
+    security.log(db.session, "sign_in_throttled", email=request.form.get("email"),
+                 address=request.remote_addr, detail="too many failed sign-ins from this address")
+    db.session.commit()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_LIMIT"], key_func=_login_account_key,
-               methods=["POST"], deduct_when=_login_failed)
+               methods=["POST"], deduct_when=_login_failed, on_breach=_account_throttled)
 @limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_LIMIT"], methods=["POST"],
-               deduct_when=_login_failed)
+               deduct_when=_login_failed, on_breach=_address_throttled)
 @public
 def login():
     """The sign-in form; the session is cleared and renewed on success. Failed attempts
@@ -72,13 +91,13 @@ def login():
     error = None
     status = 200
     if form.validate_on_submit():
-        user = users.authenticate(db.session, form.email.data, form.password.data)
+        user = users.authenticate(db.session, form.email.data, form.password.data,
+                                  request.remote_addr)
         if user is None:
-            users.record_failed_login(db.session, form.email.data, request.remote_addr)
             db.session.commit()
         else:
             next_url = request.args.get("next")
-            _start_session(user)
+            sessions.begin(db.session, user)
             db.session.commit()
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"), code=303)
@@ -88,14 +107,6 @@ def login():
     elif request.method == "POST":
         status = 422
     return render("auth/login.html", form=form, error=error, status=status)
-
-
-def _start_session(user: User) -> None:
-    """A fresh session for `user` (nothing of the previous one is kept)."""
-    session.clear()
-    login_user(user)
-    session.permanent = True
-    session["seen"] = int(time.time())
 
 
 def _reset_account_key() -> str:
@@ -150,13 +161,18 @@ def choose_password(token: str):
     except tokens.TokenError as error:
         return render("auth/link_invalid.html", status=error.status, reason=str(error))
     form = ChoosePasswordForm()
+    form.password_owner = (link.user.email, link.user.name)
     if form.validate_on_submit():
-        users.choose_password(db.session, link.user, link.purpose, form.password.data)
-        _start_session(link.user)
-        db.session.commit()
-        flash("Welcome! Your password is set." if link.purpose == "invite"
-              else "Your new password is set.", "success")
-        return redirect(home_for(link.user), code=303)
+        if link.user.check_password(form.password.data):
+            form.password.errors.append("That is your current password; choose a new one.")
+        else:
+            users.choose_password(db.session, link.user, link.purpose, form.password.data,
+                                  request.remote_addr)
+            sessions.begin(db.session, link.user)
+            db.session.commit()
+            flash("Welcome! Your password is set." if link.purpose == "invite"
+                  else "Your new password is set.", "success")
+            return redirect(home_for(link.user), code=303)
     status = 422 if request.method == "POST" else 200
     return render("auth/choose_password.html", form=form, link=link, status=status)
 
@@ -164,29 +180,46 @@ def choose_password(token: str):
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
-    session.clear()
+    """Ends this session, on the server too: a copy of its cookie no longer works."""
+    security.log(db.session, "sign_out", user=current_user, address=request.remote_addr)
+    sessions.end(db.session)
+    db.session.commit()
     flash("You are signed out.", "success")
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """Ends every session of the current user, on every device, this one included."""
+    user = current_user._get_current_object()
+    users.end_all_sessions(db.session, user)
+    security.log(db.session, "sign_out_everywhere", user=user, address=request.remote_addr)
+    sessions.end(db.session)
+    db.session.commit()
+    flash("You are signed out everywhere. Sign in again on the devices you use.", "success")
     return redirect(url_for("auth.login"), code=303)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    """Change one's own password; other sessions end."""
+    """Change one's own password; every other session ends, this one goes on."""
+    user = current_user._get_current_object()
     form = PasswordChangeForm()
+    form.password_owner = (user.email, user.name)
     if form.validate_on_submit():
-        if not current_user.check_password(form.current_password.data):
+        if not user.check_password(form.current_password.data):
             form.current_password.errors.append("That is not your current password.")
+        elif user.check_password(form.password.data):
+            form.password.errors.append("That is your current password; choose a new one.")
         else:
-            users.set_password(
-                db.session, Actor.for_user(current_user), current_user, form.password.data,
-                must_change=False,
-            )
+            users.set_password(db.session, Actor.for_user(user), user, form.password.data,
+                               must_change=False, address=request.remote_addr)
+            sessions.begin(db.session, user)
             db.session.commit()
-            login_user(current_user._get_current_object())  # follow the new session version
-            flash("Your password is changed.", "success")
-            return redirect(home_for(current_user), code=303)
+            flash("Your password is changed; your other sessions are signed out.", "success")
+            return redirect(home_for(user), code=303)
     status = 422 if request.method == "POST" else 200
     return render("auth/password.html", form=form, status=status)
 
@@ -307,11 +340,27 @@ def user_update(user_id: int):
 def user_reset_password(user_id: int):
     user = _user_or_404(user_id)
     form = PasswordResetForm()
+    form.password_owner = (user.email, user.name)
     if not form.validate_on_submit():
         flash("; ".join(form.password.errors) or "Enter a new password.", "error")
         return redirect(url_for("auth.user_list"), code=303)
     users.set_password(db.session, Actor.for_user(current_user), user, form.password.data,
-                       must_change=True)
+                       must_change=True, kind="password_reset_by_admin",
+                       address=request.remote_addr)
     db.session.commit()
     flash(f"Password of {user.email} reset; they must change it at next sign-in.", "success")
     return redirect(url_for("auth.user_list"), code=303)
+
+
+@bp.get("/admin/security")
+@permission_required("manage_users")
+def security_log():
+    """The security log: sign-ins, failures, throttling, sign-outs, password changes."""
+    kind = request.args.get("kind", "")
+    if kind not in SECURITY_EVENTS:
+        kind = ""
+    raw = request.args.get("page", "1")
+    page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    result = security.events(db.session, kind or None, page)
+    return render("admin/security.html", page=result, kind=kind, kinds=SECURITY_EVENTS,
+                  page_url=lambda n: url_for("auth.security_log", kind=kind or None, page=n))

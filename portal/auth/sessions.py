@@ -1,23 +1,60 @@
-"""Session rules applied to every request: the idle timeout and the forced password change."""
+"""Signed-in sessions: each is a row (`UserSession`) named by the cookie, so that signing
+out ends it on the server; and the rules applied to every request: the idle timeout, the
+absolute lifetime and the forced password change."""
 from __future__ import annotations
 
+import secrets
 import time
+from datetime import timedelta
 
-from flask import Flask, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask import Flask, current_app, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
+from portal.auth.models import User, UserSession
+from portal.clock import utcnow
 from portal.web import is_public_request
 
 # Endpoints a user who must change their password may still reach.
 _ALLOWED_BEFORE_CHANGE = {"auth.change_password", "auth.logout", "static", "health.healthz"}
 
 
-def touch_session(session, idle_hours: float) -> bool:
+def begin(db_session: Session, user: User) -> None:
+    """Signs `user` in on a fresh cookie session backed by a new row (the caller commits).
+    Rows of the user's sessions past the absolute lifetime are cleared on the way."""
+    days = current_app.config["SESSION_MAX_DAYS"]
+    db_session.execute(delete(UserSession).where(
+        UserSession.user_id == user.id,
+        UserSession.created_at < utcnow() - timedelta(days=days)))
+    sid = secrets.token_urlsafe(32)
+    db_session.add(UserSession(id=sid, user_id=user.id))
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    now = int(time.time())
+    session.update(sid=sid, started=now, seen=now)
+
+
+def end(db_session: Session) -> None:
+    """Signs the current session out, on the server too (the caller commits)."""
+    sid = session.get("sid")
+    if sid:
+        db_session.execute(delete(UserSession).where(UserSession.id == sid))
+    logout_user()
+    session.clear()
+
+
+def touch_session(session, idle_hours: float, max_days: float | None = None) -> bool:
     """Stamps the session as seen now (once a minute, so the cookie is not rewritten on
-    every request); False when it has been idle longer than `idle_hours`."""
+    every request); False when it has been idle longer than `idle_hours`, or began more
+    than `max_days` ago."""
     now = int(time.time())
     last_seen = session.get("seen")
     if last_seen is not None and now - int(last_seen) > int(idle_hours * 3600):
+        return False
+    started = session.get("started")
+    if max_days is not None and started is not None and now - int(started) > max_days * 86400:
         return False
     if last_seen is None or now - int(last_seen) >= 60:
         session["seen"] = now
@@ -28,7 +65,8 @@ def _enforce(app: Flask):
     def enforce_session_rules():
         if is_public_request() or not current_user.is_authenticated:
             return None
-        if not touch_session(session, app.config["SESSION_IDLE_HOURS"]):
+        if not touch_session(session, app.config["SESSION_IDLE_HOURS"],
+                             app.config["SESSION_MAX_DAYS"]):
             logout_user()
             session.clear()
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -6,11 +6,12 @@ import secrets
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from portal.audit.log import Actor, record
-from portal.auth.models import User
+from portal.auth import security
+from portal.auth.models import User, UserSession
 from portal.clock import utcnow
 from portal.notes.resolve import EXACT, NEAR, Resolver
 from portal.people import service as people_service
@@ -172,33 +173,23 @@ def invite(session: Session, actor: Actor, person: Person, role: str, now: datet
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this email and password, else None (never says which failed)."""
+def authenticate(session: Session, email: str, password: str,
+                 address: str | None = None) -> User | None:
+    """The active user with this email and password, else None (never says which failed).
+    Either way it goes to the security log."""
     user = find_by_email(session, email or "")
     if user is None:
         # Spend the same time as a real check, so timing does not reveal known emails.
         User(password_hash="").set_password(password or "")  # nosec B106
+        security.log(session, "sign_in_failed", email=email, address=address)
         return None
     if not user.check_password(password or "") or not user.active:
+        security.log(session, "sign_in_failed", user=user, address=address,
+                     detail="" if user.active else "the login is deactivated")
         return None
     user.last_login_at = utcnow()
-    record(session, Actor(user_id=user.id, person_id=user.person_id, via="web", name=user.name),
-           "user", user.id, "login", summary=f"{user.email} signed in")
+    security.log(session, "sign_in", user=user, address=address)
     return user
-
-
-def record_failed_login(session: Session, email: str, address: str | None) -> None:
-    """Audits a failed sign-in (the email as typed, never the password)."""
-    user = find_by_email(session, email or "")
-    record(session, Actor(via="web", name="anonymous"), "user", user.id if user else None,
-           "login_failed", summary=f"Failed sign-in for {(email or '')[:200]} from {address}")
-
-
-def record_lockout(session: Session, email: str, address: str | None) -> None:
-    """Audits a sign-in refused by the throttle."""
-    user = find_by_email(session, email or "")
-    record(session, Actor(via="web", name="anonymous"), "user", user.id if user else None,
-           "login_throttled", summary=f"Sign-in throttled for {(email or '')[:200]} from {address}")
 
 
 def update_user(session: Session, actor: Actor, user: User, *, role: str, active: bool) -> None:
@@ -210,7 +201,7 @@ def update_user(session: Session, actor: Actor, user: User, *, role: str, active
     before = {"role": user.role, "active": user.active}
     user.role = role
     if user.active and not active:
-        user.session_version += 1
+        end_all_sessions(session, user)
     user.active = active
     record(session, actor, "user", user.id, "update", summary=f"Updated login {user.email}",
            before=before, after={"role": role, "active": active})
@@ -218,21 +209,30 @@ def update_user(session: Session, actor: Actor, user: User, *, role: str, active
 
 def set_password(
     session: Session, actor: Actor, user: User, password: str, *, must_change: bool,
-    summary: str | None = None,
+    kind: str = "password_changed", address: str | None = None,
 ) -> None:
-    """New password; other sessions of the user end."""
+    """New password; every session of the user ends (the caller starts a new one for the
+    person who chose it)."""
     user.set_password(password)
     user.must_change_password = must_change
+    end_all_sessions(session, user)
+    by = "" if actor.user_id in (None, user.id) else f"by {actor.name}"
+    security.log(session, kind, user=user, address=address, detail=by)
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    """Signs the user out everywhere: their sessions' rows go, and the session version
+    moves, so no cookie of theirs matches any more."""
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     user.session_version += 1
-    record(session, actor, "user", user.id, "password",
-           summary=summary or f"{'Reset' if must_change else 'Changed'} password of {user.email}")
 
 
-def choose_password(session: Session, user: User, purpose: str, password: str) -> None:
+def choose_password(session: Session, user: User, purpose: str, password: str,
+                    address: str | None = None) -> None:
     """The person behind an invitation or reset link sets their password and is signed
     in (the caller starts the session and commits). The link is spent with it."""
-    actor = Actor(user_id=user.id, person_id=user.person_id, via="mail", name=user.name)
-    what = "Accepted the invitation of" if purpose == "invite" else "Reset by mail the password of"
-    set_password(session, actor, user, password, must_change=False,
-                 summary=f"{what} {user.email}")
+    set_password(session, Actor(user_id=user.id, person_id=user.person_id, via="mail",
+                                name=user.name),
+                 user, password, must_change=False, kind="password_set_by_link",
+                 address=address)
     user.last_login_at = utcnow()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.log import Actor
 from portal.auth import users
+from portal.auth.passwords import DEMO_PASSWORD
 from portal.notes.apply import ImportResult, apply, build_plan
 from portal.notes.parse import normalise_title, parse_note
 from portal.people.models import Person
@@ -32,7 +33,6 @@ SAMPLE_NOTE = Path(__file__).with_name("2025-10-30-cloud-support-operating-model
 MEETING_DATE = date(2025, 10, 30)
 READINESS_DATE = date(2026, 2, 1)
 # The documented password of the demo logins (README), never of a real one.
-DEMO_PASSWORD = "readiness-demo-2026"  # noqa: S105  # nosec B105
 
 # (email, name, role, person name)
 DEMO_LOGINS = [

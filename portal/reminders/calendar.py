@@ -94,12 +94,15 @@ def program_calendar(session: Session, base_url: str, now: datetime) -> bytes:
 
 
 def find_person(session: Session, token: str):
-    """The Person whose calendar token this is, or None."""
+    """The Person whose calendar token this is, or None (also when their login is
+    deactivated: the feed dies with it)."""
+    from portal.auth.models import deactivated_login
     from portal.people.models import Person
 
     if not token or len(token) > 64:
         return None
-    return session.scalar(sa.select(Person).where(Person.calendar_token == token))
+    return session.scalar(sa.select(Person).where(Person.calendar_token == token,
+                                                  ~deactivated_login(Person.id)))
 
 
 def regenerate_token(session: Session, person) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
@@ -123,6 +124,7 @@ def check_claim(session: Session, claim: LinkClaim):
     item = session.get(ActionItem, claim.item_id)
     if item is None:
         raise LinkError("The action item of this link no longer exists.", 404)
+    refuse_deactivated(session, claim.person_id)
     if item.owner_id != claim.person_id:
         raise LinkError("This item has another owner now; the link no longer works.", 409)
     if item.version != claim.version:
@@ -131,6 +133,15 @@ def check_claim(session: Session, claim: LinkClaim):
     if item.status not in OPEN_STATUSES:
         raise LinkError("This item is already closed.", 409)
     return item
+
+
+def refuse_deactivated(session: Session, person_id: int) -> None:
+    """LinkError when the person's login was deactivated: their links die with it."""
+    from portal.auth.models import deactivated_login
+
+    if session.scalar(sa.select(deactivated_login(person_id))):
+        raise LinkError("This link belongs to a login that was deactivated; it no longer "
+                        "works.", 403)
 
 
 def snoozed_due(item, today: date) -> date:

@@ -21,6 +21,7 @@ from flask import render_template
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from portal.auth.models import deactivated_login
 from portal.reminders import links, policy
 from portal.reminders.mailer import Mailer, MailError, build_message
 from portal.reminders.models import OutboxMessage, ReminderPoint
@@ -65,7 +66,8 @@ class RunResult:
 
 def _candidates(session: Session, settings: policy.ReminderSettings, now: datetime):
     """Open items with an owner and a due date near or past, with their workstream's lead;
-    the people who may receive mail (an address, not unsubscribed). Two queries."""
+    the people who may receive mail (an address, not unsubscribed, not deactivated). Two
+    queries."""
     from portal.actions.models import ActionItem
     from portal.people.models import Person
     from portal.program.models import Workstream
@@ -81,7 +83,7 @@ def _candidates(session: Session, settings: policy.ReminderSettings, now: dateti
     items = [policy.ItemInfo(*row) for row in rows]
     people = {p.id: policy.Prefs.of(p) for p in session.scalars(
         sa.select(Person).where(Person.email.is_not(None), Person.email != "",
-                                Person.reminders_off.is_(False)))}
+                                Person.reminders_off.is_(False), ~deactivated_login(Person.id)))}
     return items, people
 
 
@@ -387,16 +389,17 @@ def run(session: Session, config, now: datetime, dry_run: bool = False) -> RunRe
 
 
 def queue_mail(session: Session, *, kind: str, key: str, recipient: str, subject: str,
-               text: str, html: str, now: datetime, person_id: int | None = None
-               ) -> OutboxMessage:
-    """Adds a ready-made mail to the outbox (no commit). It is held for the caller for a
-    lease, so that the caller sends it right after its commit (`send_now`) while no
-    scheduler takes it; should that attempt never happen, the scheduler sends it once the
-    lease is over."""
+               text: str, html: str, now: datetime, person_id: int | None = None,
+               hold: bool = True) -> OutboxMessage:
+    """Adds a ready-made mail to the outbox (no commit). With `hold` it is held for the
+    caller for a lease, so that the caller sends it right after its commit (`send_now`)
+    while no scheduler takes it; should that attempt never happen, the scheduler sends it
+    once the lease is over. Without, the scheduler's next `outbox` run sends it."""
     message = OutboxMessage(
         idempotency_key=key[:200], kind=kind, person_id=person_id, recipient=recipient,
         subject=" ".join(subject.split())[:300], text_body=text, html_body=html,
-        state="pending", attempts=0, next_attempt_at=now + LEASE, created_at=now)
+        state="pending", attempts=0, next_attempt_at=now + LEASE if hold else now,
+        created_at=now)
     session.add(message)
     session.flush()
     return message
@@ -417,7 +420,7 @@ def send_due(session: Session, config, now: datetime) -> RunResult:
     return send_now(session, config, claim_retries(session, now), now)
 
 
-SECRET_LINK = re.compile(r"(/(?:mail|password)/)[A-Za-z0-9._-]{16,}")
+SECRET_LINK = re.compile(r"(/(?:mail|password)/(?:[a-z]+/)?)[A-Za-z0-9._-]{16,}")
 
 
 def inert(text: str | None) -> str:

@@ -193,6 +193,11 @@ def _linked_person(token: str):
     if person is None:
         return None, render("reminders/link_invalid.html", status=404,
                             reason="The person of this link is no longer in the portal.")
+    try:
+        links.refuse_deactivated(db.session, person.id)
+    except links.LinkError as error:
+        return None, render("reminders/link_invalid.html", status=error.status,
+                            reason=str(error))
     return person, None
 
 

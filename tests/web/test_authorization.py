@@ -16,6 +16,8 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.forgot_password", "auth.choose
                     "reminders.program_feed", "observability.metrics"}
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+# Every signed-in user may do these to their own account; they end the sweep's session.
+OWN_ACCOUNT = {"auth.logout", "auth.sign_out_everywhere"}
 
 
 def argument_values() -> dict[str, object]:
@@ -85,7 +87,7 @@ def test_executive_changes_nothing(app, demo, role):
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     checked = 0
     for rule, path in rules(app):
-        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint == "auth.logout":
+        if rule.endpoint in PUBLIC_ENDPOINTS | OWN_ACCOUNT:
             continue
         if rule.endpoint == "auth.change_password":
             continue  # everyone may change their own password
@@ -104,8 +106,8 @@ def test_executive_reads_every_page(app, demo):
         if "GET" not in rule.methods or rule.endpoint in PUBLIC_ENDPOINTS:
             continue
         response = client.get(path)
-        allowed = {200, 403} if rule.endpoint.startswith(("auth.user", "reminders.", "notes."))\
-            else {200}
+        readers_refused = ("auth.user", "auth.security", "reminders.", "notes.")
+        allowed = {200, 403} if rule.endpoint.startswith(readers_refused) else {200}
         assert response.status_code in allowed, (path, response.status_code)
 
 
@@ -197,7 +199,7 @@ def test_every_rule_for_every_role(app, demo, role):
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     guarded = 0
     for rule, path in rules(app):
-        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint == "auth.logout":
+        if rule.endpoint in PUBLIC_ENDPOINTS | OWN_ACCOUNT:
             continue
         required = getattr(app.view_functions[rule.endpoint], "required_permission", None)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):

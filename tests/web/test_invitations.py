@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.auth import mail, tokens
-from portal.auth.models import User
+from portal.auth.models import SecurityEvent, User
 from portal.extensions import db
 from portal.reminders.models import OutboxMessage
 from tests.factories import PASSWORD, make_person, make_user
@@ -86,7 +86,9 @@ def test_a_lead_invites_an_owner_who_chooses_a_password(mail_app, smtp_server):
     events = [e.action for e in db.session.scalars(
         select(AuditEvent).where(AuditEvent.entity_type == "user",
                                  AuditEvent.entity_id == user.id).order_by(AuditEvent.id))]
-    assert events == ["create", "invite", "password"]
+    assert events == ["create", "invite"]
+    assert db.session.scalars(select(SecurityEvent.kind).where(
+        SecurityEvent.user_id == user.id)).all() == ["password_set_by_link"]
 
     reused = mail_app.test_client().get(path)
     assert reused.status_code == 410 and "already used" in reused.get_data(as_text=True)

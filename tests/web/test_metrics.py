@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from portal.extensions import db
-from portal.observability import address_allowed, record_last_run
+from portal.observability import record_last_run
+from portal.proxy import address_in, networks
 from portal.reminders.models import OutboxMessage
 from tests.factories import PASSWORD, make_user
 
@@ -91,9 +92,10 @@ def test_allow_list_takes_addresses_and_networks(app_factory):
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 404
 
 
-def test_address_allowed():
-    assert address_allowed("::1", "127.0.0.1,::1")
-    assert address_allowed("::ffff:127.0.0.1", "127.0.0.1")
-    assert not address_allowed("127.0.0.2", "127.0.0.1,::1")
-    assert not address_allowed("not-an-ip", "127.0.0.1")
-    assert not address_allowed("127.0.0.1", "junk, ")
+def test_address_in():
+    assert address_in("::1", networks("127.0.0.1,::1"))
+    assert address_in("::ffff:127.0.0.1", networks("127.0.0.1"))
+    assert not address_in("127.0.0.2", networks("127.0.0.1,::1"))
+    assert not address_in("not-an-ip", networks("127.0.0.1"))
+    assert not address_in("127.0.0.1", networks("junk, "))
+    assert address_in("203.0.113.9", networks("*"))

@@ -387,7 +387,7 @@ def _apply_override(owner: OwnerPlan, value: str | None, resolver: Resolver,
             ref = PersonRef(key=owner.key, name=clean_name(owner.written),
                             kind=default.kind if default and default.is_new
                             else ("team" if looks_like_team(owner.written) else "person"))
-            resolver.new_people[owner.key] = ref
+            resolver.add_new(ref)
         owner.match = Match(owner.written, CHOSEN, ref,
                             f"A new {ref.kind} {ref.name}, chosen in the preview.")
     elif kind == "new" and ident in resolver.new_people:

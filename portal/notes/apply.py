@@ -463,6 +463,8 @@ def build_plan(
     if date_notice:
         notices.append(date_notice)
     meeting = _find_meeting(session, title, when, inferred)
+    if inferred and meeting is not None:
+        when = meeting.date  # dated on its first import
     previous = _previous_tasks(meeting)
     existing: dict[str, object] = {}
     by_block: dict[str, object] = {}

@@ -261,7 +261,8 @@ def test_edited_reimport_updates_and_adds(imported, lead):
     # done through the actions area's rule: the status carries its date
     before_48, after_48 = changes[by_line[48].id]
     assert before_48 == {"status": "proposed", "done_date": None}
-    assert after_48["status"] == "done" and after_48["done_date"] == by_line[48].done_date.isoformat()
+    assert after_48["status"] == "done"
+    assert after_48["done_date"] == by_line[48].done_date.isoformat()
     meeting_updates = db.session.scalars(
         select(AuditEvent).where(AuditEvent.entity_type == "meeting",
                                  AuditEvent.action == "update")).all()

@@ -91,8 +91,10 @@ def test_wiki_links_with_and_without_alias():
         "Send the DPA redlines", "Benoit", ["legal"])
     assert (tasks[9].title, tasks[9].owner, tasks[9].priority) == (
         "Review the MSA redlines", "Jason Vallery", "medium")
-    task, _ = parse_task_line("- [ ] Read [[Pricing doc]] and [[Plan#Risks]] with [[Ann Lee|Ann]] today")
-    assert (task.title, task.owner) == ("Read Pricing doc and Plan > Risks with Ann today", "Ann Lee")
+    task, _ = parse_task_line(
+        "- [ ] Read [[Pricing doc]] and [[Plan#Risks]] with [[Ann Lee|Ann]] today")
+    assert (task.title, task.owner) == (
+        "Read Pricing doc and Plan > Risks with Ann today", "Ann Lee")
 
 
 def test_possessive_keeps_its_s_in_the_title():

@@ -36,7 +36,7 @@ def item_at(line: int) -> ActionItem:
     return db.session.scalar(select(ActionItem).where(ActionItem.source_line == line))
 
 
-def test_reimport_after_editing_every_field_on_the_item_page(client, lead):
+def test_reimport_after_editing_every_field_on_the_item_page(client, lead):  # noqa: F811
     """Edit every field of two imported items (one with a block id) on their pages, then
     import the note again: no duplicate, and the edits stand."""
     import_note(client, LEGAL.read_bytes())
@@ -99,7 +99,7 @@ def oob(html: str, element_id: str) -> str:
     return match.group(0)
 
 
-def test_owner_choice_refreshes_matches_counts_and_warnings(client, lead):
+def test_owner_choice_refreshes_matches_counts_and_warnings(client, lead):  # noqa: F811
     rob = make_person("Rob Banga")
     db.session.commit()
     text = ("# Sync\n\n- [ ] Draft the plan @Robert B 📅 2026-12-01\n"
@@ -131,7 +131,7 @@ def test_owner_choice_refreshes_matches_counts_and_warnings(client, lead):
     assert db.session.scalar(select(func.count()).where(Person.name == "Robert B")) == 0
 
 
-def test_refresh_with_a_bad_choice_is_refused(client, lead):
+def test_refresh_with_a_bad_choice_is_refused(client, lead):  # noqa: F811
     preview = upload(client, b"# S\n- [ ] Do it @Ann Lee\n", name="2026-11-28 s.md")
     preview = preview.get_data(as_text=True)
     field = owner_field(preview, "Ann Lee")
@@ -159,7 +159,7 @@ def big_note(tasks: int) -> bytes:
     return "\n".join(lines).encode()
 
 
-def test_preview_statements_do_not_grow_with_the_note(client, lead, query_counter):
+def test_preview_statements_do_not_grow_with_the_note(client, lead, query_counter):  # noqa: F811
     """A note of 10 or of 2,000 tasks, each with its own unknown owner: the same SQL."""
     upload(client, big_note(3), name="warm.md")
     measured = {}

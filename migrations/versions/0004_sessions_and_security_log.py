@@ -7,7 +7,7 @@ typed address only when it is a well-formed address (earlier versions stored wha
 was typed, a password included). Sessions signed in before this upgrade end with it.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 import re
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

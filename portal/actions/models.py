@@ -57,6 +57,9 @@ class ActionItem(db.Model):
         sa.ForeignKey("meeting.id", ondelete="SET NULL"), index=True
     )
     source_line: Mapped[int | None]
+    # The Obsidian block id (`^id`) of the note line: it finds the line again on the next
+    # import even after its text changed.
+    block_id: Mapped[str | None] = mapped_column(sa.String(64))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)

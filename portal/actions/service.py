@@ -22,6 +22,14 @@ from portal.vocab import ACTION_STATUSES, PRIORITIES
 EDITABLE_FIELDS = ("title", "owner_id", "workstream_id", "status", "priority", "due_date",
                    "scheduled_date", "start_date", "tags", "notes")
 AUDITED_FIELDS = EDITABLE_FIELDS + ("done_date", "cancelled_date")
+# The fields a meeting note also sets: its own dates, the rule it repeats by, and where
+# the item stands in the note.
+NOTE_FIELDS = ("created_date", "done_date", "cancelled_date", "recurrence", "meeting_id",
+               "source_line", "block_id")
+# Of those, the ones the audit log keeps.
+AUDITED_NOTE_FIELDS = NOTE_FIELDS[:4] + ("block_id",)
+MAX_RECURRENCE = 200
+MAX_BLOCK_ID = 64
 MAX_TITLE = 500
 MAX_TAGS = 500
 MAX_NOTES = 10_000
@@ -50,8 +58,11 @@ class ConflictError(ActionError):
 
 
 def title_key(title: str) -> str:
-    """The normalised title that identifies an item within its meeting."""
-    return " ".join(title.casefold().split())[:MAX_TITLE]
+    """The key that identifies an item within its meeting: the title casefolded, spaces
+    collapsed, without end punctuation, so that "Draft the plan." and "draft the plan"
+    are one item. It is taken when an item is created; an item of a meeting keeps it
+    when its title is edited, so the next import of the note still finds it."""
+    return " ".join(title.casefold().split()).rstrip(" .,;:!?…")[:MAX_TITLE]
 
 
 def normalise_tags(tags: str) -> str:
@@ -90,9 +101,15 @@ def _check_values(session: Session, values: dict[str, Any]) -> None:
         values["notes"] = values["notes"] or ""
         if len(values["notes"]) > MAX_NOTES:
             raise ActionError(f"Keep the notes under {MAX_NOTES} characters.", "notes")
-    for name in ("due_date", "scheduled_date", "start_date"):
+    for name in ("due_date", "scheduled_date", "start_date", "created_date", "done_date",
+                 "cancelled_date"):
         if name in values and values[name] is not None and not isinstance(values[name], date):
             raise ActionError("Not a date.", name)
+    if "recurrence" in values:
+        values["recurrence"] = " ".join((values["recurrence"] or "").split())[:MAX_RECURRENCE] \
+            or None
+    if values.get("block_id") is not None and len(values["block_id"]) > MAX_BLOCK_ID:
+        raise ActionError(f"Keep the block id under {MAX_BLOCK_ID} characters.", "block_id")
 
 
 def _apply_status_dates(item: ActionItem, today: date) -> None:
@@ -112,41 +129,53 @@ def _describe(item: ActionItem, changed: dict) -> str:
     return f"Changed {names} of “{item.title[:200]}”"
 
 
-def create_item(session: Session, actor: Actor, today: date, **values) -> ActionItem:
-    """A new item; the title is required, the rest has defaults."""
-    values = {k: v for k, v in values.items() if k in EDITABLE_FIELDS}
+def create_item(session: Session, actor: Actor, today: date, *, summary: str | None = None,
+                **values) -> ActionItem:
+    """A new item; the title is required, the rest has defaults.
+
+    A meeting note's import also passes the ``NOTE_FIELDS`` (its created, done and
+    cancelled dates, recurrence, meeting, line and block id) and its own audit summary.
+    """
+    values = {k: v for k, v in values.items() if k in EDITABLE_FIELDS + NOTE_FIELDS}
     values.setdefault("status", "open")
     values.setdefault("priority", "normal")
     values.setdefault("title", "")
     _check_values(session, values)
-    item = ActionItem(title_key=title_key(values["title"]), created_date=today, **values)
+    values["created_date"] = values.get("created_date") or today
+    item = ActionItem(title_key=title_key(values["title"]), **values)
     _apply_status_dates(item, today)
     session.add(item)
     session.flush()
     record(session, actor, "action_item", item.id, "create",
-           summary=f"Created “{item.title[:200]}”", after=snapshot(item, AUDITED_FIELDS),
+           summary=summary or f"Created “{item.title[:200]}”",
+           after=snapshot(item, AUDITED_FIELDS + AUDITED_NOTE_FIELDS),
            workstream_id=item.workstream_id)
     return item
 
 
 def update_item(session: Session, actor: Actor, item: ActionItem, changes: dict[str, Any], *,
-                expected_version: int | None, today: date, action: str = "update") -> dict:
+                expected_version: int | None, today: date, action: str = "update",
+                summary: str | None = None) -> dict:
     """Applies `changes` if the item is still at `expected_version`; returns what changed.
+
+    An item of a meeting keeps its identity key when its title changes (see
+    `title_key`). A note's import may also change the ``NOTE_FIELDS``.
 
     Raises ConflictError when someone saved first (also when that happened between
     our read and our write: the version column makes the UPDATE match no row)."""
     item_id = item.id
     if expected_version is not None and expected_version != item.version:
         raise ConflictError(item_id, expected_version)
-    changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
+    changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS + NOTE_FIELDS}
     _check_values(session, changes)
-    before = snapshot(item, AUDITED_FIELDS)
+    fields = AUDITED_FIELDS + AUDITED_NOTE_FIELDS
+    before = snapshot(item, fields)
     for name, value in changes.items():
         setattr(item, name, value)
-    if "title" in changes:
+    if "title" in changes and item.meeting_id is None:
         item.title_key = title_key(item.title)
     _apply_status_dates(item, today)
-    old, new = diff(before, snapshot(item, AUDITED_FIELDS))
+    old, new = diff(before, snapshot(item, fields))
     if not new:
         return {}
     workstream_id = item.workstream_id or before.get("workstream_id")
@@ -154,7 +183,8 @@ def update_item(session: Session, actor: Actor, item: ActionItem, changes: dict[
         session.flush()
     except StaleDataError as error:
         raise ConflictError(item_id, expected_version) from error
-    record(session, actor, "action_item", item_id, action, summary=_describe(item, new),
+    record(session, actor, "action_item", item_id, action,
+           summary=summary or _describe(item, new),
            before=old, after={**new, "version": item.version}, workstream_id=workstream_id)
     return new
 

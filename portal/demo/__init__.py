@@ -19,11 +19,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.actions.service import title_key
 from portal.audit.log import Actor
 from portal.auth import users
 from portal.auth.passwords import DEMO_PASSWORD
 from portal.notes.apply import ImportResult, apply, build_plan
-from portal.notes.parse import normalise_title, parse_note
+from portal.notes.parse import parse_note
 from portal.people.models import Person
 from portal.people.names import name_key
 from portal.pocs.models import Customer, Hyperscaler, Poc
@@ -191,7 +192,7 @@ def _person(session: Session, name: str) -> Person:
 
 def _starts(texts: list[str], start: str) -> str:
     """The one text that starts with `start` (the demo breaks loudly if the note changed)."""
-    found = [text for text in texts if normalise_title(text).startswith(normalise_title(start))]
+    found = [text for text in texts if title_key(text).startswith(title_key(start))]
     if len(found) != 1:
         raise RuntimeError(f"The sample note has no single line starting {start!r}.")
     return found[0]

@@ -5,11 +5,15 @@ create, update or leave unchanged, line by line, without writing anything. ``app
 carries a plan out in the caller's session, with an audit event for every change; the
 caller commits once (or rolls back, for a dry run), so an import is one transaction.
 
-An action item's identity is its meeting plus its normalised title. A meeting is
-identified by its title and date. Re-importing the same note changes nothing. For an
-edited note each field is merged three ways against the note imported last time: a
-field the note did not change keeps the value the portal holds (a lead's edit
-survives), a field the note changed takes the note's new value.
+An action item's identity is its meeting plus its identity key (``title_key`` of the
+actions area, taken from the note line that created it), or the line's Obsidian block
+id (``^id``), which finds the line even after its text changed. Items are created and
+changed through the actions area's functions, with their checks and status-date rules.
+A meeting is identified by its title and date (a note that names no date: by its
+title). Re-importing the same note changes nothing. For an edited note each field is
+merged three ways against the note imported last time: a field the note did not
+change keeps the value the portal holds (a lead's edit on the item's page survives), a
+field the note changed takes the note's new value.
 """
 
 from __future__ import annotations
@@ -23,11 +27,28 @@ from pathlib import PurePath
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from portal.actions.service import (
+    MAX_RECURRENCE,
+    ActionError,
+    create_item,
+    normalise_tags,
+    title_key,
+    update_item,
+)
 from portal.audit.log import Actor, record
-from portal.notes.parse import NoteError, ParsedNote, ParsedTask, normalise_title, parse_note
+from portal.clock import local_today
+from portal.notes.parse import (
+    NoteError,
+    ParsedNote,
+    ParsedTask,
+    date_in,
+    parse_note,
+    without_date,
+)
 from portal.notes.repair import repair_text
 from portal.notes.resolve import (
     CHOSEN,
+    MYSELF,
     NEAR,
     NEW,
     UNRESOLVED,
@@ -48,7 +69,6 @@ TITLE_MAX = 500
 MAX_TASKS = 2000
 MEETING_TITLE_MAX = 300
 TAGS_MAX = 500
-RECURRENCE_MAX = 200
 
 #: The item fields an import sets from a task line, in the order they are shown.
 NOTE_FIELDS = (
@@ -59,7 +79,7 @@ FIELD_LABELS = {
     "title": "title", "status": "status", "priority": "priority", "due_date": "due",
     "scheduled_date": "scheduled", "start_date": "start", "created_date": "created",
     "done_date": "done", "cancelled_date": "cancelled", "recurrence": "recurrence",
-    "tags": "tags", "owner": "owner", "workstream": "workstream",
+    "tags": "tags", "owner": "owner", "workstream": "workstream", "block_id": "block id",
 }
 
 CREATE, UPDATE, UNCHANGED, REMOVE = "create", "update", "unchanged", "remove"
@@ -111,6 +131,8 @@ class ItemPlan:
     owner_written: str | None
     owner: Match | None
     item_id: int | None = None
+    version: int | None = None
+    block_id: str | None = None
     changes: dict[str, tuple] = field(default_factory=dict)
     set_owner: bool = False
     suggestion: Suggestion = field(default_factory=lambda: Suggestion(None))
@@ -149,6 +171,7 @@ class MeetingPlan:
     meeting_id: int | None
     participants: list[Match]
     changes: dict[str, tuple] = field(default_factory=dict)
+    date_inferred: bool = False
 
 
 @dataclass
@@ -167,6 +190,7 @@ class ImportPlan:
     notices: list[Notice]
     dropped: list[str]
     workstreams: list[WorkstreamRef]
+    today: date
     fingerprint: str = ""
 
     def items_by(self, action: str) -> list[ItemPlan]:
@@ -258,11 +282,11 @@ def _note_values(task: ParsedTask, notices: list[Notice]) -> dict:
         notices.append(Notice(task.line, f"The task title is longer than {TITLE_MAX} "
                                          "characters; it was shortened."))
         title = title[: TITLE_MAX - 1].rstrip() + "…"
-    tags = " ".join(task.tags)
+    tags = normalise_tags(" ".join(task.tags))
     if len(tags) > TAGS_MAX:
         notices.append(Notice(task.line, "The tags are too long; some were left out."))
         tags = tags[:TAGS_MAX].rsplit(" ", 1)[0]
-    recurrence = task.recurrence[:RECURRENCE_MAX] if task.recurrence else None
+    recurrence = task.recurrence[:MAX_RECURRENCE] if task.recurrence else None
     return {
         "title": title,
         "status": task.status,
@@ -278,37 +302,70 @@ def _note_values(task: ParsedTask, notices: list[Notice]) -> dict:
     }
 
 
-def _meeting_title(note: ParsedNote, source_name: str) -> str:
-    title = note.title.strip()
-    if not title and source_name:
-        title = PurePath(source_name).stem.strip()
+def meeting_header(note: ParsedNote, source_name: str,
+                   today: date) -> tuple[str, date, bool, Notice | None]:
+    """The meeting's title and date, whether the date is only the import day, and the
+    warning that says so.
+
+    The date is the front matter's, else one in the file name, else one in the first
+    heading, else today. The title is the front matter's, else the first heading's,
+    else the file name's (without the date that starts or ends it).
+    """
+    stem = PurePath(source_name).stem.strip() if source_name else ""
+    title = note.title.strip() or (without_date(stem) if stem else "")
+    when = note.date or date_in(stem) or date_in(note.heading)
+    notice = None
+    if when is None:
+        when = today
+        notice = Notice(0, "The note names no date (front matter, file name or first "
+                           f"heading); the meeting is dated today, {today.isoformat()}.")
     if not title:
-        title = f"Meeting of {note.date.isoformat()}" if note.date else "Untitled meeting"
-    return title[:MEETING_TITLE_MAX]
+        title = f"Meeting of {when.isoformat()}"
+    return title[:MEETING_TITLE_MAX], when, notice is not None, notice
 
 
-def _find_meeting(session: Session, title: str, when: date | None):
+def _find_meeting(session: Session, title: str, when: date, inferred: bool):
     from portal.notes.models import Meeting
 
     query = select(Meeting).where(Meeting.title == title)
-    query = query.where(Meeting.date.is_(None) if when is None else Meeting.date == when)
+    if inferred:  # an undated note: the meeting of that title dated on an import day
+        query = query.where(Meeting.date_inferred.is_(True)).order_by(Meeting.id.desc())
+    else:
+        query = query.where(Meeting.date == when)
     return session.scalar(
         query.options(selectinload(Meeting.participants), selectinload(Meeting.decisions))
+        .limit(1)
     )
 
 
-def _previous_tasks(meeting) -> dict[str, ParsedTask] | None:
-    """The tasks of the note imported last time for this meeting, by title key."""
+@dataclass
+class PreviousNote:
+    """The tasks of the note imported last time for a meeting, by block id and by key."""
+
+    by_block: dict[str, ParsedTask]
+    by_key: dict[str, ParsedTask]
+
+    def task_for(self, block_id: str | None, key: str) -> ParsedTask | None:
+        if block_id and block_id in self.by_block:
+            return self.by_block[block_id]
+        return self.by_key.get(key)
+
+
+def _previous_tasks(meeting) -> PreviousNote | None:
+    """The note imported last time for this meeting, or None."""
     if meeting is None or not meeting.raw_text:
         return None
     try:
         previous = parse_note(meeting.raw_text)
     except NoteError:
         return None
-    tasks: dict[str, ParsedTask] = {}
+    by_block: dict[str, ParsedTask] = {}
+    by_key: dict[str, ParsedTask] = {}
     for task in previous.tasks:
-        tasks.setdefault(normalise_title(_note_values(task, [])["title"])[:TITLE_MAX], task)
-    return tasks
+        by_key.setdefault(title_key(_note_values(task, [])["title"]), task)
+        if task.block_id:
+            by_block.setdefault(task.block_id, task)
+    return PreviousNote(by_block, by_key)
 
 
 def _apply_override(owner: OwnerPlan, value: str | None, resolver: Resolver,
@@ -330,7 +387,7 @@ def _apply_override(owner: OwnerPlan, value: str | None, resolver: Resolver,
             ref = PersonRef(key=owner.key, name=clean_name(owner.written),
                             kind=default.kind if default and default.is_new
                             else ("team" if looks_like_team(owner.written) else "person"))
-            resolver.new_people[owner.key] = ref
+            resolver.add_new(ref)
         owner.match = Match(owner.written, CHOSEN, ref,
                             f"A new {ref.kind} {ref.name}, chosen in the preview.")
     elif kind == "new" and ident in resolver.new_people:
@@ -356,16 +413,22 @@ def build_plan(
     myself_id: int | None = None,
     source_name: str = "",
     overrides: dict | None = None,
+    today: date | None = None,
 ) -> ImportPlan:
     """What importing ``note`` would do now; nothing is written.
 
     ``myself_id`` is the importing user's Person (for ``@Myself``). ``overrides`` holds
     the choices made in the preview: ``{"owners": {mention key: "id:<n>" | "new:<key>" |
-    "none"}, "workstreams": {line: workstream id | None}}``. Raises NoteError for a
-    note that cannot be imported (no task lines) or a choice that no longer exists.
+    "none"}, "workstreams": {line: workstream id | None}}``. ``today`` (default: today
+    in UTC) dates a note that names no date. Raises NoteError for a note that cannot be
+    imported (no task lines) or a choice that no longer exists.
+
+    The statements it runs do not depend on the note's size: people, aliases,
+    workstreams, the meeting and its items are each read once.
     """
     check_importable(note)
     overrides = overrides or {}
+    today = today or local_today()
     notices: list[Notice] = [Notice(w.line, w.message) for w in note.warnings]
     suggester = WorkstreamSuggester.load(session)
     resolver = Resolver.load(session, myself_id=myself_id,
@@ -396,28 +459,35 @@ def build_plan(
             for line in owner.lines:
                 notices.append(Notice(line, f"@{owner.written}: {owner.match.explanation}"))
 
-    title = _meeting_title(note, source_name)
-    meeting = _find_meeting(session, title, note.date)
+    title, when, inferred, date_notice = meeting_header(note, source_name, today)
+    if date_notice:
+        notices.append(date_notice)
+    meeting = _find_meeting(session, title, when, inferred)
+    if inferred and meeting is not None:
+        when = meeting.date  # dated on its first import
     previous = _previous_tasks(meeting)
-    existing = {}
+    existing: dict[str, object] = {}
+    by_block: dict[str, object] = {}
     if meeting is not None:
         from portal.actions.models import ActionItem
 
-        existing = {
-            item.title_key: item
-            for item in session.scalars(
-                select(ActionItem)
-                .where(ActionItem.meeting_id == meeting.id)
-                .options(selectinload(ActionItem.owner), selectinload(ActionItem.workstream))
-            )
-        }
+        for item in session.scalars(
+            select(ActionItem)
+            .where(ActionItem.meeting_id == meeting.id)
+            .options(selectinload(ActionItem.owner), selectinload(ActionItem.workstream))
+        ):
+            existing[item.title_key] = item
+            if item.block_id:
+                by_block.setdefault(item.block_id, item)
 
     ws_overrides = overrides.get("workstreams", {})
     items: list[ItemPlan] = []
     seen_keys: dict[str, int] = {}
+    seen_blocks: dict[str, int] = {}
+    claimed: set[int] = set()
     for task in note.tasks:
         values = _note_values(task, notices)
-        key = normalise_title(values["title"])[:TITLE_MAX]
+        key = title_key(values["title"])
         if not key:
             notices.append(Notice(task.line, "The task has no description; it was skipped."))
             continue
@@ -425,12 +495,24 @@ def build_plan(
             notices.append(Notice(task.line, f"The same task as on line {seen_keys[key]}; "
                                              "this line was skipped."))
             continue
+        if task.block_id and task.block_id in seen_blocks:
+            notices.append(Notice(task.line, f"The block id ^{task.block_id} is also on line "
+                                             f"{seen_blocks[task.block_id]}; this line was "
+                                             "skipped."))
+            continue
         seen_keys[key] = task.line
+        if task.block_id:
+            seen_blocks[task.block_id] = task.line
         owner = owners.get(person_key(task.owner)) if task.owner else None
         match = owner.match if owner else None
-        item = existing.get(key)
+        item = by_block.get(task.block_id) if task.block_id else None
+        if item is None or item.id in claimed:
+            item = existing.get(key)
+        if item is not None and item.id in claimed:
+            item = None
         plan = ItemPlan(line=task.line, title=values["title"], key=key, action=CREATE,
-                        values=values, owner_written=task.owner, owner=match)
+                        values=values, owner_written=task.owner, owner=match,
+                        block_id=task.block_id)
         if item is None:
             plan.suggestion = suggester.suggest(values["title"])
             plan.workstream = plan.suggestion.workstream
@@ -442,11 +524,13 @@ def build_plan(
                                     "reload the preview.")
             plan.set_owner = match is not None and match.person is not None
         else:
+            claimed.add(item.id)
             _plan_update(plan, item, previous, owner)
         items.append(plan)
 
     decisions = _plan_decisions(note, meeting)
     meeting_plan = _plan_meeting(note, title, meeting, participants)
+    meeting_plan.date, meeting_plan.date_inferred = when, inferred
 
     used: dict[str, PersonRef] = {}
     for match in participants:
@@ -460,20 +544,23 @@ def build_plan(
     alias_keys: set[str] = set()
     near = [m for m in participants if m.kind == NEAR]
     near += [o.match for o in owners.values() if o.match.kind == NEAR]
+    # A spelling matched to someone by hand in the preview is remembered too.
+    near += [o.match for o in owners.values() if o.match.kind == CHOSEN
+             and o.match.person is not None and o.key != MYSELF
+             and o.key != o.match.person.key and o.key not in resolver.known]
     for match in near:
         key = person_key(match.written)
         if key not in alias_keys and (match.person.id is not None or match.person.key in used):
             alias_keys.add(key)
             aliases.append(AliasPlan(match.person, clean_name(match.written), key))
 
-    dropped = [
-        item.title for key, item in existing.items() if key not in seen_keys
-    ]
+    dropped = [item.title for item in existing.values() if item.id not in claimed]
     result = ImportPlan(
         note=note, source_name=source_name, myself_id=myself_id, meeting=meeting_plan,
         owners=list(owners.values()), items=items, decisions=decisions,
         new_people=list(used.values()), aliases=aliases, notices=sorted(
             notices, key=lambda n: n.line), dropped=dropped, workstreams=suggester.workstreams,
+        today=today,
     )
     result.fingerprint = fingerprint(result)
     return result
@@ -487,12 +574,13 @@ def _display(field_name: str, value) -> str:
     return str(value)
 
 
-def _plan_update(plan: ItemPlan, item, previous: dict[str, ParsedTask] | None,
+def _plan_update(plan: ItemPlan, item, previous: PreviousNote | None,
                  owner: OwnerPlan | None) -> None:
     """Merge the note's values into an existing item, three ways when possible."""
     plan.item_id = item.id
+    plan.version = item.version
     plan.current_workstream = item.workstream.name if item.workstream else None
-    old_task = previous.get(plan.key) if previous is not None else None
+    old_task = previous.task_for(plan.block_id, item.title_key) if previous else None
     old_values = _note_values(old_task, []) if old_task is not None else None
     for name in NOTE_FIELDS:
         new = plan.values[name]
@@ -501,6 +589,8 @@ def _plan_update(plan: ItemPlan, item, previous: dict[str, ParsedTask] | None,
             continue  # the note did not change it: the portal's value stands
         if current != new:
             plan.changes[name] = (current, new)
+    if plan.block_id and plan.block_id != item.block_id:
+        plan.changes["block_id"] = (item.block_id, plan.block_id)
     # The owner: the note's mention changed, or a different match was chosen.
     match = plan.owner
     target_id = match.person.id if match is not None and match.person is not None else None
@@ -524,11 +614,11 @@ def _plan_decisions(note: ParsedNote, meeting) -> list[DecisionPlan]:
     existing = {}
     if meeting is not None:
         for decision in meeting.decisions:
-            existing.setdefault(normalise_title(decision.text), decision)
+            existing.setdefault(title_key(decision.text), decision)
     plans: list[DecisionPlan] = []
     seen: set[str] = set()
     for position, text in enumerate(note.decisions, 1):
-        key = normalise_title(text)
+        key = title_key(text)
         if key in seen:
             continue
         seen.add(key)
@@ -546,7 +636,7 @@ def _participant_names(matches: list[Match]) -> list[str]:
 
 
 def _plan_meeting(note: ParsedNote, title: str, meeting, participants: list[Match]) -> MeetingPlan:
-    plan = MeetingPlan(CREATE, title, note.date, None, participants)
+    plan = MeetingPlan(CREATE, title, None, None, participants)
     if meeting is None:
         return plan
     plan.meeting_id = meeting.id
@@ -580,10 +670,11 @@ def fingerprint(plan: ImportPlan) -> str:
         "note": plan.note.sha256,
         "myself": plan.myself_id,
         "meeting": [plan.meeting.action, plan.meeting.meeting_id, plan.meeting.title,
-                    str(plan.meeting.date), sorted(plan.meeting.changes),
+                    str(plan.meeting.date), plan.meeting.date_inferred,
+                    sorted(plan.meeting.changes),
                     [ref(m) for m in plan.meeting.participants]],
         "owners": [[o.key, ref(o.match)] for o in plan.owners],
-        "items": [[i.line, i.key, i.action, i.item_id, ref(i.owner),
+        "items": [[i.line, i.key, i.action, i.item_id, i.version, i.block_id, ref(i.owner),
                    {k: [str(v) for v in pair] for k, pair in i.changes.items()},
                    i.workstream.id if i.workstream else None] for i in plan.items],
         "decisions": [[d.action, d.decision_id, d.text] for d in plan.decisions],
@@ -619,7 +710,7 @@ def apply(session: Session, plan: ImportPlan, actor: Actor,
 
     if overrides:
         plan = build_plan(session, plan.note, myself_id=plan.myself_id,
-                          source_name=plan.source_name, overrides=overrides)
+                          source_name=plan.source_name, overrides=overrides, today=plan.today)
     result = ImportResult(plan=plan, meeting_id=plan.meeting.meeting_id or 0, created_ids=[],
                           updated_ids=[], unchanged=len(plan.unchanged), people_created=[],
                           aliases_added=[], decisions_created=0, decisions_removed=0,
@@ -662,7 +753,8 @@ def apply(session: Session, plan: ImportPlan, actor: Actor,
                        if m.person is not None]
     participants = [session.get(Person, pid) for pid in dict.fromkeys(participant_ids)]
     if plan.meeting.action == CREATE:
-        meeting = Meeting(title=plan.meeting.title, date=note.date, summary=note.summary,
+        meeting = Meeting(title=plan.meeting.title, date=plan.meeting.date,
+                          date_inferred=plan.meeting.date_inferred, summary=note.summary,
                           key_information=list(note.key_information), raw_text=repaired_text,
                           sha256=note.sha256, imported_by_id=actor.user_id,
                           participants=participants)
@@ -694,7 +786,7 @@ def apply(session: Session, plan: ImportPlan, actor: Actor,
     result.meeting_id = meeting.id
 
     new_decisions = [
-        Decision(meeting=meeting, text=d.text, decided_on=note.date, position=d.position)
+        Decision(meeting=meeting, text=d.text, decided_on=meeting.date, position=d.position)
         for d in plan.decisions if d.action == CREATE
     ]
     session.add_all(new_decisions)
@@ -707,50 +799,39 @@ def apply(session: Session, plan: ImportPlan, actor: Actor,
                    before={"text": decision.text, "decided_on": decision.decided_on})
             session.delete(decision)
 
-    created: list[tuple[ItemPlan, ActionItem]] = []
-    for item_plan in plan.created:
-        created.append((item_plan, ActionItem(
-            title_key=item_plan.key, meeting_id=meeting.id, source_line=item_plan.line,
-            owner_id=person_id(item_plan.owner.person) if item_plan.set_owner else None,
-            workstream_id=item_plan.workstream.id if item_plan.workstream else None,
-            **item_plan.values,
-        )))
-    session.add_all(item for _plan, item in created)
     session.flush()
-
     for decision in new_decisions:
         result.decisions_created += 1
         record(session, actor, "decision", decision.id, "create",
                summary=f"Decision from '{meeting.title}': {decision.text}",
                after={"text": decision.text, "decided_on": decision.decided_on})
-    for item_plan, item in created:
-        result.created_ids.append(item.id)
-        after = dict(item_plan.values)
-        after["owner"] = item_plan.owner_name or None
-        after["workstream"] = item_plan.workstream.name if item_plan.workstream else None
-        record(session, actor, "action_item", item.id, "create",
-               summary=f"Created from '{meeting.title}', line {item_plan.line}",
-               after=after, workstream_id=item.workstream_id)
 
-    for item_plan in plan.updated:
-        item = session.get(ActionItem, item_plan.item_id)
-        before = _snapshot(item)
-        for name, (_old, new) in item_plan.changes.items():
-            if name != "owner":
-                setattr(item, name, new)
-        if item_plan.set_owner:
-            owner_id = person_id(item_plan.owner.person if item_plan.owner else None)
-            item.owner = session.get(Person, owner_id) if owner_id else None
-        item.source_line = item_plan.line
-        changed = set(item_plan.changes)
-        after = _snapshot(item)
-        record(session, actor, "action_item", item.id, "update",
-               summary=f"Updated from '{meeting.title}', line {item_plan.line}: "
-                       + ", ".join(FIELD_LABELS.get(n, n) for n in item_plan.changes),
-               before={k: v for k, v in before.items() if k in changed},
-               after={k: v for k, v in after.items() if k in changed},
-               workstream_id=item.workstream_id)
-        result.updated_ids.append(item.id)
+    try:
+        for item_plan in plan.created:
+            owner_id = person_id(item_plan.owner.person) if item_plan.set_owner else None
+            item = create_item(
+                session, actor, plan.today,
+                summary=f"Created from '{meeting.title}', line {item_plan.line}",
+                owner_id=owner_id,
+                workstream_id=item_plan.workstream.id if item_plan.workstream else None,
+                meeting_id=meeting.id, source_line=item_plan.line, block_id=item_plan.block_id,
+                **item_plan.values)
+            result.created_ids.append(item.id)
+        for item_plan in plan.updated:
+            item = session.get(ActionItem, item_plan.item_id)
+            changes = {name: new for name, (_old, new) in item_plan.changes.items()
+                       if name != "owner"}
+            if item_plan.set_owner:
+                changes["owner_id"] = person_id(item_plan.owner.person if item_plan.owner
+                                                else None)
+            changes["source_line"] = item_plan.line
+            update_item(session, actor, item, changes, expected_version=item_plan.version,
+                        today=plan.today,
+                        summary=f"Updated from '{meeting.title}', line {item_plan.line}: "
+                                + ", ".join(FIELD_LABELS.get(n, n) for n in item_plan.changes))
+            result.updated_ids.append(item.id)
+    except ActionError as error:  # a conflict, or a person or workstream gone meanwhile
+        raise NoteError(f"{error.message} Reload the preview.") from None
     session.flush()
     return result
 
@@ -765,7 +846,7 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
 def report_lines(plan: ImportPlan, *, dry_run: bool = False) -> list[str]:
     """The import as text, for the command line: created, updated, repaired, warnings."""
     note = plan.note
-    when = f" ({note.date.isoformat()})" if note.date else ""
+    when = f" ({plan.meeting.date.isoformat()})" if plan.meeting.date else ""
     lines = [f"{plan.source_name or 'note'}: {plan.meeting.title}{when}"]
     verb = "would be " if dry_run else ""
     meeting = {CREATE: f"meeting {verb}created", UPDATE: f"meeting {verb}updated",

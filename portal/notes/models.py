@@ -24,6 +24,9 @@ class Meeting(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(300))
     date: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    # The note named no date (front matter, file name, first heading): it was dated on
+    # the day of its first import, and is found again by its title alone.
+    date_inferred: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     key_information: Mapped[list] = mapped_column(sa.JSON, default=list)
     raw_text: Mapped[str] = mapped_column(sa.Text)

@@ -142,6 +142,15 @@ def one_slip_apart(a: str, b: str) -> bool:
             and edit_distance(x, y, 1) == 1)
 
 
+def slip_signatures(key: str) -> list[tuple[int, str, str]]:
+    """Where a one-letter slip may be: per long word, the key with that word blanked
+    and the word's first letter. Two keys ``one_slip_apart`` share a signature, so the
+    candidates for a name are found without comparing it to every known name."""
+    words = key.split()
+    return [(index, " ".join(words[:index] + ["*"] + words[index + 1:]), word[0])
+            for index, word in enumerate(words) if len(word) >= TYPO_WORD_MIN]
+
+
 def looks_like_team(name: str, extra_teams: Iterable[str] = ()) -> bool:
     """A known team (or workstream) name, or a name holding a typical team word."""
     key = name_key(name)
@@ -158,6 +167,21 @@ class Resolver:
     myself: PersonRef | None = None
     team_names: frozenset[str] = frozenset()
     new_people: dict[str, PersonRef] = field(default_factory=dict)
+    _slips: dict[tuple[int, str, str], list[tuple[str, PersonRef]]] = field(
+        default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for key, ref in self.known.items():
+            self._index(key, ref)
+
+    def _index(self, key: str, ref: PersonRef) -> None:
+        for signature in slip_signatures(key):
+            self._slips.setdefault(signature, []).append((key, ref))
+
+    def add_new(self, ref: PersonRef) -> None:
+        """Register a person the import would create, so later names find them."""
+        self.new_people[ref.key] = ref
+        self._index(ref.key, ref)
 
     @classmethod
     def load(cls, session: Session, *, myself_id: int | None = None,
@@ -190,9 +214,10 @@ class Resolver:
         if collapsed != key and (ref := self._lookup(collapsed)):
             return ref, "a word is repeated"
         found: dict[str, PersonRef] = {}
-        for candidate_key, ref in [*self.known.items(), *self.new_people.items()]:
-            if one_slip_apart(key, candidate_key):
-                found[f"id:{ref.id}" if ref.id is not None else f"new:{ref.key}"] = ref
+        for signature in slip_signatures(key):
+            for candidate_key, ref in self._slips.get(signature, ()):
+                if one_slip_apart(key, candidate_key):
+                    found[f"id:{ref.id}" if ref.id is not None else f"new:{ref.key}"] = ref
         if len(found) == 1:
             return next(iter(found.values())), "one letter differs"
         return None, ""
@@ -224,7 +249,7 @@ class Resolver:
         ref = PersonRef(key=key, name=clean_name(written),
                         kind="team" if is_team else "person")
         if create:
-            self.new_people[key] = ref
+            self.add_new(ref)
         return Match(written, NEW, ref, _new_text(ref))
 
 

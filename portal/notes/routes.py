@@ -8,7 +8,7 @@ again and rebuilds the plan; when the fingerprint differs, the portal changed me
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.log import Actor
 from portal.auth.permissions import permission_required
+from portal.clock import local_today
 from portal.extensions import db
 from portal.notes.apply import ImportPlan, ImportResult, apply, build_plan
 from portal.notes.commands import import_notes_command
@@ -62,8 +63,18 @@ def _too_large(error):
     return render("notes/new.html", block="import", status=413, form=form)
 
 
+#: Up to this many options in all the owner selects together, each select lists every
+#: choice (and works without JavaScript); above it, the choices are one shared list that
+#: portal.js copies into a select when it is first reached.
+INLINE_CHOICES = 5_000
+
+
 def _myself_id() -> int | None:
     return current_user.person_id
+
+
+def _today():
+    return local_today(current_app.config["PORTAL_TIMEZONE"])
 
 
 def _people_choices():
@@ -78,9 +89,12 @@ def _preview(plan: ImportPlan, data: bytes | str, source_name: str, *, fingerpri
              status: int = 200, message: str | None = None):
     commit_form = CommitForm(formdata=None, note_data=encode_note(data),
                              source_name=source_name, fingerprint=fingerprint)
+    people = _people_choices()
+    inline = len(plan.owners) * (len(people) + len(plan.new_people)) <= INLINE_CHOICES
     return render("notes/preview.html", block="import", status=status, plan=plan,
-                  commit_form=commit_form, people=_people_choices(), message=message,
-                  max_mb=MAX_NOTE_BYTES // (1024 * 1024))
+                  commit_form=commit_form, people=people, message=message,
+                  max_mb=MAX_NOTE_BYTES // (1024 * 1024), inline_choices=inline,
+                  refresh_url=url_for("notes.refresh_preview"))
 
 
 @bp.get("/imports/new")
@@ -101,11 +115,41 @@ def preview_import():
     data, name, field = source
     try:
         note = parse_note(data)
-        plan = build_plan(db.session, note, myself_id=_myself_id(), source_name=name)
+        plan = build_plan(db.session, note, myself_id=_myself_id(), source_name=name,
+                          today=_today())
     except NoteError as error:
         field.errors = [str(error)]
         return render("notes/new.html", block="import", status=422, form=form)
     return _preview(plan, data, name, fingerprint=plan.fingerprint)
+
+
+@bp.post("/imports/refresh")
+@permission_required("import_notes")
+def refresh_preview():
+    """An owner or workstream chosen in the preview (htmx): the counts, the warnings and
+    the matches as the import would now be, swapped in place; nothing is written."""
+    form = CommitForm()
+    data = form.note_bytes() if form.validate_on_submit() else None
+    if data is None:
+        return "The preview could not be read back; choose the note again.", 400
+    name = (form.source_name.data or "")[:200]
+    try:
+        base = build_plan(db.session, parse_note(data), myself_id=_myself_id(),
+                          source_name=name, today=_today())
+        plan = build_plan(db.session, base.note, myself_id=base.myself_id, source_name=name,
+                          overrides=read_choices(request.form, base), today=base.today)
+    except (NoteError, ChoiceError) as error:
+        return str(error), 422
+    trigger = request.headers.get("HX-Trigger-Name", "")
+    changed = None  # which owner's parts to send: all, one, or (a workstream) none
+    if trigger.startswith("owner-") and trigger[6:].isdigit():
+        changed = int(trigger[6:])
+    elif trigger.startswith("ws-"):
+        changed = -1
+    response = current_app.make_response(
+        render_template("notes/_refresh.html", plan=plan, changed=changed))
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.post("/imports/commit")
@@ -119,7 +163,8 @@ def commit_import():
         return _start_over("The preview could not be read back; choose the note again.")
     try:
         note = parse_note(data)
-        base = build_plan(db.session, note, myself_id=_myself_id(), source_name=name)
+        base = build_plan(db.session, note, myself_id=_myself_id(), source_name=name,
+                          today=_today())
         overrides = read_choices(request.form, base)
     except (NoteError, ChoiceError) as error:
         return _start_over(str(error))
@@ -133,7 +178,8 @@ def commit_import():
         return _stale(data, name, base, {})
     except (IntegrityError, StaleDataError):  # someone committed the same rows first
         db.session.rollback()
-        base = build_plan(db.session, note, myself_id=_myself_id(), source_name=name)
+        base = build_plan(db.session, note, myself_id=_myself_id(), source_name=name,
+                          today=_today())
         return _stale(data, name, base, overrides)
     return _result(result.plan, result if result.changed_anything else None)
 
@@ -170,7 +216,7 @@ def _stale(data: bytes, name: str, base: ImportPlan, overrides: dict):
     """
     try:
         plan = build_plan(db.session, base.note, myself_id=base.myself_id, source_name=name,
-                          overrides=overrides) if overrides else base
+                          overrides=overrides, today=base.today) if overrides else base
     except NoteError:
         plan = base
     if not plan.has_changes:

@@ -1,7 +1,9 @@
 """Calendar feeds (iCalendar, through the icalendar library): a person's open items with
-due dates as all-day events with an alarm, and a program calendar for leads."""
+due dates as all-day events with an alarm, and a program calendar for leads. A repeating
+item (Obsidian Tasks' 🔁 rule) repeats in the feed when its rule maps onto an RRULE."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -13,6 +15,33 @@ from portal.vocab import OPEN_STATUSES
 PRODID = "-//Readiness Portal//Reminders//EN"
 # The alarm rings at 09:00 the day before an all-day event.
 ALARM_BEFORE = timedelta(hours=-15)
+
+
+_WEEKDAYS = {"monday": "MO", "tuesday": "TU", "wednesday": "WE", "thursday": "TH",
+             "friday": "FR", "saturday": "SA", "sunday": "SU"}
+_DAY = "(?:" + "|".join(_WEEKDAYS) + ")"
+_RULE = re.compile(
+    r"every(?:\s+(?P<n>[1-9][0-9]{0,2}))?\s+(?P<unit>day|week|month|year)s?"
+    r"(?:\s+on\s+(?P<days>" + _DAY + r"(?:\s*(?:,|and|,\s*and)\s*" + _DAY + r")*))?",
+    re.IGNORECASE,
+)
+
+
+def recurrence_rule(text: str | None) -> dict | None:
+    """The RRULE for an Obsidian Tasks rule that maps onto one: ``every day|week|month|
+    year``, ``every N weeks``, ``every week on Friday`` (several days too). Rules that do
+    not (``when done``, ``every month on the 2nd Wednesday``) give None."""
+    match = _RULE.fullmatch(" ".join((text or "").split()))
+    if not match or (match.group("days") and match.group("unit").lower() != "week"):
+        return None
+    rule: dict = {"freq": {"day": "daily", "week": "weekly", "month": "monthly",
+                           "year": "yearly"}[match.group("unit").lower()]}
+    if match.group("n") and int(match.group("n")) > 1:
+        rule["interval"] = int(match.group("n"))
+    if match.group("days"):
+        days = re.findall(_DAY, match.group("days"), re.IGNORECASE)
+        rule["byday"] = list(dict.fromkeys(_WEEKDAYS[day.lower()] for day in days))
+    return rule
 
 
 def _calendar(name: str) -> Calendar:
@@ -36,6 +65,13 @@ def _item_event(item, base_url: str, now: datetime, with_alarm: bool = True) -> 
         details.append(f"Workstream: {item.workstream.name}")
     if item.owner is not None:
         details.append(f"Owner: {item.owner.name}")
+    if item.recurrence:
+        rule = recurrence_rule(item.recurrence)
+        if rule is not None:
+            event.add("rrule", rule)
+            details.append(f"Repeats: {item.recurrence}")
+        else:
+            details.append(f"Repeats: {item.recurrence} (not as a calendar rule: shown once)")
     url = f"{base_url}/actions/{item.id}"
     details.append(url)
     event.add("description", "\n".join(details))

@@ -103,6 +103,31 @@
     });
   }
 
+  // A select with data-choices="<template id>" (the import preview's owners) shares the
+  // options of that one <template>: they are copied in when the select is first reached,
+  // after the few it lists itself, which it keeps (with its value).
+  function shareChoices(select) {
+    if (select.hasAttribute("data-filled")) { return; }
+    var template = document.getElementById(select.dataset.choices);
+    if (!template) { return; }
+    select.setAttribute("data-filled", "");
+    var value = select.value;
+    var own = {};
+    Array.prototype.forEach.call(select.options, function (option) { own[option.value] = true; });
+    var shared = template.content.cloneNode(true);
+    shared.querySelectorAll("option").forEach(function (option) {
+      if (own[option.value]) { option.remove(); }
+    });
+    select.appendChild(shared);
+    select.value = value;
+  }
+  ["focusin", "mouseover", "touchstart"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var select = event.target.closest && event.target.closest("select[data-choices]");
+      if (select) { shareChoices(select); }
+    }, {passive: true});
+  });
+
   var LAZY = "select[data-options], table[data-row-url] tr[data-item-id] select";
   ["focusin", "mouseover", "touchstart"].forEach(function (type) {
     document.addEventListener(type, function (event) {

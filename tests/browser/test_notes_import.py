@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.actions.models import ActionItem
@@ -146,3 +147,47 @@ def test_pages_fit_the_width(page, login, live_server, tmp_path, width):
     page.click(".commit-bar button[type=submit]")
     page.wait_for_selector(RESULT)
     assert fits()
+
+
+def test_owner_choice_updates_the_preview_at_once(page, login, live_server, tmp_path):
+    """Choosing an owner changes that owner's match, its lines, the counts and the
+    warnings without leaving the page; keyboard focus stays on the select; the choice is
+    committed and its spelling remembered."""
+    login("admin@example.com")  # no person of their own: @Myself needs a choice
+    note = tmp_path / "2026-11-27 Legal check-in.md"
+    note.write_text(
+        "# Legal check-in\n\nAttendees: [[Rob Banga]], Yancey\n\n"
+        "- [ ] Send the DPA redlines @Robbie B 📅 2026-12-08\n"
+        "- [ ] Countersign the DPA @Robbie B\n"
+        "- [ ] Book the room @Myself\n", encoding="utf-8")
+    page.goto("/imports/new")
+    page.set_input_files("input[name=note_file]", str(note))
+    page.click(".import-form button[type=submit]")
+    page.wait_for_selector(PREVIEW)
+    assert page.locator("[data-count=people]").inner_text() == "1"
+    assert page.locator("[data-count=warnings]").inner_text() == "1"
+    robbie = page.locator("tr[data-owner='Robbie B']")
+    assert robbie.locator(".match").inner_text() == "New person"
+
+    robbie.locator("select").focus()
+    page.keyboard.press("ArrowDown")  # the shared choices are in the list once reached
+    robbie.locator("select").select_option(label="Rob Banga")
+    expect(page.locator("[data-count=people]")).to_have_text("0")
+    assert robbie.locator(".match").inner_text() == "Chosen"
+    assert "Rob Banga, chosen in the preview." in robbie.inner_text()
+    for line in (5, 6):
+        assert "→ Rob Banga" in page.locator(f"#item-owner-{line}").inner_text()
+    assert "“Robbie B” → Rob Banga" in page.locator("#new-people").inner_text()
+    assert page.evaluate("document.activeElement.name") == robbie.locator(
+        "select").get_attribute("name")
+
+    myself = page.locator("tr[data-owner='Myself'] select")
+    myself.select_option(label="Yancey")
+    expect(page.locator("[data-count=warnings]")).to_have_text("0")
+    assert page.locator("#import-warnings").is_hidden()
+    assert "→ Yancey" in page.locator("#item-owner-7").inner_text()
+
+    page.click(".commit-bar button[type=submit]")
+    page.wait_for_selector(RESULT)
+    stored = items_of(live_server, "Legal check-in")
+    assert stored == {5: ("Rob Banga", None), 6: ("Rob Banga", None), 7: ("Yancey", None)}

@@ -131,11 +131,12 @@ def test_missing_file_and_unknown_login(cli, lead, tmp_path):
 
 def test_impossible_date_is_a_warning(cli, lead, tmp_path):
     note = write(tmp_path, "n.md",
-                 "---\ntitle: T\n---\n- [ ] Book it @Joe 📅 2025-13-45\n".encode())
+                 "---\ntitle: T\ndate: 2025-11-01\n---\n- [ ] Book it @Joe 📅 2025-13-45\n"
+                 .encode())
     result = cli(note)
     assert result.exit_code == 0, result.output
     assert "warnings: 1" in result.output
-    assert "line 4: The due date 2025-13-45 is not a real date" in result.output
+    assert "line 5: The due date 2025-13-45 is not a real date" in result.output
     db.session.expire_all()
     [item] = db.session.scalars(select(ActionItem)).all()
     assert item.due_date is None and item.title == "Book it"

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from portal.actions.service import title_key
 from portal.notes.parse import (
     PRIORITY_SIGNS,
     STATUS_CHARS,
     NoteError,
     ParsedTask,
     format_task,
-    normalise_title,
     parse_note,
     parse_task_line,
 )
@@ -446,17 +446,18 @@ def test_priorities_with_and_without_variation_selector(emoji, priority):
 @pytest.mark.parametrize(
     ("line", "owner", "title"),
     [
-        ("- [ ] Ask @Rob Banga about it 📅 2025-01-02", "Rob Banga", "Ask about it"),
+        ("- [ ] Ask @Rob Banga about it 📅 2025-01-02", "Rob Banga", "Ask Rob Banga about it"),
         ("- [ ] Review the plan. @Rob Banga 📅 2025-01-02", "Rob Banga", "Review the plan."),
-        ("- [ ] Ping @Rob Banga, then review.", "Rob Banga", "Ping, then review."),
-        ("- [ ] Draft @Zoë Ñúñez-Díaz now", "Zoë Ñúñez-Díaz", "Draft now"),
-        ("- [ ] Call @Seán O'Brien today", "Seán O'Brien", "Call today"),
+        ("- [ ] Ping @Rob Banga, then review.", "Rob Banga", "Ping Rob Banga, then review."),
+        ("- [ ] Draft @Zoë Ñúñez-Díaz now", "Zoë Ñúñez-Díaz", "Draft Zoë Ñúñez-Díaz now"),
+        ("- [ ] Call @Seán O'Brien today", "Seán O'Brien", "Call Seán O'Brien today"),
         ("- [ ] Ship @Myself", "Myself", "Ship"),
         ("- [ ] Ship @Product Marketing⏫", "Product Marketing", "Ship"),
-        ("- [ ] Hand over to @Ann then @Bob", "Ann", "Hand over to then @Bob"),
+        ("- [ ] Hand over to @Ann then @Bob", "Bob", "Hand over to Ann then"),
         ("- [ ] Mail rob@example.com", None, "Mail rob@example.com"),
         ("- [ ] Lower @case is no mention", None, "Lower @case is no mention"),
-        ("- [ ] Due first 📅 2025-01-02 @Ann Lee ⏫", "Ann Lee", "Due first"),
+        ("- [ ] Due first @Ann Lee 📅 2025-01-02 ⏫", "Ann Lee", "Due first"),
+        ("- [ ] Due first 📅 2025-01-02 ⏫ @Ann Lee", "Ann Lee", "Due first"),
     ],
 )
 def test_owner_mentions(line, owner, title):
@@ -483,10 +484,20 @@ def test_signifier_in_the_middle_is_left_with_a_warning():
     assert "middle" in warnings[0].message
 
 
-def test_tags_only_at_the_end():
-    task, _ = parse_task_line("- [ ] Fix issue #42 in C# for #team now #a #b/c")
-    assert task.tags == ["a", "b/c"]
-    assert task.title == "Fix issue #42 in C# for #team now"
+def test_tags_anywhere_but_only_trailing_ones_leave_the_title():
+    """As Obsidian Tasks: every #tag of the description is a tag (not C#, not a lone #);
+    those at the end are not part of the title."""
+    task, _ = parse_task_line("- [ ] Fix issue #42 in C# for #team now, count the # #a #b/c")
+    assert task.tags == ["42", "team", "a", "b/c"]
+    assert task.title == "Fix issue #42 in C# for #team now, count the #"
+
+
+def test_a_mention_between_the_signifiers_ends_them():
+    """Obsidian Tasks stops reading at the first word that is no signifier."""
+    task, warnings = parse_task_line("- [ ] Due first 📅 2025-01-02 @Ann Lee ⏫")
+    assert (task.owner, task.priority, task.due) == ("Ann Lee", "high", None)
+    assert task.title == "Due first 📅 2025-01-02"
+    assert "middle" in warnings[0].message
 
 
 def test_format_task_writes_a_clean_line():
@@ -526,10 +537,10 @@ def test_format_task_writes_a_clean_line():
         ("  Spaced   out… ", "spaced out"),
     ],
 )
-def test_normalise_title(a, b):
-    assert normalise_title(a) == normalise_title(b)
+def test_title_key(a, b):
+    assert title_key(a) == title_key(b)
 
 
-def test_normalise_title_keeps_accents_and_inner_punctuation():
-    assert normalise_title("Café (draft)") == "café (draft)"
-    assert normalise_title("Cafe") != normalise_title("Café")
+def test_title_key_keeps_accents_and_inner_punctuation():
+    assert title_key("Café (draft)") == "café (draft)"
+    assert title_key("Cafe") != title_key("Café")

@@ -117,7 +117,8 @@ name_word = st.builds(
 owners = st.none() | st.just("Myself") | st.lists(name_word, min_size=1, max_size=3).map(" ".join)
 
 dates = st.none() | st.dates(min_value=date(1000, 1, 1), max_value=date(9999, 12, 31))
-tags = st.lists(st.from_regex(r"[a-z][a-z0-9_/-]{0,10}", fullmatch=True), max_size=4)
+tags = st.lists(st.from_regex(r"[a-z][a-z0-9_/-]{0,10}", fullmatch=True), max_size=4, unique=True)
+block_ids = st.none() | st.from_regex(r"[a-zA-Z0-9-]{1,12}", fullmatch=True)
 recurrences = st.sampled_from(
     [None, "every day", "every week", "every 2 weeks", "every month on the 1st", "every weekday"]
 )
@@ -143,6 +144,7 @@ def tasks(draw):
         priority=draw(priorities),
         recurrence=draw(recurrences),
         tags=draw(tags),
+        block_id=draw(block_ids),
     )
 
 
@@ -160,6 +162,7 @@ FIELDS = [
     "priority",
     "recurrence",
     "tags",
+    "block_id",
 ]
 
 
@@ -173,3 +176,34 @@ def test_format_then_parse_round_trips(task):
     assert {f: getattr(parsed, f) for f in FIELDS} == {f: getattr(task, f) for f in FIELDS}
     assert parsed.raw == line
     assert format_task(parsed) == line
+
+
+# --- Text before the signifiers is the description, whatever it holds ----------------
+
+SUFFIXES = [
+    # the owner between the description and the signifiers
+    (" @Rob Banga 📅 2025-11-08 ⏳ 2025-11-01 ⏫ #task ^abc-1", "Rob Banga"),
+    # the owner after the signifiers
+    (" end. 🛫 2025-10-30 📅 2025-11-08 ⏳ 2025-11-01 ⏫ #task @Rob Banga", "Rob Banga"),
+    # the owner as a wiki link with an alias
+    (" [[Rob Banga|Rob]] 📅 2025-11-08 ⏳ 2025-11-01 ⏫ #task", "Rob Banga"),
+]
+one_line = st.text(st.characters(blacklist_categories=["Cs", "Zl", "Zp", "Cc"]), max_size=60)
+description = st.lists(st.sampled_from(FRAGMENTS) | one_line, max_size=12).map(
+    lambda parts: "".join(parts).replace("\n", " ").replace("\r", " "))
+
+
+@SETTINGS
+@given(description, st.sampled_from(SUFFIXES))
+def test_text_before_the_signifiers_never_changes_the_fields(text, suffix):
+    """Whatever the description holds (emoji, dates, @, #, [[ ]]), the dates, priority
+    and owner come from the end of the line, as Obsidian Tasks reads them."""
+    ending, owner = suffix
+    task, _warnings = parse_task_line(f"- [ ] Plan {text}{ending}")
+    assert task is not None
+    assert (task.due, task.scheduled, task.priority, task.owner) == (
+        date(2025, 11, 8), date(2025, 11, 1), "high", owner)
+    if "🛫" in ending:
+        assert task.start == date(2025, 10, 30)
+    if "^abc-1" in ending:
+        assert task.block_id == "abc-1"

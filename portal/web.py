@@ -124,8 +124,18 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _refuse_nul():
+    """A NUL character in a form or query value is never text a person typed; PostgreSQL
+    would refuse to store it (a 500), SQLite would keep it in titles and feeds."""
+    pairs = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    if any("\x00" in key + value for key, value in pairs):
+        return error_page(400, "The request holds a NUL character; it was not accepted.")
+    return None
+
+
 def init_web(app: Flask) -> None:
-    """Installs the login gate, the error pages and the security headers."""
+    """Installs the input guard, the login gate, the error pages and the security headers."""
+    app.before_request(_refuse_nul)
     app.before_request(_require_login)
     app.after_request(_security_headers)
 

@@ -33,6 +33,7 @@ from portal.actions.service import (
     MAX_TAGS,
     MAX_TITLE,
 )
+from portal.numbers import bounded_int, id_list
 from portal.vocab import ACTION_STATUSES, PRIORITIES
 
 STATUS_CHOICES = [SelectChoice(s, s.replace("_", " ").capitalize()) for s in ACTION_STATUSES]
@@ -67,10 +68,10 @@ def optional_id(value):
         return None
     if isinstance(value, int):
         return value
-    text = str(value).strip()
-    if not text.isdigit() or len(text) > 9:
+    number = bounded_int(value, 1)
+    if number is None:
         raise ValueError("Choose from the list.")
-    return int(text)
+    return number
 
 
 class IdSelectField(SelectField):
@@ -135,7 +136,7 @@ class EditForm(ItemForm):
                                                                "is missing its version.")])
 
     def validate_version(self, field):
-        if not str(field.data or "").isdigit():
+        if bounded_int(field.data, 1) is None:
             raise ValidationError("Reload the page: this form's version is not valid.")
 
 
@@ -154,7 +155,7 @@ class InlineForm(FlaskForm):
     version = HiddenField("Version")
 
     def validate_version(self, field):
-        if not str(field.data or "").isdigit():
+        if bounded_int(field.data, 1) is None:
             raise ValidationError("Reload the page: this row is missing its version.")
 
     def changes(self, formdata) -> dict:
@@ -167,7 +168,7 @@ class StatusForm(FlaskForm):
     version = HiddenField("Version")
 
     def validate_version(self, field):
-        if not str(field.data or "").isdigit():
+        if bounded_int(field.data, 1) is None:
             raise ValidationError("Reload the page: this form is missing its version.")
 
 
@@ -189,7 +190,7 @@ class CommentForm(FlaskForm):
 class BulkForm(FlaskForm):
     """One change over the ticked rows."""
 
-    ids = SelectMultipleField("Items", coerce=int, validate_choice=False)
+    ids = SelectMultipleField("Items", coerce=str, validate_choice=False)
     action = SelectField("Change", choices=[SelectChoice(k, v) for k, v in BULK_ACTIONS.items()])
     status = SelectField("New status", choices=STATUS_CHOICES, validators=[Optional()])
     owner = IdSelectField("New owner")
@@ -206,6 +207,10 @@ class BulkForm(FlaskForm):
     def validate_ids(self, field):
         if not field.data:
             raise ValidationError("Tick at least one item first.")
+        ids = id_list(field.data)
+        if ids is None:
+            raise ValidationError("Some of the ticked items are not items; reload the page.")
+        field.data = ids
 
     def value(self):
         """The value for the chosen action, or a (field, message) error."""

@@ -39,6 +39,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.permissions import can, can_change_item, can_comment_on, permission_required
 from portal.clock import local_today
 from portal.extensions import db
+from portal.numbers import bounded_int
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
 from portal.web import htmx_redirect, render, wants_fragment
 
@@ -75,8 +76,7 @@ def _item_or_404(item_id: int) -> ActionItem:
 
 
 def _version(raw) -> int | None:
-    text = str(raw or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return bounded_int(raw, 1)
 
 
 def _list_url(filters: queries.Filters, **changes) -> str:

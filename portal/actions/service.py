@@ -16,6 +16,7 @@ from portal.audit.log import Actor, diff, record, snapshot
 from portal.audit.models import AuditEvent
 from portal.people.models import Person
 from portal.program.models import Workstream
+from portal.text import clean_text, one_line
 from portal.vocab import ACTION_STATUSES, PRIORITIES
 
 # The fields a person edits; the audit log keeps their before and after values.
@@ -62,7 +63,7 @@ def title_key(title: str) -> str:
     collapsed, without end punctuation, so that "Draft the plan." and "draft the plan"
     are one item. It is taken when an item is created; an item of a meeting keeps it
     when its title is edited, so the next import of the note still finds it."""
-    return " ".join(title.casefold().split()).rstrip(" .,;:!?…")[:MAX_TITLE]
+    return one_line(title).casefold().rstrip(" .,;:!?…")[:MAX_TITLE]
 
 
 def normalise_tags(tags: str) -> str:
@@ -78,9 +79,10 @@ def normalise_tags(tags: str) -> str:
 def _check_values(session: Session, values: dict[str, Any]) -> None:
     """Refuses unknown owners, workstreams, statuses, priorities and oversized text."""
     if "title" in values:
-        title = " ".join((values["title"] or "").split())
+        title = one_line(values["title"])
         if not title:
-            raise ActionError("A title is required.", "title")
+            raise ActionError("A title is required (invisible characters do not count).",
+                              "title")
         if len(title) > MAX_TITLE:
             raise ActionError(f"Keep the title under {MAX_TITLE} characters.", "title")
         values["title"] = title
@@ -98,7 +100,7 @@ def _check_values(session: Session, values: dict[str, Any]) -> None:
         if len(values["tags"]) > MAX_TAGS:
             raise ActionError(f"Keep the tags under {MAX_TAGS} characters.", "tags")
     if "notes" in values:
-        values["notes"] = values["notes"] or ""
+        values["notes"] = clean_text(values["notes"])
         if len(values["notes"]) > MAX_NOTES:
             raise ActionError(f"Keep the notes under {MAX_NOTES} characters.", "notes")
     for name in ("due_date", "scheduled_date", "start_date", "created_date", "done_date",

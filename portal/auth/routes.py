@@ -26,6 +26,7 @@ from portal.auth.models import User
 from portal.auth.permissions import permission_required, public
 from portal.clock import utcnow
 from portal.extensions import db, limiter
+from portal.numbers import page_number
 from portal.people.models import Person
 from portal.reminders import outbox
 from portal.vocab import SECURITY_EVENTS
@@ -359,8 +360,6 @@ def security_log():
     kind = request.args.get("kind", "")
     if kind not in SECURITY_EVENTS:
         kind = ""
-    raw = request.args.get("page", "1")
-    page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
-    result = security.events(db.session, kind or None, page)
+    result = security.events(db.session, kind or None, page_number(request.args.get("page")))
     return render("admin/security.html", page=result, kind=kind, kinds=SECURITY_EVENTS,
                   page_url=lambda n: url_for("auth.security_log", kind=kind or None, page=n))

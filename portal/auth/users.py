@@ -16,6 +16,7 @@ from portal.clock import utcnow
 from portal.notes.resolve import EXACT, NEAR, Resolver
 from portal.people import service as people_service
 from portal.people.models import Person
+from portal.text import one_line
 from portal.vocab import ROLES
 
 
@@ -93,7 +94,7 @@ def create_user(
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
     email = clean_login_email(email)
-    name = " ".join((name or "").split())
+    name = one_line(name)
     if not name:
         raise UserError("Enter the person's name.")
     if find_by_email(session, email):

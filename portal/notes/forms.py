@@ -51,6 +51,7 @@ class ImportForm(FlaskForm):
         if text.strip():
             if len(text.encode("utf-8", errors="surrogatepass")) > MAX_NOTE_BYTES:
                 self.note_text.errors = [too_large_message("pasted note")]
+                self.note_text.data = ""  # not echoed back: megabytes the page need not carry
                 return None
             return text, "", self.note_text
         self.note_file.errors = ["Choose a note file, or paste the note below."]

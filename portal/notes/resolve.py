@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from portal.people.models import Person, PersonAlias
 from portal.people.names import name_key
+from portal.text import one_line
 
 #: The longest name (and name key) a Person holds.
 NAME_MAX = 120
@@ -90,7 +91,7 @@ class Match:
 
 def clean_name(written: str) -> str:
     """A name as stored: spaces tidied, cut to the column's size."""
-    return " ".join(written.split())[:NAME_MAX]
+    return one_line(written)[:NAME_MAX]
 
 
 def person_key(written: str) -> str:

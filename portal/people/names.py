@@ -1,9 +1,8 @@
-"""Name matching that ignores case, accents and spacing."""
-import unicodedata
+"""Name matching that ignores case, accents, spacing, invisible characters and letters of
+other scripts that look Latin (see portal/text.py)."""
+from portal.text import fold
 
 
 def name_key(name: str) -> str:
     """`  Zoë  Ñúñez ` -> `zoe nunez`: the form names and aliases are matched by."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.casefold().split())
+    return fold(name)

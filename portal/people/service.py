@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from portal.audit.log import Actor, diff, record, snapshot
 from portal.people.models import Person, PersonAlias
 from portal.people.names import name_key
+from portal.text import one_line
 from portal.vocab import PERSON_KINDS
 
 PERSON_FIELDS = ("name", "email", "kind", "timezone")
@@ -28,9 +29,9 @@ class PersonError(ValueError):
 
 
 def clean_name(name: str | None) -> str:
-    name = " ".join((name or "").split())
+    name = one_line(name)
     if not name:
-        raise PersonError("A name is required.", "name")
+        raise PersonError("A name is required (invisible characters do not count).", "name")
     if len(name) > MAX_NAME:
         raise PersonError(f"Keep the name under {MAX_NAME} characters.", "name")
     return name
@@ -125,7 +126,7 @@ def update_person(session: Session, actor: Actor, person: Person, *, name: str,
 
 def add_alias(session: Session, actor: Actor, person: Person, alias: str) -> PersonAlias:
     """Another spelling of the person's name; alias keys are unique across people."""
-    alias = " ".join((alias or "").split())
+    alias = one_line(alias)
     if not alias:
         raise PersonError("Type the other spelling first.", "alias")
     if len(alias) > MAX_NAME:

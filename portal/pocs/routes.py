@@ -93,6 +93,8 @@ def card(poc_id: int):
     is the whole board as it is now (retargeted), so the controls never act on an order
     the user does not see. Without htmx: the board page with the card open."""
     want_open = request.args.get("open", "1") != "0"
+    if db.session.get(Poc, poc_id) is None:
+        abort(404)
     if not request.htmx:
         return _board_page(open_card=poc_id if want_open else None)
     if request.args.get("expected", "") != sequencing.current_token(db.session):
@@ -341,8 +343,10 @@ def _customers_page(form=None, status=200):
     ).all()
     if form is None and can(current_user, "edit_program"):
         form = _customer_form()
-    return render("pocs/customers.html", block="add_customer", status=status,
-                  customers=customers, form=form)
+    # The form's block answers its own POST; any GET is the whole page.
+    block = "add_customer" if request.method == "POST" else None
+    return render("pocs/customers.html", block=block, status=status, customers=customers,
+                  form=form)
 
 
 @bp.get("/pocs/customers")
@@ -391,7 +395,8 @@ def customer(customer_id: int):
     """A customer; leads edit it here."""
     item = _load_customer(customer_id)
     form = _customer_form(obj=item) if can(current_user, "edit_program") else None
-    return render("pocs/customer.html", block="customer_form", customer=item, form=form)
+    # The form's block answers its own POST; any GET is the whole page.
+    return render("pocs/customer.html", customer=item, form=form)
 
 
 @bp.post("/pocs/customers/<int:customer_id>")

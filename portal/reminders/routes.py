@@ -11,6 +11,7 @@ from portal.audit.log import Actor, diff, record, snapshot
 from portal.auth.permissions import can, permission_required, public
 from portal.clock import utcnow
 from portal.extensions import csrf, db
+from portal.numbers import page_number
 from portal.reminders import calendar, links, outbox, policy, service
 from portal.reminders.forms import COMMON_ZONES, PreferencesForm, SettingsForm
 from portal.reminders.models import OutboxMessage, ReminderPoint
@@ -32,14 +33,14 @@ def outbox_page():
     state = request.args.get("state", "")
     if state and state not in STATE_ORDER:
         state = ""
-    page_number = request.args.get("page", 1, type=int) or 1
+    page = page_number(request.args.get("page"))
     counts = dict(db.session.execute(
         sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)).all())
     stmt = sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
                                              OutboxMessage.id.desc())
     if state:
         stmt = stmt.where(OutboxMessage.state == state)
-    page = db.paginate(stmt, page=max(page_number, 1), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
     ids = [m.id for m in page.items]
     point_counts = dict(db.session.execute(
         sa.select(ReminderPoint.message_id, sa.func.count())

@@ -74,7 +74,8 @@ def test_set_status_owner_workstream(lead_client, items):
 @pytest.mark.parametrize("data,message", [
     ({"action": "status", "status": "done"}, "Tick at least one item"),
     ({"ids": ["{0}", "999999"], "action": "status", "status": "done"}, "no longer exist"),
-    ({"ids": ["abc"], "action": "status", "status": "done"}, "coerce"),
+    ({"ids": ["abc"], "action": "status", "status": "done"}, "not items"),
+    ({"ids": ["99999999999999999999"], "action": "status", "status": "done"}, "not items"),
     ({"ids": ["{0}"], "action": "status", "status": "finished"}, "Not a valid choice"),
     ({"ids": ["{0}"], "action": "explode"}, "Not a valid choice"),
     ({"ids": ["{0}"], "action": "owner", "owner": "424242"}, "does not exist"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from portal.extensions import db
 from tests.factories import PASSWORD, make_user
@@ -212,3 +213,57 @@ def test_every_rule_for_every_role(app, demo, role):
             db.session.rollback()
     if role != "admin":
         assert guarded > 0
+
+
+@pytest.mark.parametrize("role", ["admin", "lead", "owner", "executive"])
+def test_every_page_answers_htmx_for_every_role(app, demo, role):
+    """`HX-Request: true` on every GET route as every role: a fragment, a whole page or a
+    refusal, never an error (a block that needs what only an editor's page defines)."""
+    user = make_user(role)
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    for rule, path in rules(app):
+        if "GET" not in rule.methods or rule.endpoint in PUBLIC_ENDPOINTS | {"static"}:
+            continue
+        for headers in ({"HX-Request": "true"}, {"HX-Request": "true", "HX-Boosted": "true"}):
+            response = client.get(path, headers=headers)
+            assert response.status_code in (200, 204, 302, 403, 404), \
+                (role, path, headers, response.status_code)
+            db.session.rollback()
+
+
+@pytest.mark.parametrize("path", [
+    "/outbox?page=99999999999999999999", "/activity?page=99999999999999999999",
+    "/actions?page=99999999999999999999", "/people?page=99999999999999999999",
+    "/admin/security?page=99999999999999999999", "/actions?owner=99999999999999999999",
+    "/activity?person=99999999999999999999", "/pocs?card=99999999999999999999",
+])
+def test_crafted_numbers_in_query_strings(app, demo, path):
+    client = app.test_client()
+    client.post("/login", data={"email": make_user("admin").email, "password": PASSWORD})
+    assert client.get(path).status_code in (200, 400)
+
+
+def test_crafted_numbers_in_forms(app, demo):
+    from portal.actions.models import ActionItem
+
+    client = app.test_client()
+    client.post("/login", data={"email": make_user("lead").email, "password": PASSWORD})
+    item = db.session.scalars(select(ActionItem).order_by(ActionItem.id)).first()
+    version = item.version
+    bulk = client.post("/actions/bulk", data={"ids": ["99999999999999999999"],
+                                              "action": "status", "status": "done"})
+    assert bulk.status_code == 422
+    # A version of ten digits that means 1 is still checked: the stored version is newer.
+    client.post(f"/actions/{item.id}/row", data={"priority": "low", "version": version},
+                headers={"HX-Request": "true"})
+    stale = client.post(f"/actions/{item.id}/row",
+                        data={"priority": "high", "version": str(version).zfill(10)},
+                        headers={"HX-Request": "true"})
+    assert stale.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(ActionItem, item.id).priority == "low"
+    huge = client.post(f"/actions/{item.id}/row",
+                       data={"priority": "high", "version": "9" * 30},
+                       headers={"HX-Request": "true"})
+    assert huge.status_code in (409, 422)

@@ -252,3 +252,59 @@ def test_the_server_header_names_no_versions(tmp_path):
         server.terminate()
         server.wait(timeout=10)
     assert header == "Readiness Portal"
+
+
+# --- 12. smaller ones ------------------------------------------------------------------
+
+def test_an_unknown_poc_card_is_not_found(app, demo):
+    client = signed_in(app, make_user("lead"))
+    assert client.get("/pocs/99999/card").status_code == 404
+    assert client.get("/pocs/99999/card", headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_an_oversize_pasted_note_is_not_echoed(app):
+    from portal.notes.forms import MAX_NOTE_BYTES
+
+    client = signed_in(app, make_user("lead"))
+    response = client.post("/imports/preview",
+                           data={"note_text": "x" * (MAX_NOTE_BYTES + 10)})
+    assert response.status_code in (413, 422)
+    assert len(response.data) < 100_000
+
+
+# --- 9. look-alike names, invisible characters, NUL ------------------------------------
+
+@pytest.mark.parametrize("spelling", [
+    "Ja\u200bson Vallery", "Jason Val\u00adlery", "\ufeffJason Vallery", "J\u0430son Vallery",
+    "Jason\u200d Vallery", "ＪＡＳＯＮ ＶＡＬＬＥＲＹ",
+])
+def test_look_alike_names_are_the_same_person(app, spelling):
+    make_person("Jason Vallery", email=None)
+    db.session.commit()
+    client = signed_in(app, make_user("lead"))
+    response = client.post("/people", data={"name": spelling, "kind": "person"})
+    assert response.status_code == 422
+    assert "already has this name" in response.get_data(as_text=True)
+
+
+def test_a_name_of_invisible_characters_is_refused(app):
+    client = signed_in(app, make_user("lead"))
+    response = client.post("/people", data={"name": "\u200b\u200c\u200d\u2060", "kind": "person"})
+    assert response.status_code == 422 and "invisible" in response.get_data(as_text=True)
+
+
+def test_titles_are_cleaned_and_nul_is_refused(app):
+    from portal.actions.models import ActionItem
+
+    item = make_item("Plain", status="open")
+    db.session.commit()
+    client = signed_in(app, make_user("lead"))
+    refused = client.post(f"/actions/{item.id}/row", data={"title": "Bad\x00title",
+                                                            "version": 1},
+                          headers={"HX-Request": "true"})
+    assert refused.status_code == 400
+    client.post(f"/actions/{item.id}", data={"title": "Sign\u200b the\u00a0DPA\u2066",
+                                             "status": "open", "priority": "normal",
+                                             "version": 1})
+    db.session.expire_all()
+    assert db.session.get(ActionItem, item.id).title == "Sign the DPA"

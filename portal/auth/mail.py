@@ -18,7 +18,8 @@ from portal.reminders import outbox
 from portal.reminders.models import OutboxMessage
 
 LOCKOUT_SUBJECT = "Sign-ins to your Readiness Portal login were paused"
-PASSWORD_PATH = "/password/"  # noqa: S105 (a URL path) + token; the route is auth.choose_password
+# + a token; the route is auth.choose_password
+PASSWORD_PATH = "/password/"  # noqa: S105  # nosec B105 (a URL path, not a password)
 SUBJECTS = {"invite": "You are invited to the Readiness Portal",
             "reset": "Reset your Readiness Portal password"}
 

@@ -18,8 +18,8 @@ from portal.reminders import outbox
 from portal.reminders.models import OutboxMessage
 
 LOCKOUT_SUBJECT = "Sign-ins to your Readiness Portal login were paused"
-# + a token; the route is auth.choose_password
-PASSWORD_PATH = "/password/"  # noqa: S105  # nosec B105 (a URL path, not a password)
+# + a token: the route auth.choose_password (a URL path, not a password)
+PASSWORD_PATH = "/password/"  # noqa: S105  # nosec B105
 SUBJECTS = {"invite": "You are invited to the Readiness Portal",
             "reset": "Reset your Readiness Portal password"}
 

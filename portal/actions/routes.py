@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     make_response,
     render_template,
@@ -37,8 +36,8 @@ from portal.actions.models import ActionItem, Comment
 from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
 from portal.auth.permissions import can, can_change_item, can_comment_on, permission_required
-from portal.clock import local_today
 from portal.extensions import db
+from portal.program.clock import program_today
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
 from portal.web import htmx_redirect, render, wants_fragment
 
@@ -48,10 +47,6 @@ FIELD_LABELS = {"title": "Title", "owner_id": "Owner", "workstream_id": "Workstr
                 "status": "Status", "priority": "Priority", "due_date": "Due",
                 "scheduled_date": "Scheduled", "start_date": "Start", "tags": "Tags",
                 "notes": "Notes", "done_date": "Done on", "cancelled_date": "Cancelled on"}
-
-
-def _today():
-    return local_today(current_app.config["PORTAL_TIMEZONE"])
 
 
 def _actor() -> Actor:
@@ -87,7 +82,7 @@ def list_context(args, **extra) -> dict:
     """Everything the list page needs, in a fixed number of statements."""
     parsed = queries.parse_filters(args)
     filters = parsed.filters
-    today = _today()
+    today = program_today()
     page = queries.search(db.session, filters, today)
     editor = can(current_user, "edit_program")
     create_form = extra.get("create_form")
@@ -162,7 +157,7 @@ def create():
     form = ItemForm()  # its choices are set by list_context; the service checks the ids
     if form.validate_on_submit():
         try:
-            item = service.create_item(db.session, _actor(), _today(), **form.values())
+            item = service.create_item(db.session, _actor(), program_today(), **form.values())
         except service.ActionError as error:
             db.session.rollback()
             _field_error(form, error)
@@ -288,7 +283,7 @@ def edit(item_id: int):
         expected = _version(form.version.data)
         try:
             service.update_item(db.session, _actor(), item, form.values(),
-                                expected_version=expected, today=_today())
+                                expected_version=expected, today=program_today())
             db.session.commit()
         except service.ConflictError:
             def keep_mine(fresh):
@@ -319,7 +314,7 @@ def change_status(item_id: int):
         expected = _version(form.version.data)
         try:
             service.update_item(db.session, _actor(), item, {"status": form.status.data},
-                                expected_version=expected, today=_today())
+                                expected_version=expected, today=program_today())
             db.session.commit()
         except service.ConflictError:
             def fresh_status(fresh):
@@ -351,7 +346,7 @@ def cancel(item_id: int):
         return render("actions/detail.html", status=422, **detail_context(item))
     try:
         service.cancel_item(db.session, _actor(), item, expected_version=expected,
-                            today=_today())
+                            today=program_today())
         db.session.commit()
     except service.ConflictError:
         return _conflict_response(item_id, expected, {"status": "cancelled"}, "status",
@@ -478,7 +473,7 @@ def inline(item_id: int):
     expected = _version(form.version.data)
     try:
         changed = service.update_item(db.session, _actor(), item, form.changes(request.form),
-                                      expected_version=expected, today=_today())
+                                      expected_version=expected, today=program_today())
         db.session.commit()
     except service.ConflictError:
         db.session.rollback()
@@ -513,7 +508,7 @@ def bulk():
     if form.validate_on_submit():
         try:
             result = service.bulk_update(db.session, _actor(), form.ids.data, form.action.data,
-                                         form.value(), today=_today())
+                                         form.value(), today=program_today())
         except service.ActionError as error:
             db.session.rollback()
             target = {"days": form.days, "ids": form.ids, "action": form.action,
@@ -536,8 +531,8 @@ def export_csv():
     if parsed.errors:
         body = "Cannot export: " + " ".join(message for _, message in parsed.errors) + "\n"
         return Response(body, status=400, mimetype="text/plain")
-    text = to_csv(export_rows(db.session, parsed.filters, _today()), bom=True)
-    filename = f"action-items-{_today().isoformat()}.csv"
+    text = to_csv(export_rows(db.session, parsed.filters, program_today()), bom=True)
+    filename = f"action-items-{program_today().isoformat()}.csv"
     response = Response(text.encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from flask_login import current_user
 
-from portal.clock import local_today
 from portal.dashboard.queries import load_dashboard
 from portal.extensions import db
+from portal.program.clock import program_today
 from portal.program.queries import current_program
 from portal.program.readiness import DUE_SOON_DAYS
 from portal.reminders.policy import unremindable_items
@@ -27,7 +27,7 @@ def index():
     program = current_program(session)
     if program is None:
         return render("dashboard/index.html", program=None)
-    today = local_today(current_app.config["PORTAL_TIMEZONE"])
+    today = program_today()
     board = load_dashboard(session, program, today, current_user.person_id)
     return render(
         "dashboard/index.html", program=program, board=board,

@@ -10,18 +10,18 @@ from sqlalchemy.orm import selectinload
 from portal.actions import queries as action_queries
 from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
-from portal.clock import local_today
 from portal.extensions import db
 from portal.people import queries, service
 from portal.people.forms import AliasForm, AliasRemoveForm, PersonForm
 from portal.people.models import Person
+from portal.program.clock import program_today
 from portal.web import htmx_redirect, render
 
 bp = Blueprint("people", __name__)
 
 
 def _today():
-    return local_today(current_app.config["PORTAL_TIMEZONE"])
+    return program_today()
 
 
 def _actor() -> Actor:

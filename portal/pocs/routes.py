@@ -9,21 +9,17 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
-from portal.clock import local_today
 from portal.extensions import db
 from portal.people.models import Person
 from portal.pocs import sequencing, service, timeline
 from portal.pocs.forms import CustomerForm, MoveForm, PocForm, RankForm, StageForm
 from portal.pocs.models import Customer, Hyperscaler, Poc
+from portal.program.clock import program_today
 from portal.program.models import Program
 from portal.vocab import POC_STAGES
 from portal.web import htmx_redirect, render
 
 bp = Blueprint("pocs", __name__)
-
-
-def _today():
-    return local_today(current_app.config["PORTAL_TIMEZONE"])
 
 
 def _actor() -> Actor:
@@ -54,7 +50,7 @@ def _board_page(*, notice=None, error=None, status=200, open_card=None, poc_form
     cards show a link that opens theirs (all controls on all cards would make a large
     board's page megabytes long)."""
     board = sequencing.board(db.session)
-    warnings = sequencing.sequencing_checks(db.session, _today(), board.pocs)
+    warnings = sequencing.sequencing_checks(db.session, program_today(), board.pocs)
     return render("pocs/board.html", block=block, status=status, board=board,
                   warnings=warnings, stages=POC_STAGES, notice=notice, error=error,
                   open_card=open_card, poc_form=poc_form,
@@ -318,7 +314,8 @@ def timeline_page():
     program = db.session.scalar(select(Program).options(selectinload(Program.milestones))
                                 .order_by(Program.id).limit(1))
     milestones = [(m.name, m.due_date) for m in program.milestones] if program else []
-    chart = timeline.build([(c.hyperscaler, c.pocs) for c in board.columns], milestones, _today())
+    chart = timeline.build([(c.hyperscaler, c.pocs) for c in board.columns], milestones,
+                           program_today())
     return render("pocs/timeline.html", chart=chart, program=program, board=board)
 
 

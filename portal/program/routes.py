@@ -14,10 +14,10 @@ from werkzeug.routing import BuildError
 
 from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
-from portal.clock import local_today
 from portal.extensions import db
 from portal.people.models import Person
 from portal.program import readiness, service
+from portal.program.clock import program_today
 from portal.program.forms import (
     ConfirmForm,
     CriterionForm,
@@ -35,10 +35,6 @@ bp = Blueprint("workstreams", __name__)
 
 TEMPLATE_INDEX = "workstreams/index.html"
 TEMPLATE_DETAIL = "workstreams/detail.html"
-
-
-def _today():
-    return local_today(current_app.config["PORTAL_TIMEZONE"])
 
 
 def _actor() -> Actor:
@@ -83,7 +79,7 @@ def _apply_error(form, error: service.WorkstreamError) -> None:
 
 def _index_page(form: WorkstreamForm | None = None, status: int = 200, block: str | None = None):
     program = _program_or_404()
-    figures = workstream_figures(db.session, program.id, _today())
+    figures = workstream_figures(db.session, program.id, program_today())
     people = _people()
     if form is None:
         form = WorkstreamForm(formdata=None)
@@ -94,7 +90,7 @@ def _index_page(form: WorkstreamForm | None = None, status: int = 200, block: st
                   for ws_id, ids in graph.items()}
     return render(TEMPLATE_INDEX, block=block, status=status, program=program,
                   figures=figures, workstreams=by_id, blocked_by=blocked_by,
-                  overall=program_readiness(figures), form=form, today=_today(),
+                  overall=program_readiness(figures), form=form, today=program_today(),
                   open_form=request.args.get("new") == "1")
 
 
@@ -143,7 +139,7 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
                  conflict_rows: list[dict] | None = None):
     from portal.actions.queries import Filters, search
 
-    today = _today()
+    today = program_today()
     program = _program_or_404()
     figures = workstream_figures(db.session, program.id, today)
     figure = next((f for f in figures if f.workstream_id == ws.id), None)

@@ -11,6 +11,7 @@ from portal.audit.log import Actor, diff, record, snapshot
 from portal.auth.permissions import can, permission_required, public
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.program.clock import program_zone
 from portal.reminders import calendar, links, outbox, policy
 from portal.reminders.forms import COMMON_ZONES, PreferencesForm, SettingsForm
 from portal.reminders.models import OutboxMessage, ReminderPoint
@@ -182,7 +183,7 @@ def _preferences_page(person, form, status=200):
         program_feed = f"{base}{url_for('reminders.program_feed', token=person.calendar_token)}"
     return render("reminders/preferences.html", block="prefs_form", status=status,
                   person=person, form=form, feed=feed, program_feed=program_feed,
-                  zones=COMMON_ZONES, default_zone=current_app.config["PORTAL_TIMEZONE"])
+                  zones=COMMON_ZONES, default_zone=program_zone())
 
 
 @bp.post("/people/<int:person_id>/reminders/calendar-token")
@@ -262,8 +263,7 @@ def mail_action(token: str):
 
 
 def _owner_today(item, now):
-    zone = policy.zone_for(item.owner.timezone if item.owner else None,
-                           current_app.config["PORTAL_TIMEZONE"])
+    zone = policy.zone_for(item.owner.timezone if item.owner else None, program_zone())
     return policy.local_now(now, zone).date()
 
 

@@ -18,6 +18,7 @@ BLUEPRINTS = [
     "portal.auth.routes:bp",
     "portal.dashboard.routes:bp",
     "portal.program.routes:bp",
+    "portal.program.pages:bp",
     "portal.summary.routes:bp",
     "portal.notes.routes:bp",
     "portal.health:bp",

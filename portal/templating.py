@@ -49,7 +49,9 @@ def label(value: str | None) -> str:
 # Main navigation: (label, endpoint, permission, other endpoints that belong to the entry).
 # An entry shows once its endpoint exists; the current page's entry is marked.
 NAV = [
-    ("Dashboard", "dashboard.index", "read", ()),
+    ("Dashboard", "dashboard.index", "read",
+     ("program.setup", "program.edit", "program.update", "program.milestones",
+      "program.milestone_add", "program.milestone_update", "program.milestone_delete")),
     ("Summary", "summary.index", "read", ()),
     ("Workstreams", "workstreams.index", "read", ()),
     ("Actions", "actions.index", "read", ()),

@@ -93,7 +93,7 @@ def list_context(args, **extra) -> dict:
     all_choices = args.get("choices") == "all"
     if all_choices:
         people = queries.people_for_select(db.session)
-        workstreams = queries.workstreams_for_select(db.session)
+        workstreams = queries.workstreams_for_select(db.session, keep=filters.workstream)
     else:
         people = queries.people_by_ids(db.session, [
             filters.owner, create_form.owner_id.data if create_form else None,
@@ -192,7 +192,7 @@ def _history(item_id: int) -> list[AuditEvent]:
 
 def detail_context(item: ActionItem, **extra) -> dict:
     people = queries.people_for_select(db.session)
-    workstreams = queries.workstreams_for_select(db.session)
+    workstreams = queries.workstreams_for_select(db.session, keep=item.workstream_id)
     history = _history(item.id)
     comments = list(db.session.scalars(
         select(Comment).where(Comment.action_item_id == item.id)
@@ -275,7 +275,7 @@ def edit(item_id: int):
     item = _item_or_404(item_id)
     form = EditForm()
     people = queries.people_for_select(db.session)
-    workstreams = queries.workstreams_for_select(db.session)
+    workstreams = queries.workstreams_for_select(db.session, keep=item.workstream_id)
     form.set_choices(people, workstreams)
     if not can_change_item(current_user, item, form.values().keys()):
         abort(403)
@@ -418,9 +418,11 @@ def owner_options():
 
 @bp.get("/actions/workstream-options")
 def workstream_options():
-    """The <option>s of a workstream select, loaded when the select is first reached."""
+    """The <option>s of a workstream select, loaded when the select is first reached;
+    `archived=1` adds the archived workstreams (the list's filter finds their items)."""
+    archived = request.args.get("archived") == "1"
     return render("actions/_workstream_options.html",
-                  workstreams=queries.workstreams_for_select(db.session))
+                  workstreams=queries.workstreams_for_select(db.session, archived=archived))
 
 
 def _row_response(item: ActionItem, status: int, return_to: str, state: dict | None = None):

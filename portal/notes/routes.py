@@ -62,6 +62,17 @@ def _too_large(error):
     return render("notes/new.html", block="import", status=413, form=form)
 
 
+def _without_program():
+    """With no program there is nothing to import into: the page says so, links to the
+    setup, and nothing is read or written (409 for a note sent anyway)."""
+    from portal.program.setup import current
+
+    if current(db.session) is not None:
+        return None
+    return render("notes/new.html", block="import", status=409 if request.method == "POST"
+                  else 200, form=ImportForm(formdata=None), no_program=True)
+
+
 def _myself_id() -> int | None:
     return current_user.person_id
 
@@ -87,6 +98,9 @@ def _preview(plan: ImportPlan, data: bytes | str, source_name: str, *, fingerpri
 @permission_required("import_notes")
 def new_import():
     """The upload-or-paste form."""
+    refused = _without_program()
+    if refused is not None:
+        return refused
     return render("notes/new.html", block="import", form=ImportForm(formdata=None))
 
 
@@ -94,6 +108,9 @@ def new_import():
 @permission_required("import_notes")
 def preview_import():
     """Read the note and show what importing it would do; nothing is written."""
+    refused = _without_program()
+    if refused is not None:
+        return refused
     form = ImportForm()
     source = form.note_source() if form.validate_on_submit() else None
     if source is None:
@@ -112,6 +129,9 @@ def preview_import():
 @permission_required("import_notes")
 def commit_import():
     """Apply the previewed note with the choices made, in one transaction."""
+    refused = _without_program()
+    if refused is not None:
+        return refused
     form = CommitForm()
     data = form.note_bytes() if form.validate_on_submit() else None
     name = (form.source_name.data or "")[:200]

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from portal.auth.permissions import permission_required
 from portal.extensions import db
 from portal.program.clock import program_today
+from portal.program.pages import not_set_up
 from portal.program.queries import current_program
 from portal.summary import charts
 from portal.summary.history import first_data_day
@@ -100,8 +101,10 @@ def index():
     except SummaryError as error:
         return render("summary/bad_date.html", status=400, message=str(error),
                       raw_as_of=raw, today=program_today())
-    context = chart_context(summary) if summary else {}
-    return render("summary/index.html", summary=summary, links=Links(program_today()), **context)
+    if summary is None:
+        return not_set_up(what="The summary")
+    return render("summary/index.html", summary=summary, links=Links(program_today()),
+                  **chart_context(summary))
 
 
 @bp.get("/summary.json")
@@ -113,7 +116,8 @@ def as_json():
     except SummaryError as error:
         return jsonify({"error": str(error)}), 400
     if summary is None:
-        return jsonify({"error": "There is no program yet."}), 404
+        return jsonify({"error": "The program is not set up yet: an admin or a program "
+                                 "lead sets it up at /setup."}), 404
     # HTML-safe JSON (\u003c for "<" and so on): the same data once parsed, and never
     # markup should a browser or a careless consumer render it.
     body = (json.dumps(to_json(summary), ensure_ascii=False, sort_keys=True)

@@ -126,9 +126,11 @@ def program_readiness(figures: list[WorkstreamFigures]) -> ProgramReadiness:
         verb = "is" if len(names) == 1 else "are"
         reason = f"{len(names)} of {count} gating workstreams {verb} {rag}: {', '.join(names)}."
     elif rag == "done":
-        reason = f"All {count} gating workstreams are done."
+        reason = ("The gating workstream is done." if count == 1
+                  else f"All {count} gating workstreams are done.")
     else:
-        reason = f"All {count} gating workstreams are on track."
+        reason = ("The gating workstream is on track." if count == 1
+                  else f"All {count} gating workstreams are on track.")
     return ProgramReadiness(score=score, rag=rag, reason=reason, gating=gating)
 
 

@@ -126,12 +126,13 @@ def _program_values(values: ProgramValues, *, new: bool = False,
             cleaned[field] = check()
         except SetupError as error:
             problems[field] = error.message
-    if new and "target_date" in cleaned and "timezone" in cleaned:
-        today = local_today(cleaned["timezone"], now)
+    if new and "target_date" in cleaned:
+        zone = cleaned.get("timezone", "UTC")  # a zone that is refused too: judged in UTC
+        today = local_today(zone, now)
         if cleaned["target_date"] < today:
             problems["target_date"] = (
-                f"That date has passed (today is {today:%d %b %Y} in {cleaned['timezone']}); "
-                "choose the day the program must be ready by, today or later.")
+                f"That date has passed (today is {today:%d %b %Y} in {zone}); choose the "
+                "day the program must be ready by, today or later.")
     if problems:
         field, message = next(iter(problems.items()))
         raise SetupError(message, field, problems)

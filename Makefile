@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask
 
-.PHONY: run test lint install clean schema
+.PHONY: run test lint install clean migration
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +33,12 @@ lint: $(VENV)/.installed-test  ## ruff and bandit
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
 
-# While nothing is deployed the schema is one migration, regenerated from the models.
-schema: $(VENV)/.installed  ## regenerate migrations/versions/0001_initial_schema.py
-	rm -f migrations/versions/*.py
-	tmp=$$(mktemp -d) && PORTAL_INSTANCE_PATH=$$tmp DATABASE_URL=sqlite:///$$tmp/schema.db \
-	  $(FLASK) db migrate --rev-id 0001 -m "initial schema" && rm -rf $$tmp
+# A schema change is a new migration: a draft from the models' difference to the migrated
+# schema, to review and complete (existing rows) before committing.
+migration: $(VENV)/.installed  ## draft a new migration: make migration m="what changed"
+	@test -n "$(m)" || { echo 'Say what changed: make migration m="..."'; exit 1; }
+	tmp=$$(mktemp -d) && export PORTAL_INSTANCE_PATH=$$tmp DATABASE_URL=sqlite:///$$tmp/schema.db \
+	  && $(FLASK) db upgrade && $(FLASK) db migrate -m "$(m)"; status=$$?; rm -rf $$tmp; exit $$status
 
 # Performance at scale (issue 9): the main pages at 20,000 and 200 items under gunicorn,
 # driven by wrk; BENCH_DATABASE_URL adds PostgreSQL. See bench/README.md.

@@ -11,9 +11,11 @@ import time_machine
 from sqlalchemy import func, select
 
 from portal.actions.models import ActionItem
+from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.pocs.models import Customer, Hyperscaler, Poc
+from portal.program import service
 from portal.program.models import Milestone, Program, Workstream
 from tests.factories import (
     PASSWORD,
@@ -482,3 +484,30 @@ def test_archive_is_audited_with_the_actor(app, archived):
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "archive"))
     assert event.workstream_id == gone.id and event.via == "web"
     assert event.actor_user.role == "lead"
+
+
+@pytest.mark.parametrize("path", ["/program", "/program/milestones", "/pocs/hyperscalers",
+                                  "/setup", "/workstreams"])
+def test_the_program_pages_cost_the_same_whatever_their_length(app, program, query_counter,
+                                                               path):
+    client = login(app, "lead")
+
+    def add(start, n):
+        for i in range(start, start + n):
+            db.session.add(Milestone(program_id=program.id, name=f"M{i}",
+                                     due_date=FUTURE - timedelta(days=i)))
+            db.session.add(Hyperscaler(name=f"Cloud {i}", rank=i + 1))
+        db.session.flush()
+        ws = make_workstream(program, name=f"Archived {start}")
+        service.archive_workstream(db.session, Actor(via="cli"), ws)
+        db.session.commit()
+
+    def count():
+        with query_counter() as statements:
+            assert client.get(path).status_code == 200
+        return len(statements)
+
+    add(0, 2)
+    few = count()
+    add(2, 40)
+    assert count() == few

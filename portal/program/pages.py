@@ -150,7 +150,7 @@ def _valid(form: ProgramForm, *, new: bool) -> bool:
 
 @bp.route("/setup", methods=["GET", "POST"], endpoint="setup")
 def setup_page():
-    """Without a program: its form for leads and admins, for everyone else who can set it
+    """Without a program: its form for leads and admins; everyone else reads who can set it
     up. With one: the setup checklist, each step linked to where it is done."""
     program = setup.current(db.session)
     if program is not None:

@@ -20,6 +20,7 @@ BLUEPRINTS = [
     "portal.auth.routes:bp",
     "portal.dashboard.routes:bp",
     "portal.program.routes:bp",
+    "portal.program.pages:bp",
     "portal.summary.routes:bp",
     "portal.notes.routes:bp",
     "portal.health:bp",
@@ -79,6 +80,7 @@ def _init_extensions(app: Flask) -> None:
     init_web(app)
     import_module("portal.observability").init_observability(app)
     init_sessions(app)
+    import_module("portal.program.clock").init_program_clock(app)
     import_module("portal.pagecache").init_page_cache(app)  # after the login and session rules
     _init_templates(app)
 

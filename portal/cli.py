@@ -142,6 +142,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(import_module("portal.program.commands").program_cli)
     app.cli.add_command(import_module("portal.summary.commands").snapshots_cli)
     app.cli.add_command(import_module("portal.actions.commands").actions_cli)
     app.cli.add_command(import_module("portal.reminders.commands").reminders_cli)

@@ -1,6 +1,13 @@
-"""The portal stores naive UTC datetimes; these helpers keep that in one place."""
+"""The portal stores naive UTC datetimes; these helpers keep that in one place, with the
+time zones people may choose from."""
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+# The regions of the IANA database whose zones are offered in lists (the others are
+# aliases kept for old software: US/Eastern, Etc/GMT+5, ...).
+ZONE_REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia",
+                "Europe", "Indian", "Pacific")
 
 
 def utcnow() -> datetime:
@@ -16,3 +23,21 @@ def local_today(timezone: str = "UTC", now: datetime | None = None) -> date:
         zone = ZoneInfo("UTC")
     moment = (now or utcnow()).replace(tzinfo=UTC)
     return moment.astimezone(zone).date()
+
+
+@lru_cache(maxsize=1)
+def known_zones() -> frozenset[str]:
+    """Every IANA zone name this machine knows (the ones a stored zone may have)."""
+    return frozenset(available_timezones())
+
+
+@lru_cache(maxsize=1)
+def zone_choices() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The zones to choose from, grouped by region: UTC first, then Africa/..., America/..."""
+    groups: dict[str, list[str]] = {region: [] for region in ZONE_REGIONS}
+    for name in known_zones():
+        region = name.partition("/")[0]
+        if region in groups and "/" in name:
+            groups[region].append(name)
+    return (("", ("UTC",)),) + tuple((region, tuple(sorted(names)))
+                                      for region, names in groups.items() if names)

@@ -9,7 +9,8 @@ answered from memory when everything it was rendered from is unchanged:
 - the data version, read at the start of the request (so a cached page is never older
   than its key: data committed meanwhile can only make it newer), by each worker at most
   every PORTAL_PAGE_CACHE_LAG_SECONDS, and at once when the session has written since;
-- the local date (overdue, due soon and days left depend on it);
+- the local date in the program's zone (overdue, due soon and days left depend on it),
+  from the zone the worker read last, so a hit needs no statement for it;
 - the session: user, session version, CSRF token (the page's forms carry tokens signed for
   this session), so nothing one person sees is ever served to another;
 - the request: path and query, the htmx headers (fragment or whole page) and
@@ -40,6 +41,7 @@ from portal.clock import local_today
 from portal.config import SKIP_CHECKOUT_PING
 from portal.extensions import db
 from portal.observability import PAGE_CACHE
+from portal.program.clock import last_read_zone
 
 # The read pages worth keeping: their content is a function of the data, the date, the
 # user and the URL, and nothing else.
@@ -242,7 +244,7 @@ def _page_key() -> str | None:
         repr(sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-"))),
         repr(sorted((k, str(v)) for k, v in session.items() if k not in _IGNORED_SESSION_KEYS)),
         str(_data_version()),
-        local_today(current_app.config["PORTAL_TIMEZONE"]).isoformat(),
+        local_today(last_read_zone(current_app)).isoformat(),
     ]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 

@@ -8,7 +8,7 @@ from flask import Flask, current_app, request
 from flask_login import current_user
 
 from portal.auth.permissions import can, can_change_item, can_comment_on
-from portal.clock import local_today
+from portal.program.clock import program_today
 
 
 def format_date(value: date | datetime | None, fmt: str = "%d %b %Y") -> str:
@@ -49,7 +49,9 @@ def label(value: str | None) -> str:
 # Main navigation: (label, endpoint, permission, other endpoints that belong to the entry).
 # An entry shows once its endpoint exists; the current page's entry is marked.
 NAV = [
-    ("Dashboard", "dashboard.index", "read", ()),
+    ("Dashboard", "dashboard.index", "read",
+     ("program.setup", "program.edit", "program.update", "program.milestones",
+      "program.milestone_add", "program.milestone_update", "program.milestone_delete")),
     ("Summary", "summary.index", "read", ()),
     ("Workstreams", "workstreams.index", "read", ()),
     ("Actions", "actions.index", "read", ()),
@@ -95,4 +97,4 @@ def init_templates(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        return {"current_user": current_user, "today": local_today(app.config["PORTAL_TIMEZONE"])}
+        return {"current_user": current_user, "today": program_today()}

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
+from portal.program.clock import use_last_read_zone
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -82,8 +83,10 @@ def error_page(status: int, message: str | None = None) -> Response:
     title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
     context = {"status": status, "title": title, "message": message or text}
     if status == 503:
-        # The database is down: render as for a visitor, without loading the user.
+        # The database is down: render as for a visitor, without loading the user or
+        # reading the program's zone.
         g._login_user = AnonymousUserMixin()
+        use_last_read_zone()
     response = make_response(render_template("errors/error.html", **context), status)
     if request.htmx:
         response.headers["HX-Reswap"] = "none"

@@ -277,9 +277,15 @@ def people_by_ids(session: Session, ids) -> list[Person]:
                                 .order_by(Person.kind, Person.name)))
 
 
-def workstreams_for_select(session: Session) -> list[Workstream]:
-    return list(session.scalars(select(Workstream).order_by(Workstream.position,
-                                                            Workstream.name)))
+def workstreams_for_select(session: Session, *, archived: bool = False,
+                           keep: int | None = None) -> list[Workstream]:
+    """The workstreams to choose from: the active ones, then the archived ones when
+    `archived` (to find their items) or when one of them is `keep` (an item's current one)."""
+    query = select(Workstream).order_by(Workstream.archived_at.is_not(None),
+                                        Workstream.position, Workstream.name)
+    if not archived:
+        query = query.where(or_(Workstream.archived_at.is_(None), Workstream.id == keep))
+    return list(session.scalars(query))
 
 
 def workstreams_by_ids(session: Session, ids) -> list[Workstream]:

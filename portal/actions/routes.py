@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     make_response,
     render_template,
@@ -37,9 +36,9 @@ from portal.actions.models import ActionItem, Comment
 from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
 from portal.auth.permissions import can, can_change_item, can_comment_on, permission_required
-from portal.clock import local_today
 from portal.extensions import db
 from portal.numbers import bounded_int
+from portal.program.clock import program_today
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
 from portal.web import htmx_redirect, render, wants_fragment
 
@@ -49,10 +48,6 @@ FIELD_LABELS = {"title": "Title", "owner_id": "Owner", "workstream_id": "Workstr
                 "status": "Status", "priority": "Priority", "due_date": "Due",
                 "scheduled_date": "Scheduled", "start_date": "Start", "tags": "Tags",
                 "notes": "Notes", "done_date": "Done on", "cancelled_date": "Cancelled on"}
-
-
-def _today():
-    return local_today(current_app.config["PORTAL_TIMEZONE"])
 
 
 def _actor() -> Actor:
@@ -87,7 +82,7 @@ def list_context(args, **extra) -> dict:
     """Everything the list page needs, in a fixed number of statements."""
     parsed = queries.parse_filters(args)
     filters = parsed.filters
-    today = _today()
+    today = program_today()
     page = queries.search(db.session, filters, today)
     editor = can(current_user, "edit_program")
     create_form = extra.get("create_form")
@@ -98,7 +93,7 @@ def list_context(args, **extra) -> dict:
     all_choices = args.get("choices") == "all"
     if all_choices:
         people = queries.people_for_select(db.session)
-        workstreams = queries.workstreams_for_select(db.session)
+        workstreams = queries.workstreams_for_select(db.session, keep=filters.workstream)
     else:
         people = queries.people_by_ids(db.session, [
             filters.owner, create_form.owner_id.data if create_form else None,
@@ -162,7 +157,7 @@ def create():
     form = ItemForm()  # its choices are set by list_context; the service checks the ids
     if form.validate_on_submit():
         try:
-            item = service.create_item(db.session, _actor(), _today(), **form.values())
+            item = service.create_item(db.session, _actor(), program_today(), **form.values())
         except service.ActionError as error:
             db.session.rollback()
             _field_error(form, error)
@@ -197,7 +192,7 @@ def _history(item_id: int) -> list[AuditEvent]:
 
 def detail_context(item: ActionItem, **extra) -> dict:
     people = queries.people_for_select(db.session)
-    workstreams = queries.workstreams_for_select(db.session)
+    workstreams = queries.workstreams_for_select(db.session, keep=item.workstream_id)
     history = _history(item.id)
     comments = list(db.session.scalars(
         select(Comment).where(Comment.action_item_id == item.id)
@@ -280,7 +275,7 @@ def edit(item_id: int):
     item = _item_or_404(item_id)
     form = EditForm()
     people = queries.people_for_select(db.session)
-    workstreams = queries.workstreams_for_select(db.session)
+    workstreams = queries.workstreams_for_select(db.session, keep=item.workstream_id)
     form.set_choices(people, workstreams)
     if not can_change_item(current_user, item, form.values().keys()):
         abort(403)
@@ -288,7 +283,7 @@ def edit(item_id: int):
         expected = _version(form.version.data)
         try:
             service.update_item(db.session, _actor(), item, form.values(),
-                                expected_version=expected, today=_today())
+                                expected_version=expected, today=program_today())
             db.session.commit()
         except service.ConflictError:
             def keep_mine(fresh):
@@ -319,7 +314,7 @@ def change_status(item_id: int):
         expected = _version(form.version.data)
         try:
             service.update_item(db.session, _actor(), item, {"status": form.status.data},
-                                expected_version=expected, today=_today())
+                                expected_version=expected, today=program_today())
             db.session.commit()
         except service.ConflictError:
             def fresh_status(fresh):
@@ -351,7 +346,7 @@ def cancel(item_id: int):
         return render("actions/detail.html", status=422, **detail_context(item))
     try:
         service.cancel_item(db.session, _actor(), item, expected_version=expected,
-                            today=_today())
+                            today=program_today())
         db.session.commit()
     except service.ConflictError:
         return _conflict_response(item_id, expected, {"status": "cancelled"}, "status",
@@ -423,9 +418,11 @@ def owner_options():
 
 @bp.get("/actions/workstream-options")
 def workstream_options():
-    """The <option>s of a workstream select, loaded when the select is first reached."""
+    """The <option>s of a workstream select, loaded when the select is first reached;
+    `archived=1` adds the archived workstreams (the list's filter finds their items)."""
+    archived = request.args.get("archived") == "1"
     return render("actions/_workstream_options.html",
-                  workstreams=queries.workstreams_for_select(db.session))
+                  workstreams=queries.workstreams_for_select(db.session, archived=archived))
 
 
 def _row_response(item: ActionItem, status: int, return_to: str, state: dict | None = None):
@@ -478,7 +475,7 @@ def inline(item_id: int):
     expected = _version(form.version.data)
     try:
         changed = service.update_item(db.session, _actor(), item, form.changes(request.form),
-                                      expected_version=expected, today=_today())
+                                      expected_version=expected, today=program_today())
         db.session.commit()
     except service.ConflictError:
         db.session.rollback()
@@ -513,7 +510,7 @@ def bulk():
     if form.validate_on_submit():
         try:
             result = service.bulk_update(db.session, _actor(), form.ids.data, form.action.data,
-                                         form.value(), today=_today())
+                                         form.value(), today=program_today())
         except service.ActionError as error:
             db.session.rollback()
             target = {"days": form.days, "ids": form.ids, "action": form.action,
@@ -536,8 +533,8 @@ def export_csv():
     if parsed.errors:
         body = "Cannot export: " + " ".join(message for _, message in parsed.errors) + "\n"
         return Response(body, status=400, mimetype="text/plain")
-    text = to_csv(export_rows(db.session, parsed.filters, _today()), bom=True)
-    filename = f"action-items-{_today().isoformat()}.csv"
+    text = to_csv(export_rows(db.session, parsed.filters, program_today()), bom=True)
+    filename = f"action-items-{program_today().isoformat()}.csv"
     response = Response(text.encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -90,7 +90,7 @@ def activity_view():
         "links": entity_links(db.session, result.items),
         "names": label_maps(db.session, [d for e in result.items for d in (e.before, e.after)]),
         "people": people_for_select(db.session),
-        "workstreams": workstreams_for_select(db.session),
+        "workstreams": workstreams_for_select(db.session, archived=True),
         "page_url": lambda n: url_for("audit.activity", **filters.to_args(page=n)),
     }
     return render("audit/activity.html", block="results",

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app
+from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
-from portal.clock import local_today
+from portal.auth.permissions import can
 from portal.dashboard.queries import load_dashboard
 from portal.extensions import db
+from portal.program.checklist import setup_checklist
+from portal.program.clock import program_today
+from portal.program.pages import not_set_up
 from portal.program.queries import current_program
 from portal.program.readiness import DUE_SOON_DAYS
 from portal.reminders.policy import unremindable_items
@@ -26,12 +29,18 @@ def index():
     session = db.session
     program = current_program(session)
     if program is None:
-        return render("dashboard/index.html", program=None)
-    today = local_today(current_app.config["PORTAL_TIMEZONE"])
+        if can(current_user, "edit_program"):
+            return redirect(url_for("program.setup"))
+        return not_set_up(what="The dashboard")
+    today = program_today()
     board = load_dashboard(session, program, today, current_user.person_id)
+    checklist = None
+    if can(current_user, "edit_program"):
+        checklist = setup_checklist(session, program, today)
     return render(
         "dashboard/index.html", program=program, board=board,
-        workstreams=program.workstreams, return_to="/",
+        workstreams=program.active_workstreams, return_to="/",
         unremindable=unremindable_items(session, limit=UNREMINDABLE_LIMIT),
         week_end=today + timedelta(days=DUE_SOON_DAYS),
+        checklist=None if checklist is None or checklist.done else checklist,
     )

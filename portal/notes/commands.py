@@ -25,8 +25,14 @@ def import_notes_command(files: tuple[Path, ...], dry_run: bool, as_email: str |
     from portal.auth import users
     from portal.notes.apply import apply, build_plan, check_importable, report_lines
     from portal.notes.parse import NoteError, parse_note
+    from portal.program.setup import current
 
     session = db.session
+    if current(session) is None:
+        raise click.ClickException(
+            "There is no program to import into yet; nothing was imported. Set it up first "
+            "with `flask program create --name NAME --target-date YYYY-MM-DD` (or on the "
+            "portal's setup page), then import again.")
     user = None
     if as_email:
         user = users.find_by_email(session, as_email)

@@ -300,6 +300,7 @@ class WorkstreamSuggester:
 
         rows = session.execute(
             select(Workstream.id, Workstream.name, Workstream.position, Workstream.keywords)
+            .where(Workstream.archived_at.is_(None))
         ).all()
         return cls(WorkstreamRef(id=ws_id, name=name, position=position or 0,
                                  keywords=tuple(dict.fromkeys((keywords or "").split())))

@@ -16,7 +16,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.log import Actor
 from portal.auth.permissions import permission_required
-from portal.clock import local_today
 from portal.extensions import db
 from portal.notes.apply import ImportPlan, ImportResult, apply, build_plan
 from portal.notes.commands import import_notes_command
@@ -32,6 +31,7 @@ from portal.notes.forms import (
     too_large_message,
 )
 from portal.notes.parse import NoteError, parse_note
+from portal.program.clock import program_today
 from portal.web import render
 
 bp = Blueprint("notes", __name__, cli_group=None)
@@ -69,12 +69,23 @@ def _too_large(error):
 INLINE_CHOICES = 5_000
 
 
+def _without_program():
+    """With no program there is nothing to import into: the page says so, links to the
+    setup, and nothing is read or written (409 for a note sent anyway)."""
+    from portal.program.setup import current
+
+    if current(db.session) is not None:
+        return None
+    return render("notes/new.html", block="import", status=409 if request.method == "POST"
+                  else 200, form=ImportForm(formdata=None), no_program=True)
+
+
 def _myself_id() -> int | None:
     return current_user.person_id
 
 
 def _today():
-    return local_today(current_app.config["PORTAL_TIMEZONE"])
+    return program_today()
 
 
 def _people_choices():
@@ -101,6 +112,9 @@ def _preview(plan: ImportPlan, data: bytes | str, source_name: str, *, fingerpri
 @permission_required("import_notes")
 def new_import():
     """The upload-or-paste form."""
+    refused = _without_program()
+    if refused is not None:
+        return refused
     return render("notes/new.html", block="import", form=ImportForm(formdata=None))
 
 
@@ -108,6 +122,9 @@ def new_import():
 @permission_required("import_notes")
 def preview_import():
     """Read the note and show what importing it would do; nothing is written."""
+    refused = _without_program()
+    if refused is not None:
+        return refused
     form = ImportForm()
     source = form.note_source() if form.validate_on_submit() else None
     if source is None:
@@ -156,6 +173,9 @@ def refresh_preview():
 @permission_required("import_notes")
 def commit_import():
     """Apply the previewed note with the choices made, in one transaction."""
+    refused = _without_program()
+    if refused is not None:
+        return refused
     form = CommitForm()
     data = form.note_bytes() if form.validate_on_submit() else None
     name = (form.source_name.data or "")[:200]

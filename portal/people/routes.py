@@ -13,18 +13,19 @@ from portal.auth import mail, users
 from portal.auth.forms import InviteForm
 from portal.auth.permissions import can, can_grant_role, permission_required
 from portal.auth.routes import invitation_outcome
-from portal.clock import local_today, utcnow
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.people import queries, service
 from portal.people.forms import AliasForm, AliasRemoveForm, PersonForm
 from portal.people.models import Person
+from portal.program.clock import program_today
 from portal.web import error_page, htmx_redirect, render
 
 bp = Blueprint("people", __name__)
 
 
 def _today():
-    return local_today(current_app.config["PORTAL_TIMEZONE"])
+    return program_today()
 
 
 def _actor() -> Actor:

@@ -1,4 +1,4 @@
-"""Forms of the POC board: POCs, customers, stage changes and moves."""
+"""Forms of the POC area: POCs, customers, stage changes and moves, hyperscalers."""
 from __future__ import annotations
 
 import re
@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.pocs.hyperscalers import NAME_MAX
 from portal.templating import label
 from portal.vocab import OFFER_TYPES, POC_STAGES
 
@@ -97,6 +98,15 @@ class MoveForm(FlaskForm):
     def target(self) -> tuple[int, int]:
         hyperscaler_id, position = _TO.match(self.to.data).groups()
         return int(hyperscaler_id), int(position)
+
+
+class HyperscalerForm(FlaskForm):
+    """A new hyperscaler, or a new name (`expected_name`: the name the page showed)."""
+
+    name = StringField("Name", validators=[
+        DataRequired("Give the hyperscaler a name."),
+        Length(max=NAME_MAX, message=f"Keep the name within {NAME_MAX} characters.")])
+    expected_name = StringField(validators=[Optional(), Length(max=200)])
 
 
 class RankForm(FlaskForm):

@@ -1,29 +1,36 @@
-"""The POC board, the timeline and the customers: thin views over sequencing and service."""
+"""The POC board, the timeline, the customers and the hyperscalers: thin views over
+sequencing, service and hyperscalers."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
-from portal.clock import local_today
 from portal.extensions import db
 from portal.people.models import Person
+from portal.pocs import hyperscalers as scalers
 from portal.pocs import sequencing, service, timeline
-from portal.pocs.forms import CustomerForm, MoveForm, PocForm, RankForm, StageForm
+from portal.pocs.forms import (
+    CustomerForm,
+    HyperscalerForm,
+    MoveForm,
+    PocForm,
+    RankForm,
+    StageForm,
+)
 from portal.pocs.models import Customer, Hyperscaler, Poc
+from portal.program.clock import program_today
+from portal.program.forms import ConfirmForm
 from portal.program.models import Program
+from portal.program.pages import setup_args
 from portal.vocab import POC_STAGES
 from portal.web import htmx_redirect, render
 
 bp = Blueprint("pocs", __name__)
-
-
-def _today():
-    return local_today(current_app.config["PORTAL_TIMEZONE"])
 
 
 def _actor() -> Actor:
@@ -54,7 +61,7 @@ def _board_page(*, notice=None, error=None, status=200, open_card=None, poc_form
     cards show a link that opens theirs (all controls on all cards would make a large
     board's page megabytes long)."""
     board = sequencing.board(db.session)
-    warnings = sequencing.sequencing_checks(db.session, _today(), board.pocs)
+    warnings = sequencing.sequencing_checks(db.session, program_today(), board.pocs)
     return render("pocs/board.html", block=block, status=status, board=board,
                   warnings=warnings, stages=POC_STAGES, notice=notice, error=error,
                   open_card=open_card, poc_form=poc_form,
@@ -320,8 +327,123 @@ def timeline_page():
     program = db.session.scalar(select(Program).options(selectinload(Program.milestones))
                                 .order_by(Program.id).limit(1))
     milestones = [(m.name, m.due_date) for m in program.milestones] if program else []
-    chart = timeline.build([(c.hyperscaler, c.pocs) for c in board.columns], milestones, _today())
+    chart = timeline.build([(c.hyperscaler, c.pocs) for c in board.columns], milestones,
+                           program_today())
     return render("pocs/timeline.html", chart=chart, program=program, board=board)
+
+
+# --- hyperscalers ----------------------------------------------------------------------
+
+def _hyperscalers_page(*, status: int = 200, add_form: HyperscalerForm | None = None,
+                       notice: str | None = None, error: str | None = None,
+                       rename: tuple[int, str, str] | None = None):
+    """The hyperscalers in priority order with their POC counts (two statements);
+    `rename` is (id, value, message) of a refused rename, shown on its row."""
+    rows = db.session.execute(
+        select(Hyperscaler, func.count(Poc.id))
+        .outerjoin(Poc, Poc.hyperscaler_id == Hyperscaler.id)
+        .group_by(Hyperscaler.id).order_by(Hyperscaler.rank, Hyperscaler.id)).all()
+    editor = can(current_user, "edit_program")
+    return render("pocs/hyperscalers.html", block="hyperscalers", status=status, rows=rows,
+                  editor=editor, add_form=add_form or HyperscalerForm(formdata=None),
+                  confirm_form=ConfirmForm(formdata=None), notice=notice, error=error,
+                  rename=rename, rank_order=",".join(str(s.id) for s, _ in rows),
+                  setup=setup_args())
+
+
+def _hyperscalers_done(notice: str):
+    if request.htmx:
+        return _hyperscalers_page(notice=notice)
+    flash(notice, "success")
+    return redirect(url_for("pocs.hyperscalers", **setup_args()), code=303)
+
+
+def _hyperscalers_refused(error, status: int, **context):
+    db.session.rollback()
+    return _hyperscalers_page(status=status, error=getattr(error, "message", str(error)),
+                              **context)
+
+
+@bp.get("/pocs/hyperscalers")
+def hyperscalers():
+    """The clouds the POCs run on, in priority order; leads add, rename, reorder and retire
+    them here."""
+    return _hyperscalers_page()
+
+
+@bp.post("/pocs/hyperscalers")
+@permission_required("edit_program")
+def hyperscaler_add():
+    form = HyperscalerForm()
+    if form.validate_on_submit():
+        try:
+            scaler = scalers.add_hyperscaler(db.session, _actor(), form.name.data)
+            db.session.commit()
+        except sequencing.SequencingError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            return _hyperscalers_done(f"Added {scaler.name} with priority {scaler.rank}.")
+    return _hyperscalers_page(status=422, add_form=form)
+
+
+@bp.post("/pocs/hyperscalers/<int:hyperscaler_id>/rename")
+@permission_required("edit_program")
+def hyperscaler_rename(hyperscaler_id: int):
+    form = HyperscalerForm()
+    if not form.validate_on_submit():
+        message = next(iter(form.errors.values()))[0]
+        return _hyperscalers_page(status=422, rename=(hyperscaler_id, form.name.data or "",
+                                                      message))
+    try:
+        old = db.session.get(Hyperscaler, hyperscaler_id)
+        old_name = old.name if old else None
+        scaler = scalers.rename_hyperscaler(db.session, _actor(), hyperscaler_id,
+                                            form.name.data, form.expected_name.data or None)
+        db.session.commit()
+    except sequencing.StaleBoard as error:
+        return _hyperscalers_refused(error, 409)
+    except sequencing.SequencingError as error:
+        db.session.rollback()
+        return _hyperscalers_page(status=422, rename=(hyperscaler_id, form.name.data or "",
+                                                      error.message))
+    if scaler.name == old_name:
+        return _hyperscalers_done(f"{scaler.name} keeps its name.")
+    return _hyperscalers_done(f"Renamed {old_name} to {scaler.name}.")
+
+
+@bp.post("/pocs/hyperscalers/<int:hyperscaler_id>/move")
+@permission_required("edit_program")
+def hyperscaler_move(hyperscaler_id: int):
+    """One place up (a higher priority) or down; the page's order comes along, so a move
+    on an order that changed meanwhile is refused."""
+    form = RankForm()
+    if not form.validate_on_submit() or form.expected_ids() is None:
+        return _hyperscalers_page(status=422, error="Reload the page and try again.")
+    try:
+        scaler = sequencing.change_rank(db.session, _actor(), hyperscaler_id,
+                                        form.direction.data, form.expected_ids())
+        notice = f"{scaler.name} is now priority {scaler.rank}."
+        db.session.commit()
+    except sequencing.StaleBoard as error:
+        return _hyperscalers_refused(error, 409)
+    except sequencing.SequencingError as error:
+        return _hyperscalers_refused(error, 422)
+    return _hyperscalers_done(notice)
+
+
+@bp.post("/pocs/hyperscalers/<int:hyperscaler_id>/retire")
+@permission_required("edit_program")
+def hyperscaler_retire(hyperscaler_id: int):
+    """Removes a hyperscaler without POCs; one with POCs is refused (409), saying why."""
+    if not ConfirmForm().validate_on_submit():
+        return _hyperscalers_page(status=400, error="Reload the page and try again.")
+    try:
+        name = scalers.retire_hyperscaler(db.session, _actor(), hyperscaler_id)
+        db.session.commit()
+    except sequencing.SequencingError as error:
+        return _hyperscalers_refused(error, 409)
+    return _hyperscalers_done(f"Retired {name}.")
 
 
 # --- customers -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Forms of the workstream pages. Choices that depend on data (people, workstreams) are set
-by the view; unknown ids pass the form and are refused by the domain functions with a
-message beside the field."""
+"""Forms of the program and workstream pages. Choices that depend on data (people,
+workstreams) are set by the view; unknown ids and zones pass the form and are refused by
+the domain functions with a message beside the field."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -17,6 +17,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from portal.clock import zone_choices
+from portal.program import setup
 from portal.program.service import (
     CRITERION_MAX,
     DESCRIPTION_MAX,
@@ -55,7 +57,18 @@ class RealDateField(DateField):
             raise ValueError("That date does not exist; use a real date (YYYY-MM-DD).") from None
 
 
-class WorkstreamForm(FlaskForm):
+class Versioned:
+    """A form that carries the version of the row it was opened at (optimistic locking)."""
+
+    version = HiddenField()
+
+    @property
+    def version_number(self) -> int | None:
+        raw = (self.version.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+class WorkstreamForm(Versioned, FlaskForm):
     name = StringField("Name", validators=[DataRequired("Give the workstream a name."),
                                            Length(max=NAME_MAX)])
     lead_id = SelectField("Lead", coerce=optional_id, validate_choice=False)
@@ -64,7 +77,6 @@ class WorkstreamForm(FlaskForm):
     gating = BooleanField("Gates readiness", default=True)
     keywords = StringField("Keywords", validators=[Length(max=KEYWORDS_MAX)])
     depends_on = SelectMultipleField("Blocked by", coerce=an_id, validate_choice=False)
-    version = HiddenField()
 
     def set_choices(self, people, workstreams, exclude_id: int | None = None) -> None:
         self.lead_id.choices = [SelectChoice("", "No lead yet")] + [
@@ -72,11 +84,6 @@ class WorkstreamForm(FlaskForm):
         ]
         self.depends_on.choices = [SelectChoice(w.id, w.name) for w in workstreams
                                    if w.id != exclude_id]
-
-    @property
-    def version_number(self) -> int | None:
-        raw = (self.version.data or "").strip()
-        return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
 class RagForm(FlaskForm):
@@ -103,3 +110,44 @@ class CriterionMoveForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button-only form: CSRF and nothing else."""
+
+
+class VersionedConfirmForm(Versioned, FlaskForm):
+    """A button-only form that carries the version of the row the page showed."""
+
+
+class ProgramForm(Versioned, FlaskForm):
+    """The program's own fields: on the setup page and on the program page."""
+
+    name = StringField("Program name", validators=[DataRequired("Give the program a name."),
+                                                   Length(max=setup.NAME_MAX)])
+    target_date = RealDateField("Readiness date", validators=[
+        InputRequired("Give the date the program must be ready by.")])
+    timezone = SelectField("Time zone", validate_choice=False)
+    description = TextAreaField("Description", validators=[Length(max=setup.DESCRIPTION_MAX)])
+
+    def set_zones(self, default: str) -> None:
+        """The zones grouped by region; a stored zone outside the list stays choosable."""
+        groups = {region or "Universal": list(names) for region, names in zone_choices()}
+        if not self.timezone.data:
+            self.timezone.data = default
+        chosen = self.timezone.data
+        if chosen and not any(chosen in names for names in groups.values()):
+            groups = {"Current": [chosen]} | groups
+        self.timezone.choices = groups
+
+    def values(self) -> setup.ProgramValues:
+        return setup.ProgramValues(name=self.name.data or "", target_date=self.target_date.data,
+                                   timezone=self.timezone.data or "",
+                                   description=self.description.data or "")
+
+
+class MilestoneForm(Versioned, FlaskForm):
+    name = StringField("Milestone", validators=[DataRequired("Give the milestone a name."),
+                                                Length(max=setup.NAME_MAX)])
+    due_date = RealDateField("Date", validators=[InputRequired("Give the milestone's date.")])
+    description = TextAreaField("Description", validators=[Length(max=setup.DESCRIPTION_MAX)])
+
+    def values(self) -> setup.MilestoneValues:
+        return setup.MilestoneValues(name=self.name.data or "", due_date=self.due_date.data,
+                                     description=self.description.data or "")

@@ -22,7 +22,12 @@ class Program(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     target_date: Mapped[date] = mapped_column(sa.Date)
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    # The IANA zone the program's days are counted in (portal.program.clock).
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
 
     milestones: Mapped[list[Milestone]] = relationship(
         back_populates="program", order_by="Milestone.due_date", cascade="all, delete-orphan"
@@ -30,6 +35,15 @@ class Program(db.Model):
     workstreams: Mapped[list[Workstream]] = relationship(
         back_populates="program", order_by="Workstream.position", cascade="all, delete-orphan"
     )
+
+    @property
+    def active_workstreams(self) -> list[Workstream]:
+        """The workstreams that are not archived, in list order."""
+        return [ws for ws in self.workstreams if ws.archived_at is None]
+
+    @property
+    def archived_workstreams(self) -> list[Workstream]:
+        return [ws for ws in self.workstreams if ws.archived_at is not None]
 
 
 class Milestone(db.Model):
@@ -42,6 +56,9 @@ class Milestone(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     due_date: Mapped[date] = mapped_column(sa.Date)
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     program: Mapped[Program] = relationship(back_populates="milestones")
 
@@ -82,6 +99,9 @@ class Workstream(db.Model):
     # Space-separated words the importer uses to suggest this workstream for an item.
     keywords: Mapped[str] = mapped_column(sa.Text, default="")
     position: Mapped[int] = mapped_column(default=0)
+    # Set while archived: out of the lists, the figures, the summary and the importer's
+    # suggestions; its items and history stay.
+    archived_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -112,6 +132,10 @@ class Workstream(db.Model):
         back_populates="depends_on",
         order_by=lambda: Workstream.position,
     )
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def keyword_list(self) -> list[str]:

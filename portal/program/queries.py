@@ -1,9 +1,12 @@
-"""Read-side helpers for the program shared by several pages."""
+"""Read-side helpers for the program shared by several pages and commands."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from portal.pocs.models import Hyperscaler, Poc
 from portal.program.models import Program, Workstream
 
 
@@ -18,3 +21,35 @@ def current_program(session: Session) -> Program | None:
         .order_by(Program.id)
         .limit(1)
     )
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The program with everything the setup gives it, for `flask program show`."""
+
+    program: Program
+    hyperscalers: list[tuple[Hyperscaler, int]]  # with their number of POCs
+
+    @property
+    def milestones(self):
+        return self.program.milestones
+
+    @property
+    def workstreams(self) -> list[Workstream]:
+        return self.program.active_workstreams
+
+    @property
+    def archived(self) -> list[Workstream]:
+        return self.program.archived_workstreams
+
+
+def overview(session: Session) -> Overview | None:
+    """The program, its milestones, workstreams and hyperscalers (four statements)."""
+    program = current_program(session)
+    if program is None:
+        return None
+    scalers = [(scaler, count) for scaler, count in session.execute(
+        select(Hyperscaler, func.count(Poc.id))
+        .outerjoin(Poc, Poc.hyperscaler_id == Hyperscaler.id)
+        .group_by(Hyperscaler.id).order_by(Hyperscaler.rank, Hyperscaler.id))]
+    return Overview(program, scalers)

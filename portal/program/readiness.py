@@ -126,17 +126,21 @@ def program_readiness(figures: list[WorkstreamFigures]) -> ProgramReadiness:
         verb = "is" if len(names) == 1 else "are"
         reason = f"{len(names)} of {count} gating workstreams {verb} {rag}: {', '.join(names)}."
     elif rag == "done":
-        reason = f"All {count} gating workstreams are done."
+        reason = ("The gating workstream is done." if count == 1
+                  else f"All {count} gating workstreams are done.")
     else:
-        reason = f"All {count} gating workstreams are on track."
+        reason = ("The gating workstream is on track." if count == 1
+                  else f"All {count} gating workstreams are on track.")
     return ProgramReadiness(score=score, rag=rag, reason=reason, gating=gating)
 
 
 def workstream_figures(session: Session, program_id: int, today: date) -> list[WorkstreamFigures]:
-    """Figures for every workstream of the program in three aggregate queries."""
+    """Figures for every workstream of the program (archived ones left out) in three
+    aggregate queries."""
+    listed = (Workstream.program_id == program_id) & Workstream.archived_at.is_(None)
     workstreams = session.execute(
         select(Workstream.id, Workstream.name, Workstream.gating, Workstream.rag)
-        .where(Workstream.program_id == program_id)
+        .where(listed)
         .order_by(Workstream.gating.desc(), Workstream.position, Workstream.id)
     ).all()
     is_open = ActionItem.status.in_(OPEN_STATUSES)
@@ -153,7 +157,7 @@ def workstream_figures(session: Session, program_id: int, today: date) -> list[W
             func.min(case((overdue, ActionItem.due_date))).label("oldest_due"),
         )
         .join(Workstream, Workstream.id == ActionItem.workstream_id)
-        .where(Workstream.program_id == program_id, ActionItem.status != "cancelled")
+        .where(listed, ActionItem.status != "cancelled")
         .group_by(ActionItem.workstream_id)
     ).all()
     criteria_rows = session.execute(
@@ -163,7 +167,7 @@ def workstream_figures(session: Session, program_id: int, today: date) -> list[W
             func.sum(case((Criterion.done.is_(True), Criterion.weight), else_=0)).label("done"),
         )
         .join(Workstream, Workstream.id == Criterion.workstream_id)
-        .where(Workstream.program_id == program_id)
+        .where(listed)
         .group_by(Criterion.workstream_id)
     ).all()
     items = {row.workstream_id: row for row in item_rows}

@@ -1,5 +1,5 @@
 """Workstream pages: the list, one workstream with its RAG history, exit criteria,
-dependencies and action items. Leads and admins change; everyone reads."""
+dependencies and action items; archiving. Leads and admins change; everyone reads."""
 from __future__ import annotations
 
 import inspect
@@ -14,10 +14,10 @@ from werkzeug.routing import BuildError
 
 from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
-from portal.clock import local_today
 from portal.extensions import db
 from portal.people.models import Person
 from portal.program import readiness, service
+from portal.program.clock import program_today
 from portal.program.forms import (
     ConfirmForm,
     CriterionForm,
@@ -27,6 +27,7 @@ from portal.program.forms import (
     WorkstreamForm,
 )
 from portal.program.models import StatusUpdate, Workstream
+from portal.program.pages import in_setup, not_set_up, setup_args
 from portal.program.queries import current_program
 from portal.program.readiness import program_readiness, workstream_figures
 from portal.web import error_page, htmx_redirect, render
@@ -35,10 +36,6 @@ bp = Blueprint("workstreams", __name__)
 
 TEMPLATE_INDEX = "workstreams/index.html"
 TEMPLATE_DETAIL = "workstreams/detail.html"
-
-
-def _today():
-    return local_today(current_app.config["PORTAL_TIMEZONE"])
 
 
 def _actor() -> Actor:
@@ -82,20 +79,24 @@ def _apply_error(form, error: service.WorkstreamError) -> None:
 # --- the list -------------------------------------------------------------------------
 
 def _index_page(form: WorkstreamForm | None = None, status: int = 200, block: str | None = None):
-    program = _program_or_404()
-    figures = workstream_figures(db.session, program.id, _today())
+    program = current_program(db.session)
+    if program is None:
+        return not_set_up(409 if request.method == "POST" else 200, what="The workstream list")
+    figures = workstream_figures(db.session, program.id, program_today())
     people = _people()
     if form is None:
         form = WorkstreamForm(formdata=None)
-    form.set_choices(people, program.workstreams)
+    form.set_choices(people, program.active_workstreams)
     by_id = {ws.id: ws for ws in program.workstreams}
     graph = service.dependency_graph(db.session, program.id)
     blocked_by = {ws_id: [by_id[i] for i in sorted(ids, key=lambda i: by_id[i].position)]
                   for ws_id, ids in graph.items()}
     return render(TEMPLATE_INDEX, block=block, status=status, program=program,
                   figures=figures, workstreams=by_id, blocked_by=blocked_by,
-                  overall=program_readiness(figures), form=form, today=_today(),
-                  open_form=request.args.get("new") == "1")
+                  overall=program_readiness(figures), form=form, today=program_today(),
+                  open_form=request.args.get("new") == "1" or in_setup(),
+                  archived=program.archived_workstreams, setup=setup_args(),
+                  confirm_form=ConfirmForm(formdata=None))
 
 
 @bp.get("/workstreams")
@@ -107,10 +108,13 @@ def index():
 @bp.post("/workstreams")
 @permission_required("edit_program")
 def create():
-    """A new workstream; on success the browser goes to its page."""
-    program = _program_or_404()
+    """A new workstream; on success the browser goes to its page (back to the list while
+    setting up the program, for the next one)."""
+    program = current_program(db.session)
+    if program is None:
+        return not_set_up(409, what="The workstream list")
     form = WorkstreamForm()
-    form.set_choices(_people(), program.workstreams)
+    form.set_choices(_people(), program.active_workstreams)
     if form.validate_on_submit():
         try:
             ws = service.create_workstream(
@@ -125,6 +129,8 @@ def create():
         else:
             db.session.commit()
             flash(f"Workstream {ws.name} created.", "success")
+            if in_setup():
+                return redirect(url_for("workstreams.index", setup=1), code=303)
             return redirect(url_for("workstreams.detail", workstream_id=ws.id), code=303)
     return _index_page(form, status=422, block="create_form")
 
@@ -143,7 +149,7 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
                  conflict_rows: list[dict] | None = None):
     from portal.actions.queries import Filters, search
 
-    today = _today()
+    today = program_today()
     program = _program_or_404()
     figures = workstream_figures(db.session, program.id, today)
     figure = next((f for f in figures if f.workstream_id == ws.id), None)
@@ -158,7 +164,7 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
         edit_form = WorkstreamForm(formdata=None, obj=ws)
         edit_form.depends_on.data = [d.id for d in ws.depends_on]
         edit_form.version.data = str(ws.version)
-    edit_form.set_choices(people, program.workstreams, exclude_id=ws.id)
+    edit_form.set_choices(people, program.active_workstreams, exclude_id=ws.id)
     rag_form = rag_form or RagForm(formdata=None, rag=ws.rag)
     criterion_form = criterion_form or CriterionForm(formdata=None)
     return render(
@@ -219,7 +225,7 @@ def update(workstream_id: int):
     ws = _workstream_or_404(workstream_id)
     program = _program_or_404()
     form = WorkstreamForm()
-    form.set_choices(_people(), program.workstreams, exclude_id=ws.id)
+    form.set_choices(_people(), program.active_workstreams, exclude_id=ws.id)
     if form.validate_on_submit():
         try:
             changed = service.update_workstream(
@@ -264,6 +270,36 @@ def set_status(workstream_id: int):
             return _detail_page(ws, block="status", message=f"Status is now {ws.rag}.",
                                 oob=True)
     return _detail_page(ws, block="status", status=422, rag_form=form)
+
+
+@bp.post("/workstreams/<int:workstream_id>/archive")
+@permission_required("edit_program")
+def archive(workstream_id: int):
+    """Takes the workstream out of the lists, figures, summary and import suggestions."""
+    return _archive_call(workstream_id, service.archive_workstream,
+                         "{name} is archived: it left the lists and the figures; its items "
+                         "and history stay, and it can be unarchived below.")
+
+
+@bp.post("/workstreams/<int:workstream_id>/unarchive")
+@permission_required("edit_program")
+def unarchive(workstream_id: int):
+    return _archive_call(workstream_id, service.unarchive_workstream,
+                         "{name} is back in the lists and the figures.")
+
+
+def _archive_call(workstream_id: int, call, done: str):
+    ws = _workstream_or_404(workstream_id)
+    if not ConfirmForm().validate_on_submit():
+        return error_page(400)
+    try:
+        call(db.session, _actor(), ws)
+        db.session.commit()
+    except service.WorkstreamError as error:
+        db.session.rollback()
+        return error_page(409, f"{error} Reload the page to see it as it is now.")
+    flash(done.format(name=ws.name), "success")
+    return htmx_redirect(url_for("workstreams.detail", workstream_id=ws.id))
 
 
 # --- exit criteria ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Domain functions for workstreams: create and edit, the RAG history, exit criteria and
-dependencies. They take a session, an `Actor` and plain values, add their audit events to
-the session and leave the commit to the caller."""
+"""Domain functions for workstreams: create and edit, archive, the RAG history, exit
+criteria and dependencies. They take a session, an `Actor` and plain values, add their
+audit events to the session and leave the commit to the caller."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -91,12 +91,16 @@ def _clean_name(session: Session, program_id: int, name: str, exclude_id: int | 
         raise WorkstreamError("Give the workstream a name.", "name")
     if len(name) > NAME_MAX:
         raise WorkstreamError(f"Keep the name within {NAME_MAX} characters.", "name")
-    query = select(Workstream.id).where(
+    query = select(Workstream.archived_at).where(
         Workstream.program_id == program_id, func.lower(Workstream.name) == name.lower()
     )
     if exclude_id is not None:
         query = query.where(Workstream.id != exclude_id)
-    if session.scalar(query.limit(1)) is not None:
+    taken = session.execute(query.limit(1)).first()
+    if taken is not None and taken.archived_at is not None:
+        raise WorkstreamError(f"An archived workstream is named {name!r}: unarchive it, or "
+                              "choose another name.", "name")
+    if taken is not None:
         raise WorkstreamError(f"A workstream named {name!r} already exists.", "name")
     return name
 
@@ -216,6 +220,36 @@ def conflict_rows(conflict: Conflict, yours: dict[str, Any]) -> list[dict[str, A
             rows.append({"field": name, "label": label, "theirs": theirs, "yours": mine,
                          "changed": name in changed, "differs": differs})
     return rows
+
+
+# --- archive --------------------------------------------------------------------------------
+
+def archive_workstream(session: Session, actor: Actor, ws: Workstream) -> None:
+    """Takes a workstream out of the lists, the figures, the summary and the importer's
+    suggestions; its items, criteria and history stay. An archived workstream blocks and
+    waits for nothing: its dependencies go (the audit event keeps them)."""
+    if ws.archived_at is not None:
+        raise WorkstreamError(f"{ws.name} is archived already.")
+    depends_on = sorted(d.id for d in ws.depends_on)
+    blocks = sorted(b.id for b in ws.blocks)
+    ws.depends_on = []
+    ws.blocks = []
+    ws.archived_at = utcnow()
+    record(session, actor, "workstream", ws.id, "archive", summary=f"Archived workstream "
+           f"{ws.name}", before={"archived": False, "depends_on": depends_on, "blocks": blocks},
+           after={"archived": True, "version": _bump(ws)}, workstream_id=ws.id)
+    session.flush()
+
+
+def unarchive_workstream(session: Session, actor: Actor, ws: Workstream) -> None:
+    """Brings an archived workstream back, at its old place in the lists."""
+    if ws.archived_at is None:
+        raise WorkstreamError(f"{ws.name} is not archived.")
+    ws.archived_at = None
+    record(session, actor, "workstream", ws.id, "unarchive",
+           summary=f"Unarchived workstream {ws.name}", before={"archived": True},
+           after={"archived": False, "version": _bump(ws)}, workstream_id=ws.id)
+    session.flush()
 
 
 # --- dependencies -----------------------------------------------------------------------

@@ -1,12 +1,11 @@
 """Forms of the reminder pages: a person's preferences, the admin's reminder points."""
 from __future__ import annotations
 
-from functools import lru_cache
-from zoneinfo import available_timezones
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from portal.clock import known_zones
 
 HOUR_CHOICES = [SelectChoice(str(hour), f"{hour:02d}:00") for hour in range(24)]
 COMMON_ZONES = (
@@ -14,11 +13,6 @@ COMMON_ZONES = (
     "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "America/New_York", "America/Chicago",
     "America/Denver", "America/Los_Angeles",
 )
-
-
-@lru_cache(maxsize=1)
-def known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
 
 
 class PreferencesForm(FlaskForm):

@@ -119,7 +119,7 @@ def _plan(session: Session, config, now: datetime, dry_run: bool, result: RunRes
     """Inserts today's digests and their points; returns the ids of messages this runner won."""
     settings = policy.load_settings(session)
     items, people = _candidates(session, settings, now)
-    digests = policy.due_points(items, people, settings, now, config.get("PORTAL_TIMEZONE"))
+    digests = policy.due_points(items, people, settings, now, _program_zone(session, config))
     if not digests:
         return []
     existing = _existing_point_keys(session)
@@ -267,13 +267,21 @@ def subject_for(groups: dict[str, list[Entry]]) -> str:
             f"workstreams need{'' if escalations != 1 else 's'} attention")
 
 
-def render_digest(config, message: OutboxMessage, person, now: datetime):
-    """(subject, text, html) of a digest from its live points, or None when none is left."""
+def _program_zone(session: Session, config) -> str:
+    """The zone of recipients without their own: the program's (one statement)."""
+    from portal.program.clock import zone_of
+
+    return zone_of(session, config.get("PORTAL_TIMEZONE"))
+
+
+def render_digest(config, message: OutboxMessage, person, now: datetime, default_zone: str):
+    """(subject, text, html) of a digest from its live points, or None when none is left;
+    `default_zone` is the zone of a recipient without their own."""
     points = live_points(message)
     if not points:
         return None
     base = config["PORTAL_BASE_URL"]
-    zone = policy.zone_for(person.timezone if person else None, config.get("PORTAL_TIMEZONE"))
+    zone = policy.zone_for(person.timezone if person else None, default_zone)
     today = policy.local_now(now, zone).date()
     groups: dict[str, list[Entry]] = {"overdue": [], "today": [], "soon": [], "escalations": []}
     seen = set()
@@ -322,6 +330,7 @@ def _load(session: Session, ids: list[int]):
 def deliver(session: Session, config, ids: list[int], now: datetime, mailer: Mailer,
             result: RunResult) -> None:
     """Renders and sends the claimed messages, committing after each batch."""
+    default_zone = _program_zone(session, config)
     for start in range(0, len(ids), BATCH):
         messages, people = _load(session, ids[start:start + BATCH])
         for message in messages:
@@ -331,7 +340,8 @@ def deliver(session: Session, config, ids: list[int], now: datetime, mailer: Mai
             if message.kind == "digest":
                 # A reminder digest is rendered again at each attempt, without the items
                 # closed meanwhile; other mails (weekly summary, test) go out as stored.
-                rendered = render_digest(config, message, people.get(message.person_id), now)
+                rendered = render_digest(config, message, people.get(message.person_id), now,
+                                         default_zone)
                 if rendered is None:
                     message.state = "obsolete"
                     message.last_error = None
@@ -439,7 +449,7 @@ def preview(session: Session, config, message: OutboxMessage, now: datetime):
         from portal.people.models import Person
 
         person = session.get(Person, message.person_id) if message.person_id else None
-        rendered = render_digest(config, message, person, now)
+        rendered = render_digest(config, message, person, now, _program_zone(session, config))
     if rendered is None:
         return None
     subject, text, html = rendered

@@ -125,7 +125,7 @@ def digest_key(person_id: int, local_date: date) -> str:
 
 
 def zone_for(timezone: str | None, default: str | None = None) -> ZoneInfo:
-    """The recipient's zone: their own, else PORTAL_TIMEZONE, else UTC."""
+    """The recipient's zone: their own, else `default` (the program's), else UTC."""
     for name in (timezone, default):
         if name:
             try:

@@ -12,6 +12,7 @@ from portal.auth.permissions import can, permission_required, public
 from portal.clock import utcnow
 from portal.extensions import csrf, db
 from portal.numbers import page_number
+from portal.program.clock import program_zone
 from portal.reminders import calendar, links, outbox, policy, service
 from portal.reminders.forms import COMMON_ZONES, PreferencesForm, SettingsForm
 from portal.reminders.models import OutboxMessage, ReminderPoint
@@ -174,7 +175,7 @@ def _preferences_page(person, form, status=200):
     return render("reminders/preferences.html", block="prefs_form", status=status,
                   person=person, form=form, feed=feed, program_feed=program_feed,
                   action=url_for("reminders.preferences", person_id=person.id),
-                  zones=COMMON_ZONES, default_zone=current_app.config["PORTAL_TIMEZONE"])
+                  zones=COMMON_ZONES, default_zone=program_zone())
 
 
 # ---------------------------------------------------------------- preferences by mail link
@@ -224,7 +225,7 @@ def mail_preferences(token: str):
     return render("reminders/mail_preferences.html", block="prefs_form", status=status,
                   person=person, form=form, saved=saved,
                   action=url_for("reminders.mail_preferences", token=token),
-                  zones=COMMON_ZONES, default_zone=current_app.config["PORTAL_TIMEZONE"])
+                  zones=COMMON_ZONES, default_zone=program_zone())
 
 
 @bp.route("/mail/unsubscribe/<token>", methods=["GET", "POST"])
@@ -318,8 +319,7 @@ def mail_action(token: str):
 
 
 def _owner_today(item, now):
-    zone = policy.zone_for(item.owner.timezone if item.owner else None,
-                           current_app.config["PORTAL_TIMEZONE"])
+    zone = policy.zone_for(item.owner.timezone if item.owner else None, program_zone())
     return policy.local_now(now, zone).date()
 
 

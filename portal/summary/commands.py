@@ -4,11 +4,10 @@ from __future__ import annotations
 from datetime import date
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from portal.clock import local_today
 from portal.extensions import db
+from portal.program.clock import program_today
 
 snapshots_cli = AppGroup("snapshots", help="Daily readiness snapshots for the summary's trend.")
 
@@ -31,7 +30,7 @@ def take_command(day_text: str | None) -> None:
     """Snapshot the readiness figures of one day; running it again replaces that day's."""
     from portal.summary.snapshots import take_snapshot
 
-    today = local_today(current_app.config["PORTAL_TIMEZONE"])
+    today = program_today()
     day = _day(day_text, "--date") or today
     if day > today:
         raise click.ClickException(f"{day.isoformat()} is in the future; today is "
@@ -53,7 +52,7 @@ def backfill_command(start_text: str | None, end_text: str | None, overwrite: bo
     """Rebuild the snapshots of past days from the audit log and the items' dates."""
     from portal.summary.snapshots import backfill
 
-    today = local_today(current_app.config["PORTAL_TIMEZONE"])
+    today = program_today()
     start, end = _day(start_text, "--from"), _day(end_text, "--to")
     if start and end and start > end:
         raise click.ClickException("--from is after --to.")

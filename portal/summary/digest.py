@@ -1,6 +1,6 @@
 """The weekly executive digest: what changed since last week, and the headline.
 
-Due on Monday from 08:00 in PORTAL_TIMEZONE. One message per executive per ISO week,
+Due on Monday from 08:00 in the program's time zone. One message per executive per ISO week,
 through the reminders' outbox: the row is inserted with the idempotency key
 `weekly:<program id>:<ISO week>:<user id>` "on conflict do nothing", and only the runner
 whose insert won sends it, so a second scheduler or a restart never sends it twice.
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from portal.auth.models import User
 from portal.clock import local_today
 from portal.pocs.models import Customer, Hyperscaler, Poc
+from portal.program.clock import zone_of
 from portal.program.readiness import program_readiness
 from portal.reminders.models import OutboxMessage
 from portal.summary.history import History
@@ -140,7 +141,7 @@ def queue_weekly_digest(session: Session, config, now: datetime, *, force: bool 
     `now` is naive UTC. Each executive gets one message per ISO week, whatever the number
     of runs. The caller commits.
     """
-    timezone = config.get("PORTAL_TIMEZONE", "UTC")
+    timezone = zone_of(session, config.get("PORTAL_TIMEZONE"))
     if not force and not is_due(now, timezone):
         return 0
     people = recipients(session)

@@ -5,7 +5,8 @@ first audit event after D that changed them, or the current values when nothing 
 them since. Imported items often carry no audit trail for their past, so their own dates
 fill in: an item created after D did not exist yet, one done (or cancelled) after D was
 still open on D. A workstream's owner-reported RAG on D comes the same way from its audit
-events and status notes, an exit criterion's from its `done_at` and its audit events.
+events and status notes, an exit criterion's from its `done_at` and its audit events. A
+workstream counts until the day it was archived.
 
 Days are compared as UTC dates of the audit timestamps (the portal stores naive UTC).
 Everything loads in a fixed number of queries; `figures_on` then runs in memory, so a
@@ -91,6 +92,7 @@ class History:
     def __init__(self, program: Program | None) -> None:
         self.program = program
         self.workstreams: list[tuple[int, str, bool, str]] = []
+        self.archived_on: dict[int, date] = {}
         self.items: list[dict] = []
         self.criteria: list[dict] = []
         self.pocs: list[dict] = []
@@ -107,11 +109,15 @@ class History:
         history = cls(program)
         if program is None:
             return history
-        history.workstreams = [tuple(row) for row in session.execute(
-            select(Workstream.id, Workstream.name, Workstream.gating, Workstream.rag)
+        rows = session.execute(
+            select(Workstream.id, Workstream.name, Workstream.gating, Workstream.rag,
+                   Workstream.archived_at)
             .where(Workstream.program_id == program_id)
             .order_by(Workstream.gating.desc(), Workstream.position, Workstream.id)
-        ).all()]
+        ).all()
+        history.workstreams = [tuple(row[:4]) for row in rows]
+        history.archived_on = {row.id: row.archived_at.date() for row in rows
+                               if row.archived_at is not None}
         ws_ids = [ws[0] for ws in history.workstreams]
         from portal.people.models import Person
 
@@ -224,7 +230,8 @@ class History:
         items = self.items_on(day) if items is None else items
         rags = self.rags_on(day)
         return figures_from_rows(
-            [(ws_id, name, gating, rags[ws_id]) for ws_id, name, gating, _ in self.workstreams],
+            [(ws_id, name, gating, rags[ws_id]) for ws_id, name, gating, _ in self.workstreams
+             if self.archived_on.get(ws_id, date.max) > day],
             [ItemRow(i.workstream_id, i.status, i.due_date) for i in items],
             self.criteria_on(day),
             day,

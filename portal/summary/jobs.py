@@ -1,10 +1,10 @@
 """Scheduler jobs of the summary: the daily snapshot and the weekly executive digest.
 
 Both run often and are idempotent, so the scheduler's time zone (UTC) does not matter
-and a restart loses nothing: the snapshot job refreshes today's snapshot (in
-PORTAL_TIMEZONE) every hour, so the day's last run leaves its end-of-day figures; the
-digest job looks every quarter of an hour whether it is Monday 08:00 or later in
-PORTAL_TIMEZONE and queues the week's digest once (its idempotency key holds the ISO week).
+and a restart loses nothing: the snapshot job refreshes today's snapshot (in the
+program's time zone) every hour, so the day's last run leaves its end-of-day figures; the
+digest job looks every quarter of an hour whether it is Monday 08:00 or later in the
+program's zone and queues the week's digest once (its idempotency key holds the ISO week).
 """
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
 
-from portal.clock import local_today, utcnow
+from portal.clock import utcnow
 from portal.extensions import db
+from portal.program.clock import program_today
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def snapshot_job(app: Flask, now: datetime | None = None) -> int:
     from portal.summary.snapshots import take_snapshot
 
     with app.app_context():
-        today = local_today(app.config["PORTAL_TIMEZONE"], now or utcnow())
+        today = program_today(now or utcnow())
         try:
             rows = take_snapshot(db.session, today, today)
             db.session.commit()

@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from portal.auth.permissions import permission_required
-from portal.clock import local_today
 from portal.extensions import db
+from portal.program.clock import program_today
+from portal.program.pages import not_set_up
 from portal.program.queries import current_program
 from portal.summary import charts
 from portal.summary.history import first_data_day
@@ -58,13 +59,9 @@ class Links:
         return url_for("pocs.board") if "pocs.board" in current_app.view_functions else None
 
 
-def _today() -> date:
-    return local_today(current_app.config["PORTAL_TIMEZONE"])
-
-
 def _load(raw_as_of: str | None) -> dict | None:
     """The summary for today or the as-of day; SummaryError for a bad day."""
-    today = _today()
+    today = program_today()
     as_of = None
     if raw_as_of is not None and raw_as_of.strip():
         program = current_program(db.session)
@@ -103,9 +100,11 @@ def index():
         summary = _load(raw)
     except SummaryError as error:
         return render("summary/bad_date.html", status=400, message=str(error),
-                      raw_as_of=raw, today=_today())
-    context = chart_context(summary) if summary else {}
-    return render("summary/index.html", summary=summary, links=Links(_today()), **context)
+                      raw_as_of=raw, today=program_today())
+    if summary is None:
+        return not_set_up(what="The summary")
+    return render("summary/index.html", summary=summary, links=Links(program_today()),
+                  **chart_context(summary))
 
 
 @bp.get("/summary.json")
@@ -117,7 +116,8 @@ def as_json():
     except SummaryError as error:
         return jsonify({"error": str(error)}), 400
     if summary is None:
-        return jsonify({"error": "There is no program yet."}), 404
+        return jsonify({"error": "The program is not set up yet: an admin or a program "
+                                 "lead sets it up at /setup."}), 404
     # HTML-safe JSON (\u003c for "<" and so on): the same data once parsed, and never
     # markup should a browser or a careless consumer render it.
     body = (json.dumps(to_json(summary), ensure_ascii=False, sort_keys=True)

@@ -168,6 +168,27 @@
     rowQueues[id] = next.catch(function () { return null; });
   });
 
+  // After htmx re-renders part of a page, the focus goes back to the button that was
+  // pressed (htmx finds it by its id). A button with data-focus-group="<id>" that is now
+  // disabled (its row moved to the top or bottom) hands the focus to the first enabled
+  // button of that element, else to the element itself, so the keyboard keeps its place.
+  var pressed = null;
+  document.addEventListener("htmx:beforeRequest", function () {
+    var active = document.activeElement;
+    pressed = active && active.id && active.hasAttribute("data-focus-group") ?
+      {id: active.id, group: active.getAttribute("data-focus-group")} : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!pressed) { return; }
+    var button = document.getElementById(pressed.id);
+    if (!button || button.disabled) {
+      var group = document.getElementById(pressed.group);
+      var other = group && group.querySelector("button[data-focus-group]:not([disabled])");
+      (other || group || document.body).focus();
+    }
+    pressed = null;
+  });
+
   // "Select all" checkboxes: <input type=checkbox data-check-all="name">.
   document.addEventListener("change", function (event) {
     var all = event.target.closest("[data-check-all]");

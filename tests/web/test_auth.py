@@ -2,7 +2,7 @@
 
 from portal.auth.models import User
 from portal.extensions import db
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_program, make_user
 
 
 def test_login_page_renders(client):
@@ -12,6 +12,7 @@ def test_login_page_renders(client):
 
 
 def test_login_success_lands_on_dashboard(client, auth, app):
+    make_program()
     user = make_user("lead")
     response = auth.login(user.email)
     assert response.status_code == 303
@@ -135,6 +136,7 @@ def test_admin_reset_forces_change_and_ends_sessions(client, auth, app):
 
 
 def test_change_password(client, auth):
+    make_program()
     user = make_user("lead")
     auth.login(user.email)
     wrong = client.post("/account/password",

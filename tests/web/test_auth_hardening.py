@@ -4,7 +4,7 @@ import time
 from portal.audit.models import AuditEvent
 from portal.auth.models import SecurityEvent
 from portal.extensions import db
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_program, make_user
 
 
 def _throttled_app(app_factory, **limits):
@@ -66,6 +66,7 @@ def test_must_change_password_is_enforced_on_every_page(client, auth):
 
 
 def test_idle_session_ends(client, auth, app):
+    make_program()
     user = make_user("lead")
     auth.login(user.email)
     assert client.get("/").status_code == 200
@@ -77,6 +78,7 @@ def test_idle_session_ends(client, auth, app):
 
 
 def test_active_session_is_kept(client, auth, app):
+    make_program()
     user = make_user("lead")
     auth.login(user.email)
     with client.session_transaction() as sess:

@@ -27,7 +27,7 @@ def argument_values() -> dict[str, object]:
     from portal.auth.models import User
     from portal.people.models import Person
     from portal.pocs.models import Customer, Hyperscaler, Poc
-    from portal.program.models import Criterion, Workstream
+    from portal.program.models import Criterion, Milestone, Workstream
 
     def first_id(model):
         return db.session.query(model.id).order_by(model.id).limit(1).scalar() or 1
@@ -41,11 +41,33 @@ def argument_values() -> dict[str, object]:
         "poc_id": first_id(Poc),
         "customer_id": first_id(Customer),
         "hyperscaler_id": first_id(Hyperscaler),
+        "milestone_id": first_id(Milestone),
         "id": 1,
         "filename": "css/portal.css",
         "token": "not-a-valid-token",
         "alias_id": 1,
     }
+
+
+# The program's own routes (setup, program page, milestones, hyperscalers, archive), with
+# what each change needs: the sweeps below cover them like every rule; this list makes sure
+# none is missing or weaker than meant.
+PROGRAM_ROUTES = {
+    "program.setup": None,  # GET and POST; the POST checks edit_program itself
+    "program.edit": None,
+    "program.update": "edit_program",
+    "program.milestones": None,
+    "program.milestone_add": "edit_program",
+    "program.milestone_update": "edit_program",
+    "program.milestone_delete": "edit_program",
+    "pocs.hyperscalers": None,
+    "pocs.hyperscaler_add": "edit_program",
+    "pocs.hyperscaler_rename": "edit_program",
+    "pocs.hyperscaler_move": "edit_program",
+    "pocs.hyperscaler_retire": "edit_program",
+    "workstreams.archive": "edit_program",
+    "workstreams.unarchive": "edit_program",
+}
 
 
 def rules(app: Flask):
@@ -110,6 +132,31 @@ def test_executive_reads_every_page(app, demo):
         readers_refused = ("auth.user", "auth.security", "reminders.", "notes.")
         allowed = {200, 403} if rule.endpoint.startswith(readers_refused) else {200}
         assert response.status_code in allowed, (path, response.status_code)
+
+
+def test_the_program_routes_are_guarded_as_meant(app):
+    for endpoint, permission in PROGRAM_ROUTES.items():
+        view = app.view_functions[endpoint]
+        assert getattr(view, "required_permission", None) == permission, endpoint
+        assert not getattr(view, "is_public", False), endpoint
+
+
+@pytest.mark.parametrize("role", ["owner", "executive"])
+def test_readers_change_nothing_of_the_program(app, demo, role):
+    """Every state-changing program route answers 403 to a reader, with and without htmx
+    (the setup included: there is a program, and without one it is refused too)."""
+    user = make_user(role)
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    checked = 0
+    for rule, path in rules(app):
+        if rule.endpoint not in PROGRAM_ROUTES or "POST" not in rule.methods:
+            continue
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.post(path, data={"name": "Changed"}, headers=headers)
+            assert response.status_code == 403, (path, response.status_code)
+            checked += 1
+    assert checked == 2 * 11
 
 
 @pytest.mark.parametrize("role,status", [("admin", 200), ("lead", 403), ("owner", 403),

@@ -1,7 +1,7 @@
 """CSRF: every state-changing request needs the token, in the form or as a header."""
 import re
 
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_program, make_user
 
 
 def _token(client, path="/login"):
@@ -33,6 +33,7 @@ def test_same_post_with_header_token_passes(app_factory):
 def test_htmx_post_needs_the_header(app_factory):
     app = app_factory(WTF_CSRF_ENABLED=True)
     with app.app_context():
+        make_program()
         email = make_user("lead").email
     client = app.test_client()
     token = _token(client)

@@ -129,8 +129,14 @@ def test_every_role_reads_the_dashboard(app, board, role):
 
 
 def test_no_program_yet(app):
-    html = client_for(app).get("/").get_data(as_text=True)
-    assert "No program yet" in html
+    """Leads and admins land on the setup; the others read who can set it up."""
+    for role in ("admin", "lead"):
+        response = client_for(app, role=role).get("/")
+        assert response.status_code == 302 and response.headers["Location"] == "/setup"
+    for role in ("owner", "executive"):
+        html = client_for(app, role=role).get("/").get_data(as_text=True)
+        assert "The program is not set up yet" in html and "flask" not in html
+        assert "Admin User" in html and "Set up the program" not in html
 
 
 def bulk(board, count: int) -> None:

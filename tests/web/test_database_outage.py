@@ -13,7 +13,7 @@ import pytest
 
 from portal.extensions import db
 from tests.conftest import _truncate_all, count_queries, make_app
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_program, make_user
 
 
 class Relay:
@@ -99,6 +99,7 @@ def relayed_app(postgres_url, tmp_path):
 def test_outage_gives_503_and_the_portal_recovers(relayed_app):
     app, relay = relayed_app
     with app.app_context():
+        make_program()
         email = make_user("lead").email
     client = app.test_client()
     assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 303

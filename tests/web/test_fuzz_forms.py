@@ -18,6 +18,8 @@ FIELD_NAMES = [
     "action", "timezone", "send_hour", "role", "active", "q", "lead_id", "depends_on",
     "aliases", "kind", "offer_type", "customer_id", "segment", "criterion_id", "direction",
     "shift_days", "pause_from", "pause_until", "weekdays_only", "overdue_only", "note_text",
+    "expected", "expected_name", "setup", "m1-name", "m1-due_date", "m1-description",
+    "m1-version",
 ]
 QUERY_NAMES = ["q", "owner", "workstream", "status", "priority", "due_from", "due_to",
                "overdue", "sort", "page", "as_of", "state", "person", "date_from", "date_to"]

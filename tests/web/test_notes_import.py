@@ -320,6 +320,7 @@ def test_with_csrf_a_large_pasted_note_goes_through(app_factory):
     """
     app = app_factory(WTF_CSRF_ENABLED=True)
     with app.app_context():
+        make_program()
         email = make_user("lead").email
     client = app.test_client()
 

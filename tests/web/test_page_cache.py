@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from portal.actions.models import ActionItem
@@ -213,14 +215,27 @@ def test_fragments_and_whole_pages_are_kept_apart(app, world):
 
 
 def test_a_new_day_renders_again(app, world):
-    client, _ = signed_in(app)
-    # 26 hours apart: the local dates always differ, so the key must.
-    app.config["PORTAL_TIMEZONE"] = "Pacific/Kiritimati"
-    client.get("/")
-    _, cached = counted(client, "/", statements)
-    app.config["PORTAL_TIMEZONE"] = "Etc/GMT+12"
-    _, rendered = counted(client, "/", statements)
+    with time_machine.travel(datetime(2026, 3, 2, 23, 0, tzinfo=UTC), tick=False) as clock:
+        client, _ = signed_in(app)
+        client.get("/")
+        _, cached = counted(client, "/", statements)
+        clock.shift(timedelta(hours=2))  # the same data: a new day in the program's zone (UTC)
+        _, rendered = counted(client, "/", statements)
     assert cached == 1 < rendered
+
+
+def test_the_day_of_the_key_is_the_programs(app, world):
+    """At 15:00 UTC it is already tomorrow in Tokyo: a page of a program in Tokyo cached at
+    14:00 UTC is served until 14:59 and rendered again at 15:00."""
+    world["ws"].program.timezone = "Asia/Tokyo"
+    db.session.commit()
+    with time_machine.travel(datetime(2026, 3, 2, 14, 0, tzinfo=UTC), tick=False) as clock:
+        client, _ = signed_in(app)
+        client.get("/")
+        clock.shift(timedelta(minutes=59))
+        assert counted(client, "/", statements)[1] == 1  # 23:59 in Tokyo: the same day
+        clock.shift(timedelta(minutes=1))
+        assert counted(client, "/", statements)[1] > 1
 
 
 def test_a_flash_is_shown_once_and_not_kept(app, world):

@@ -209,8 +209,10 @@ def test_as_of_today_is_the_live_page(app):
 
 def test_without_a_program(app):
     client = login(app)
-    assert "No program yet" in client.get("/summary").get_data(as_text=True)
-    assert client.get("/summary.json").status_code == 404
+    html = client.get("/summary").get_data(as_text=True)
+    assert "The program is not set up yet" in html and "flask" not in html
+    response = client.get("/summary.json")
+    assert response.status_code == 404 and "/setup" in response.get_json()["error"]
 
 
 def _bulk_items(ws_ids, count):

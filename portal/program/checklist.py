@@ -1,0 +1,122 @@
+"""The setup checklist of a new program: what is still missing before the portal can do its
+work, each step with the page where it is done. One statement, whatever the data."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from portal.actions.models import ActionItem
+from portal.auth.models import User
+from portal.notes.models import Meeting
+from portal.people.models import Person
+from portal.pocs.models import Hyperscaler
+from portal.program.models import Milestone, Program, Workstream
+from portal.vocab import OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    done: bool
+    detail: str
+    endpoint: str
+    args: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Checklist:
+    steps: list[Step]
+
+    @property
+    def done(self) -> bool:
+        return all(step.done for step in self.steps)
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for step in self.steps if step.done)
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _counts(session: Session, program_id: int) -> dict[str, int]:
+    def count(query):
+        return query.scalar_subquery()
+
+    gating = and_(Workstream.program_id == program_id, Workstream.gating.is_(True),
+                  Workstream.archived_at.is_(None))
+    open_owned = and_(ActionItem.status.in_(OPEN_STATUSES), ActionItem.owner_id.is_not(None))
+    no_login = ~exists().where(User.person_id == Person.id)
+    row = session.execute(select(
+        count(select(func.count()).select_from(Milestone)
+              .where(Milestone.program_id == program_id)).label("milestones"),
+        count(select(func.count()).select_from(Workstream).where(gating)).label("gating"),
+        count(select(func.count()).select_from(Workstream)
+              .where(gating, Workstream.lead_id.is_(None))).label("gating_without_lead"),
+        count(select(func.count()).select_from(Hyperscaler)).label("hyperscalers"),
+        count(select(func.count()).select_from(Meeting)).label("meetings"),
+        count(select(func.count(func.distinct(ActionItem.owner_id)))
+              .where(open_owned)).label("owners"),
+        count(select(func.count(func.distinct(Person.id)))
+              .join(ActionItem, ActionItem.owner_id == Person.id)
+              .where(open_owned, or_(Person.email.is_(None), Person.email == "")))
+        .label("owners_without_email"),
+        count(select(func.count(func.distinct(Person.id)))
+              .join(ActionItem, ActionItem.owner_id == Person.id)
+              .where(open_owned, Person.kind == "person", no_login))
+        .label("owners_without_login"),
+    )).one()
+    return row._asdict()
+
+
+def setup_checklist(session: Session, program: Program, today: date) -> Checklist:
+    """The steps of a new program, done or not. Owners are judged once a note has been
+    imported (before that there is nobody to judge); teams need an email, not a login."""
+    c = _counts(session, program.id)
+    days = (program.target_date - today).days
+    imported = c["meetings"] > 0
+    steps = [
+        Step("dates", "Program dates", days > 0,
+             f"Ready by {program.target_date:%d %b %Y}, in {_plural(days, 'day')}."
+             if days > 0 else "The readiness date is not in the future: set the date the "
+                              "program must be ready by.",
+             "program.edit"),
+        Step("milestones", "Milestones", c["milestones"] > 0,
+             _plural(c["milestones"], "milestone") + "." if c["milestones"]
+             else "No milestones yet: add the dates on the way to readiness.",
+             "program.milestones"),
+        Step("workstreams", "Gating workstreams with leads",
+             c["gating"] > 0 and c["gating_without_lead"] == 0,
+             (f"{_plural(c['gating'], 'gating workstream')}"
+              + (f", {c['gating_without_lead']} without a lead." if c["gating_without_lead"]
+                 else ", each with a lead.")) if c["gating"]
+             else "No gating workstream yet: add the workstreams that decide readiness.",
+             "workstreams.index"),
+        Step("hyperscalers", "Hyperscalers", c["hyperscalers"] > 0,
+             _plural(c["hyperscalers"], "hyperscaler") + " in priority order."
+             if c["hyperscalers"] else "No hyperscalers yet: add the clouds the POCs run on.",
+             "pocs.hyperscalers"),
+        Step("import", "First meeting note imported", imported,
+             "A meeting note is imported." if imported
+             else "Import a meeting note to create the action items and their owners.",
+             "notes.new_import"),
+        Step("emails", "Owners with emails", imported and c["owners_without_email"] == 0,
+             ("Every owner of an open item has an email." if c["owners_without_email"] == 0
+              else f"{_plural(c['owners_without_email'], 'owner')} of open items "
+                   f"{'has' if c['owners_without_email'] == 1 else 'have'} no email, so no "
+                   "reminder reaches them.") if imported
+             else "After the first import: every owner of an open item needs an email.",
+             "people.index", {"missing": 1}),
+        Step("invited", "Owners invited", imported and c["owners_without_login"] == 0,
+             ("Every owner of an open item can sign in." if c["owners_without_login"] == 0
+              else f"{_plural(c['owners_without_login'], 'owner')} of open items cannot sign "
+                   "in yet: invite them from their page.") if imported
+             else "After the first import: invite the owners so they can sign in.",
+             "people.index"),
+    ]
+    return Checklist(steps)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from datetime import date
 from importlib import import_module
 
 import click
@@ -81,7 +80,8 @@ def users_invite(email: str, role: str, name: str | None) -> None:
 
 @click.command("seed-demo")
 @click.option("--rebase-to-today", is_flag=True,
-              help="Shift every date so that the meeting took place 10 days ago.")
+              help="Shift every date so that the program is in its fifth week of thirteen, "
+                   "with the weeks since its kick-off played.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has a program.")
 def seed_demo_command(rebase_to_today: bool, if_empty: bool) -> None:
     """Load the demo program from the sample meeting note."""
@@ -92,8 +92,11 @@ def seed_demo_command(rebase_to_today: bool, if_empty: bool) -> None:
             raise click.ClickException("The database already holds a program; use an empty one.")
         click.echo("The database already holds a program; the demo was not loaded again.")
     else:
-        offset = demo.rebase_offset(date.today()) if rebase_to_today else 0
-        demo.seed_demo(db.session, offset_days=offset)
+        from portal.program.clock import program_today
+
+        today = program_today()
+        offset = demo.rebase_offset(today) if rebase_to_today else 0
+        demo.seed_demo(db.session, offset_days=offset, living=rebase_to_today, today=today)
         db.session.commit()
         click.echo(f"Loaded the demo program (dates shifted by {offset} days).")
     logins = demo.existing_demo_logins(db.session)

@@ -6,8 +6,10 @@ demo login, whose Person is Jason Vallery, so ``@Myself`` resolves to him. What 
 note does not say in task lines (workstream leads, exit criteria, the hyperscaler
 order, the customers) is read from the imported meeting and its key information.
 
-With an offset every ISO date in the note is moved before the import, and every other
-date of the demo with it, so the whole program keeps its shape around "today".
+With an offset every date of the demo moves by it, so the whole program keeps its shape
+around "today": the note is imported byte for byte (so importing the shipped note again
+finds its meeting and changes nothing), then the meeting, its decisions and its items
+move. `living` then plays the weeks since the meeting (portal/demo/living.py).
 """
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ from portal.actions.service import title_key
 from portal.audit.log import Actor
 from portal.auth import users
 from portal.auth.passwords import DEMO_PASSWORD
+from portal.demo.living import TODAY_AFTER_MEETING, bring_to_life
 from portal.notes.apply import ImportResult, apply, build_plan
+from portal.notes.models import Meeting
 from portal.notes.parse import parse_note
 from portal.people.models import Person
 from portal.people.names import name_key
@@ -140,8 +144,9 @@ def demo_email(name: str) -> str:
 
 
 def rebase_offset(today: date) -> int:
-    """Days to add to every date so that the meeting took place 10 days before `today`."""
-    return (today - timedelta(days=10) - MEETING_DATE).days
+    """Days to add to every date so that the meeting took place `TODAY_AFTER_MEETING` days
+    before `today`: the program is in its fifth week of thirteen."""
+    return (today - timedelta(days=TODAY_AFTER_MEETING) - MEETING_DATE).days
 
 
 def existing_demo_logins(session: Session) -> list[tuple[str, str]]:
@@ -169,12 +174,23 @@ def rebase_text(text: str, offset_days: int) -> str:
     return _ISO_DATE.sub(shift, text)
 
 
-def sample_note_bytes(offset_days: int = 0) -> bytes:
-    """The shipped note, with its dates moved by `offset_days` (byte for byte at 0)."""
-    data = SAMPLE_NOTE.read_bytes()
-    if not offset_days:
-        return data
-    return rebase_text(data.decode("utf-8"), offset_days).encode("utf-8")
+def _move(meeting, offset_days: int) -> None:
+    """Moves an imported meeting, its decisions and its items by `offset_days` (dates in
+    their text too); the note's raw text stays as imported."""
+    shift = timedelta(days=offset_days)
+    meeting.date += shift
+    meeting.summary = rebase_text(meeting.summary or "", offset_days)
+    meeting.key_information = [rebase_text(line, offset_days)
+                               for line in meeting.key_information or []]
+    for decision in meeting.decisions:
+        decision.text = rebase_text(decision.text, offset_days)
+        if decision.decided_on:
+            decision.decided_on += shift
+    for item in meeting.action_items:
+        # (not created_date: the note gives none, so it is the day of the import)
+        for name in ("due_date", "scheduled_date", "start_date", "done_date", "cancelled_date"):
+            if getattr(item, name):
+                setattr(item, name, getattr(item, name) + shift)
 
 
 def _person(session: Session, name: str) -> Person:
@@ -198,11 +214,13 @@ def _starts(texts: list[str], start: str) -> str:
     return found[0]
 
 
-def seed_demo(session: Session, *, offset_days: int = 0) -> DemoResult:
+def seed_demo(session: Session, *, offset_days: int = 0, living: bool = False,
+              today: date | None = None) -> DemoResult:
     """Creates the demo program in `session` by importing the sample note (the caller commits).
 
-    Every date moves by `offset_days`: the note's (so the meeting, the items and the
-    decisions), the program's, the milestones' and the workstreams' target dates.
+    Every date moves by `offset_days`: the meeting's, the items', the decisions', the
+    program's, the milestones' and the workstreams' target dates. With `living`, the
+    weeks from the meeting to `today` are played (portal/demo/living.py).
     """
     shift = timedelta(days=offset_days)
     seeder = Actor(via="cli", name="seed-demo")
@@ -250,9 +268,12 @@ def seed_demo(session: Session, *, offset_days: int = 0) -> DemoResult:
     session.flush()
 
     # The note, through the importer, exactly as a lead would import it.
-    note = parse_note(sample_note_bytes(offset_days))
+    note = parse_note(SAMPLE_NOTE.read_bytes())
     plan = build_plan(session, note, myself_id=lead_user.person_id, source_name=SAMPLE_NOTE.name)
     result = apply(session, plan, Actor.for_user(lead_user, via="cli"))
+    meeting = session.get(Meeting, result.meeting_id)
+    if offset_days:
+        _move(meeting, offset_days)
 
     # The people the note introduced get demo addresses, so reminders reach the outbox.
     created = set(result.people_created)
@@ -289,4 +310,7 @@ def seed_demo(session: Session, *, offset_days: int = 0) -> DemoResult:
                             planned_end=planned_start + timedelta(days=length),
                             owner=_person(session, owner) if owner else None))
     session.flush()
+    if living:
+        bring_to_life(session, program, Actor.for_user(lead_user), meeting.date,
+                      today or date.today())
     return DemoResult(program=program, import_result=result)

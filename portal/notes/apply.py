@@ -324,9 +324,16 @@ def meeting_header(note: ParsedNote, source_name: str,
     return title[:MEETING_TITLE_MAX], when, notice is not None, notice
 
 
-def _find_meeting(session: Session, title: str, when: date, inferred: bool):
+def _find_meeting(session: Session, title: str, when: date, inferred: bool, sha256: str):
+    """The meeting a note was imported into before: the one imported from the very same
+    bytes (even if its date was moved in the portal since), else by title and date."""
     from portal.notes.models import Meeting
 
+    options = (selectinload(Meeting.participants), selectinload(Meeting.decisions))
+    same = session.scalar(select(Meeting).where(Meeting.sha256 == sha256)
+                          .options(*options).order_by(Meeting.id).limit(1))
+    if same is not None:
+        return same
     query = select(Meeting).where(Meeting.title == title)
     if inferred:  # an undated note: the meeting of that title dated on an import day
         query = query.where(Meeting.date_inferred.is_(True)).order_by(Meeting.id.desc())
@@ -462,7 +469,7 @@ def build_plan(
     title, when, inferred, date_notice = meeting_header(note, source_name, today)
     if date_notice:
         notices.append(date_notice)
-    meeting = _find_meeting(session, title, when, inferred)
+    meeting = _find_meeting(session, title, when, inferred, note.sha256)
     if inferred and meeting is not None:
         when = meeting.date  # dated on its first import
     previous = _previous_tasks(meeting)
@@ -611,6 +618,8 @@ def _plan_update(plan: ItemPlan, item, previous: PreviousNote | None,
 
 
 def _plan_decisions(note: ParsedNote, meeting) -> list[DecisionPlan]:
+    if meeting is not None and meeting.sha256 == note.sha256:  # the very note: they stand
+        return [DecisionPlan(d.text, UNCHANGED, d.id, d.position) for d in meeting.decisions]
     existing = {}
     if meeting is not None:
         for decision in meeting.decisions:
@@ -641,6 +650,8 @@ def _plan_meeting(note: ParsedNote, title: str, meeting, participants: list[Matc
         return plan
     plan.meeting_id = meeting.id
     plan.action = UNCHANGED
+    if meeting.sha256 == note.sha256:
+        return plan  # the very note imported before: what the portal holds now stands
     wanted = {m.person_key for m in participants if m.person is not None}
     have = {f"id:{p.id}" for p in meeting.participants}
     if wanted != have:

@@ -11,8 +11,9 @@ date, are the forecast.
 
 Honest when data is thin: with fewer than `MIN_DONE` items done in the window, or a
 window shorter than `MIN_WINDOW_DAYS` calendar days, there is no number. When items
-arrive at least as fast as they are done, the work does not finish at this pace, and the
-forecast says so instead of giving a date.
+arrived at least as fast as they were done, the work does not finish at this pace, and
+the forecast says so instead of giving a date; a percentile that falls among futures
+that never finish (within ten years) has no date either.
 
 Plain values in, plain values out: no request, no database. The seed comes from the
 caller (the program and the day), so a page shows the same forecast all day.
@@ -119,13 +120,13 @@ def forecast(history: list[DayCounts], remaining: int, today: date, ready_by: da
         return Forecast(basis=HISTORY, finishes=False,
                         probability_ready=0.0 if ready_by is not None else None, **base)
     finish_day = _simulate(done - added, remaining, seed, runs)
-    finished = finish_day[finish_day >= 0]
-    if len(finished) < len(finish_day) * 0.95:  # most futures never finish
-        return Forecast(basis=HISTORY, finishes=False,
-                        probability_ready=0.0 if ready_by is not None else None, **base)
+    # Futures that never finish (their resampled pace loses ground) rank last; a
+    # percentile that falls among them has no date.
     ranked = np.sort(np.where(finish_day >= 0, finish_day, HORIZON_DAYS + 1))
-    dates = {p: working_days_after(today, int(ranked[_rank(p, len(ranked))]))
-             for p in PERCENTILES}
+    dates = {}
+    for p in PERCENTILES:
+        rank = int(ranked[_rank(p, len(ranked))])
+        dates[p] = working_days_after(today, rank) if rank <= HORIZON_DAYS else None
     probability = None
     if ready_by is not None:
         budget = _working_days_between(today, ready_by)

@@ -56,9 +56,12 @@ def pace(session: Session, program_id: int, day: date,
         or_(Workstream.archived_at.is_(None), func.date(Workstream.archived_at, type_=Date) > day))
     in_scope = ActionItem.workstream_id.in_(gating.scalar_subquery())
     added, closed = _added_day(), _closed_day()
-    # The window starts no earlier than the first item: a new program has a short history.
+    # A young program's window starts the day after its first items arrived: those are
+    # the backlog it started with, not the pace at which work arrives.
     first = session.scalar(select(func.min(added)).where(in_scope))
-    start = max(day - timedelta(weeks=window_weeks) + timedelta(days=1), first or day)
+    start = day - timedelta(weeks=window_weeks) + timedelta(days=1)
+    if first is not None and first >= start:
+        start = min(first + timedelta(days=1), day)
     counts: dict[str, dict] = {"added": defaultdict(int), "closed": defaultdict(int)}
     for kind, column in (("added", added), ("closed", closed)):
         rows = session.execute(

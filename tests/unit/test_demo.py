@@ -1,6 +1,7 @@
 """The demo program: built from the shipped sample note through the importer."""
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -163,7 +164,7 @@ def test_importing_the_sample_again_changes_nothing(demo):
 
 def test_rebase_moves_every_date_by_one_offset(app):
     offset = rebase_offset(date(2026, 6, 15))
-    assert MEETING_DATE + timedelta(days=offset) == date(2026, 6, 5)  # 10 days before
+    assert MEETING_DATE + timedelta(days=offset) == date(2026, 5, 14)  # 32 days before
     seed_demo(db.session, offset_days=offset)
     db.session.commit()
     shift = timedelta(days=offset)
@@ -180,9 +181,19 @@ def test_rebase_moves_every_date_by_one_offset(app):
     targets = {w.name: w.target_date for w in program.workstreams}
     assert targets["Hiring"] == program.target_date
     assert targets["Integrations"] == milestones["Private offers"]
-    assert "2026-02-01" not in meeting.raw_text
+    # The note is kept as imported, byte for byte; what the portal shows moved.
+    assert meeting.sha256 == hashlib.sha256(SAMPLE_NOTE.read_bytes()).hexdigest()
+    assert "2025-11-08" in meeting.raw_text
     assert (date(2026, 2, 1) + shift).isoformat() in meeting.decisions[3].text
     assert db.session.scalar(select(func.count()).select_from(ActionItem)) == 17
+
+
+def test_importing_the_shipped_note_after_a_rebase_changes_nothing(app):
+    seed_demo(db.session, offset_days=rebase_offset(date(2026, 6, 15)))
+    db.session.commit()
+    lead = db.session.scalar(select(User).where(User.email == "lead@example.com"))
+    plan = build_plan(db.session, parse_note(SAMPLE_NOTE.read_bytes()), myself_id=lead.person_id)
+    assert not plan.has_changes and len(plan.unchanged) == 17
 
 
 def test_rebase_text_leaves_non_dates_alone():
@@ -198,7 +209,7 @@ def test_seed_demo_command_rebases_to_today(app):
     assert "lead@example.com" in result.output
     db.session.expire_all()
     meeting = db.session.scalar(select(Meeting))
-    assert (date.today() - meeting.date).days == 10
+    assert (date.today() - meeting.date).days == 32
     again = runner.invoke(args=["seed-demo", "--rebase-to-today", "--if-empty"])
     assert again.exit_code == 0 and "not loaded again" in again.output
     assert db.session.scalar(select(func.count()).select_from(Program)) == 1
@@ -222,3 +233,44 @@ def _actor(user):
     from portal.audit.log import Actor
 
     return Actor.for_user(user, via="import")
+
+
+def test_the_living_demo_is_in_its_fifth_week(app):
+    """`seed-demo --rebase-to-today`: items in every state, some late, status notes from
+    the leads, weeks of trend, digests due at once, and a forecast to read."""
+    from portal.reminders import outbox
+    from portal.summary.forecast import HISTORY, forecast
+    from portal.summary.models import Snapshot
+    from portal.summary.pace import PROGRAM, pace
+
+    today = date(2026, 12, 1)
+    seed_demo(db.session, offset_days=rebase_offset(today), living=True, today=today)
+    db.session.commit()
+    program = db.session.scalar(select(Program))
+    assert 8 * 7 <= (program.target_date - today).days <= 9 * 7  # week 5 of 13
+    items = all_items()
+    statuses = {i.status for i in items}
+    assert {"done", "open", "in_progress", "proposed"} <= statuses
+    late = [i for i in items if i.status != "done" and i.due_date < today]
+    soon = [i for i in items if i.status != "done" and today <= i.due_date <= today
+            + timedelta(days=14)]
+    assert 2 <= len(late) <= 6 and len(soon) >= 5
+    assert all(i.done_date < today for i in items if i.status == "done")
+    rags = {w.name: w.rag for w in program.workstreams}
+    assert rags["Integrations"] == "red" and "amber" in rags.values()
+    assert all(w.status_updates for w in program.workstreams)
+    # The history happened on its days: the trend has weeks of points.
+    days = {s.taken_on for s in db.session.scalars(select(Snapshot))}
+    assert len(days) >= 30 and min(days) <= today - timedelta(days=35)
+    first_event = db.session.scalar(select(func.min(AuditEvent.created_at)))
+    assert first_event.date() < today - timedelta(days=20)
+    history, remaining = pace(db.session, program.id, today)[PROGRAM]
+    result = forecast(history, remaining, today, program.target_date, seed=1)
+    assert result.basis == HISTORY and result.finishes and result.p85 is not None
+    assert 0.3 < result.probability_ready < 1
+    # Digests are due as soon as the portal runs.
+    from datetime import datetime
+
+    run = outbox.run(db.session, app.config, datetime.combine(today, datetime.min.time())
+                     + timedelta(hours=0, minutes=5))
+    assert run.logged >= 5

@@ -75,6 +75,9 @@ class Config:
         self.RESET_ACCOUNT_LIMIT = os.environ.get("PORTAL_RESET_ACCOUNT_LIMIT", "3 per hour")
         self.RESET_ADDRESS_LIMIT = os.environ.get("PORTAL_RESET_ADDRESS_LIMIT", "10 per hour")
         self.SESSION_IDLE_HOURS = float(os.environ.get("PORTAL_SESSION_IDLE_HOURS", "8"))
+        # The forecast reads this many weeks of the team's pace (6 to 12).
+        self.PORTAL_FORECAST_WEEKS = min(12, max(6, int(os.environ.get("PORTAL_FORECAST_WEEKS",
+                                                                       "8"))))
         self.SESSION_MAX_DAYS = float(os.environ.get("PORTAL_SESSION_MAX_DAYS", "7"))
         self.PORTAL_PAGE_CACHE = _flag("PORTAL_PAGE_CACHE", default=True)
         self.PORTAL_PAGE_CACHE_ENTRIES = int(os.environ.get("PORTAL_PAGE_CACHE_ENTRIES", "256"))

@@ -124,6 +124,7 @@ def test_a_stale_program_form_saves_nothing(session):
     assert session.get(Program, program.id).name == "Renamed"
 
 
+@pytest.mark.committed  # threads, each with its own connection
 def test_two_creations_at_once_make_one_program(app):
     """Both pass the check before either writes; the lock makes the second see the first."""
     results: list[str] = []

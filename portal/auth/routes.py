@@ -3,7 +3,6 @@ user pages."""
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
@@ -30,20 +29,11 @@ from portal.numbers import page_number
 from portal.people.models import Person
 from portal.reminders import outbox
 from portal.vocab import SECURITY_EVENTS
-from portal.web import render
+from portal.web import render, safe_return
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after login."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("dashboard.index")
 
 
 def home_for(user) -> str:
@@ -102,7 +92,8 @@ def login():
             db.session.commit()
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"), code=303)
-            return redirect(_safe_next(next_url) if next_url else home_for(user), code=303)
+            return redirect(safe_return(next_url, url_for("dashboard.index")) if next_url
+                            else home_for(user), code=303)
         error = "That email and password do not match an active account."
         status = 401
     elif request.method == "POST":

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal.audit.conflicts import ConflictView, conflict_rows
 from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
@@ -186,11 +187,9 @@ def _conflict_rows(program: Program, form: ProgramForm) -> list[dict]:
     theirs = {"name": program.name, "target_date": program.target_date.isoformat(),
               "timezone": program.timezone, "description": program.description}
     yours = {"name": " ".join((form.name.data or "").split()),
-             "target_date": form.target_date.data.isoformat() if form.target_date.data else None,
+             "target_date": form.target_date.data,
              "timezone": form.timezone.data, "description": (form.description.data or "").strip()}
-    return [{"field": key, "label": label, "theirs": theirs[key], "yours": yours[key],
-             "differs": theirs[key] != yours[key]}
-            for key, label in PROGRAM_LABELS.items() if theirs[key] != yours[key]]
+    return conflict_rows(ConflictView(record=program, current=theirs), yours, PROGRAM_LABELS)
 
 
 def _last_change(program: Program) -> AuditEvent | None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import BuildError
 
+from portal.audit.conflicts import ConflictView, conflict_rows
 from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
 from portal.extensions import db
@@ -145,7 +146,7 @@ def _page_number() -> int:
 def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
                  edit_form: WorkstreamForm | None = None, rag_form: RagForm | None = None,
                  criterion_form: CriterionForm | None = None, message: str | None = None,
-                 oob: bool = False, conflict: service.Conflict | None = None,
+                 oob: bool = False, conflict: ConflictView | None = None,
                  conflict_rows: list[dict] | None = None):
     from portal.actions.queries import Filters, search
 
@@ -213,8 +214,9 @@ def _conflict_page(workstream_id: int, form: WorkstreamForm):
         abort(404)
     ws = _workstream_or_404(workstream_id)
     form.version.data = str(ws.version)
+    rows = conflict_rows(conflict, _submitted(form), service.FORM_FIELDS)
     return _detail_page(ws, block="edit", status=409, edit_form=form, conflict=conflict,
-                        conflict_rows=service.conflict_rows(conflict, _submitted(form)))
+                        conflict_rows=rows)
 
 
 @bp.post("/workstreams/<int:workstream_id>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, SelectMultipleField
 
 from portal.errors import DomainError
@@ -85,6 +86,14 @@ class Versioned:
     @property
     def version_number(self) -> int | None:
         return bounded_int(self.version.data, 1)
+
+
+class ConfirmForm(FlaskForm):
+    """A button-only form: CSRF and nothing else."""
+
+
+class VersionedConfirmForm(Versioned, FlaskForm):
+    """A button-only form that carries the version of the row the page showed."""
 
 
 def vocabulary_choices(values: tuple[str, ...]) -> list[SelectChoice]:

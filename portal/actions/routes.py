@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
+from portal import lookups
 from portal.actions import fields, queries, service
 from portal.actions.export import export_rows, to_csv
 from portal.actions.forms import (
@@ -72,13 +73,13 @@ def list_context(args, **extra) -> dict:
     # select) lists them all.
     all_choices = args.get("choices") == "all"
     if all_choices:
-        people = queries.people_for_select(db.session)
-        workstreams = queries.workstreams_for_select(db.session, keep=filters.workstream)
+        people = lookups.people_for_select(db.session)
+        workstreams = lookups.workstreams_for_select(db.session, keep=filters.workstream)
     else:
-        people = queries.people_by_ids(db.session, [
+        people = lookups.people_by_ids(db.session, [
             filters.owner, create_form.owner_id.data if create_form else None,
             bulk_form.owner.data if bulk_form else None])
-        workstreams = queries.workstreams_by_ids(db.session, [
+        workstreams = lookups.workstreams_by_ids(db.session, [
             filters.workstream, create_form.workstream_id.data if create_form else None,
             bulk_form.workstream.data if bulk_form else None])
     context = {
@@ -161,8 +162,8 @@ def _history(item_id: int) -> list[AuditEvent]:
 
 
 def detail_context(item: ActionItem, **extra) -> dict:
-    people = queries.people_for_select(db.session)
-    workstreams = queries.workstreams_for_select(db.session, keep=item.workstream_id)
+    people = lookups.people_for_select(db.session)
+    workstreams = lookups.workstreams_for_select(db.session, keep=item.workstream_id)
     history = _history(item.id)
     comments = list(db.session.scalars(
         select(Comment).where(Comment.action_item_id == item.id)
@@ -173,7 +174,7 @@ def detail_context(item: ActionItem, **extra) -> dict:
         "people": people,
         "workstreams": workstreams,
         "history": history,
-        "names": queries.label_maps(db.session, [d for e in history for d in (e.before,
+        "names": lookups.label_maps(db.session, [d for e in history for d in (e.before,
                                                                               e.after)]),
         "comments": comments,
         "field_labels": fields.labels(),
@@ -212,7 +213,7 @@ def _conflict_response(item_id: int, expected: int | None, yours: dict, template
         return htmx_redirect(url_for("actions.index"))
     item = _item_or_404(item_id)
     rows = conflict_rows(conflict, yours, fields.labels())
-    names = queries.label_maps(db.session, [conflict.current, yours] +
+    names = lookups.label_maps(db.session, [conflict.current, yours] +
                                [d for e in conflict.events for d in (e.before, e.after)])
     form = make_form(item)
     context = detail_context(item, conflict=conflict, conflict_rows=rows,
@@ -228,8 +229,8 @@ def edit(item_id: int):
     """Save the edit form, unless someone saved a newer version first (409)."""
     item = _item_or_404(item_id)
     form = edit_form()
-    people = queries.people_for_select(db.session)
-    workstreams = queries.workstreams_for_select(db.session, keep=item.workstream_id)
+    people = lookups.people_for_select(db.session)
+    workstreams = lookups.workstreams_for_select(db.session, keep=item.workstream_id)
     form.set_choices(people, workstreams)
     posted = form.values(request.form)
     if not can_change_item(current_user, item, posted.keys()):
@@ -367,7 +368,7 @@ def comment(item_id: int):
 def owner_options():
     """The <option>s of a row's owner select, loaded when the select is first reached."""
     selected = request.args.get("selected")
-    return render("actions/_owner_options.html", people=queries.people_for_select(db.session),
+    return render("actions/_owner_options.html", people=lookups.people_for_select(db.session),
                   selected=bounded_int(selected, 1))
 
 
@@ -377,7 +378,7 @@ def workstream_options():
     `archived=1` adds the archived workstreams (the list's filter finds their items)."""
     archived = request.args.get("archived") == "1"
     return render("actions/_workstream_options.html",
-                  workstreams=queries.workstreams_for_select(db.session, archived=archived))
+                  workstreams=lookups.workstreams_for_select(db.session, archived=archived))
 
 
 def _row_response(item: ActionItem, status: int, return_to: str, state: dict | None = None):
@@ -420,7 +421,7 @@ def _row_conflict(item_id: int, expected: int | None) -> tuple[ActionItem, dict]
         conflict = service.conflict_details(db.session, item_id, expected)
     except service.ActionError:
         abort(404)
-    names = queries.label_maps(db.session, [d for e in conflict.events
+    names = lookups.label_maps(db.session, [d for e in conflict.events
                                             for d in (e.before, e.after)])
     return (_item_or_404(item_id),
             {"conflict": conflict, "names": names, "values": {}, "errors": {}})

@@ -265,21 +265,9 @@ def user_create():
                 flash(f"Login created for {user.email}; they choose a password at first "
                       "sign-in.", "success")
             else:
-                flash(invitation_outcome(user, message.id), "success")
+                flash(mail.invitation_outcome(user, message.id), "success")
             return redirect(url_for("auth.user_list"), code=303)
     return _users_page(form, status=422)
-
-
-def invitation_outcome(user: User, message_id: int) -> str:
-    """Sends a committed invitation at once; says what became of it."""
-    result = outbox.send_now(db.session, current_app.config, [message_id], utcnow())
-    if result.sent:
-        return f"Invitation sent to {user.email}."
-    if result.logged:
-        return (f"Invitation for {user.email} kept in the outbox: no mail server is "
-                "configured (MAIL_SERVER).")
-    return (f"The invitation for {user.email} could not be sent yet; the outbox retries it "
-            "and shows the error.")
 
 
 @bp.post("/admin/users/person")

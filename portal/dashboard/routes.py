@@ -11,9 +11,9 @@ from portal.dashboard.queries import load_dashboard
 from portal.extensions import db
 from portal.program.checklist import setup_checklist
 from portal.program.clock import program_today
+from portal.program.pages import not_set_up
 from portal.program.queries import current_program
 from portal.program.readiness import DUE_SOON_DAYS
-from portal.program.routes import not_set_up
 from portal.reminders.policy import unremindable_items
 from portal.web import render
 

@@ -12,8 +12,8 @@ from portal.actions import queries as action_queries
 from portal.audit.log import Actor
 from portal.auth import mail, users
 from portal.auth.forms import InviteForm
+from portal.auth.mail import invitation_outcome
 from portal.auth.permissions import can, can_grant_role, permission_required
-from portal.auth.routes import invitation_outcome
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.people import queries, service

@@ -26,7 +26,7 @@ from portal.pocs.forms import (
 from portal.pocs.models import Customer, Hyperscaler, Poc
 from portal.program.clock import program_today
 from portal.program.models import Program
-from portal.program.routes import setup_args
+from portal.program.pages import setup_args
 from portal.vocab import POC_STAGES
 from portal.web import htmx_redirect, render
 

@@ -18,7 +18,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.audit.conflicts import ConflictView, conflict_rows
 from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
-from portal.auth.models import User
 from portal.auth.permissions import can, permission_required
 from portal.extensions import db
 from portal.program import setup
@@ -26,6 +25,7 @@ from portal.program.checklist import setup_checklist
 from portal.program.clock import program_today
 from portal.program.forms import MilestoneForm, ProgramForm, VersionedConfirmForm
 from portal.program.models import Milestone, Program
+from portal.program.pages import in_setup, not_set_up, setup_args
 from portal.web import htmx_redirect, render
 
 bp = Blueprint("program", __name__)
@@ -40,21 +40,10 @@ SETUP_STEPS = (
 # Fields of the program page, in its order, with their labels (the conflict table).
 PROGRAM_LABELS = {"name": "Name", "target_date": "Readiness date", "timezone": "Time zone",
                   "description": "Description"}
-SETUP_ADMINS_SHOWN = 8
 
 
 def _actor() -> Actor:
     return Actor.for_user(current_user)
-
-
-def in_setup() -> bool:
-    """Whether the page is shown as a step of setting up the program."""
-    return request.values.get("setup") == "1"
-
-
-def setup_args() -> dict:
-    """URL arguments that keep the setup steps on the next page."""
-    return {"setup": 1} if in_setup() else {}
 
 
 @dataclass(frozen=True)
@@ -96,21 +85,6 @@ def setup_flow() -> SetupFlow | None:
 
 
 # --- no program yet -----------------------------------------------------------------------
-
-def who_sets_up() -> list[User]:
-    """The people who can set the program up: active admins and leads."""
-    return list(db.session.scalars(
-        select(User).where(User.active.is_(True), User.role.in_(("admin", "lead")))
-        .order_by(User.role, User.name).limit(SETUP_ADMINS_SHOWN)))
-
-
-def not_set_up(status: int = 200, what: str | None = None):
-    """The page every program page shows while there is no program: leads and admins get
-    the way to set it up, everyone else who can."""
-    editor = can(current_user, "edit_program")
-    return render("program/not_set_up.html", status=status, what=what, editor=editor,
-                  setters=[] if editor else who_sets_up())
-
 
 # --- setup ----------------------------------------------------------------------------------
 

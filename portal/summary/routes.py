@@ -9,8 +9,8 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from portal.auth.permissions import permission_required
 from portal.extensions import db
 from portal.program.clock import program_today
+from portal.program.pages import not_set_up
 from portal.program.queries import current_program
-from portal.program.routes import not_set_up
 from portal.summary import charts
 from portal.summary.history import first_data_day
 from portal.summary.report import SummaryError, build_summary, parse_as_of, to_json

@@ -19,9 +19,9 @@ from portal.forms import ConfirmForm
 from portal.program import readiness
 from portal.program.clock import program_today
 from portal.program.models import StatusUpdate, Workstream
+from portal.program.pages import in_setup, not_set_up, setup_args
 from portal.program.queries import current_program
 from portal.program.readiness import program_readiness, workstream_figures
-from portal.program.routes import in_setup, not_set_up, setup_args
 from portal.web import error_page, htmx_redirect, render
 from portal.workstreams import service
 from portal.workstreams.forms import (

@@ -3,7 +3,7 @@
 `ITEM_FIELDS` drives everything that shows or takes them: the create and edit forms
 (`portal.actions.forms`), the fields the domain functions accept and audit
 (`portal.actions.service`), the table's columns and the row's in-place editors
-(`templates/actions/_table.html`, `_row.html`, found by their `data-field`), and the
+(`templates/actions/_table.html`, `_row.html`, whose cells carry their `data-label`), and the
 names `static/js/portal.js` posts (the cells tell it). Adding a field to action items is
 the model, its migration, one `ItemField` here and, for a kind not yet shown, one
 template.

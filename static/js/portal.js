@@ -139,7 +139,7 @@
     document.querySelectorAll("select[data-options][data-eager]").forEach(fillSelect);
   });
 
-  // A change in a row's field cell (td[data-field], the columns of
+  // A change in a row's field cell (td[data-label], the columns of
   // portal/actions/fields.py) saves that one field: it is posted under the control's name
   // with the row's version (and the table's layout) to actions.inline, and the answer (the
   // row, or the row with its error or conflict) is swapped in. Changes to one row go one
@@ -150,7 +150,7 @@
     var control = event.target;
     var table = control.closest("table[data-row-url]");
     var row = table && control.closest("tr[data-item-id]");
-    var cell = row && control.closest("td[data-field]");
+    var cell = row && control.closest("td[data-label]");
     if (!cell || !control.name || control.name === "ids" || !window.htmx) { return; }
     var id = row.dataset.itemId;
     var name = control.name;

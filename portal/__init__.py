@@ -15,23 +15,6 @@ from portal.proxy import TrustedProxyFix
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Each area's blueprint, "module:attribute".
-BLUEPRINTS = [
-    "portal.auth.routes:bp",
-    "portal.dashboard.routes:bp",
-    "portal.program.routes:bp",
-    "portal.program.pages:bp",
-    "portal.summary.routes:bp",
-    "portal.notes.routes:bp",
-    "portal.health:bp",
-    "portal.reminders.routes:bp",
-    "portal.pocs.routes:bp",
-    "portal.actions.routes:bp",
-    "portal.people.routes:bp",
-    "portal.audit.routes:bp",
-]
-
-
 def create_app(overrides: dict | None = None) -> Flask:
     """Config -> extensions -> blueprints -> commands -> jobs."""
     root = PROJECT_ROOT
@@ -113,9 +96,10 @@ def _init_templates(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for target in BLUEPRINTS:
-        module, _, attribute = target.partition(":")
-        app.register_blueprint(getattr(import_module(module), attribute))
+    from portal.blueprints import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
 
 
 def _register_commands(app: Flask) -> None:

@@ -1,17 +1,22 @@
-"""The flask commands (DESIGN.md §4). Each is a thin shell over a domain function."""
+"""The flask commands of no single area, and the registration of every command. Each is a
+thin shell over a domain function."""
 from __future__ import annotations
 
 import os
-from importlib import import_module
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from portal.actions.commands import actions_cli
 from portal.audit.log import Actor
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.program.commands import program_cli
+from portal.reminders.commands import reminders_cli
+from portal.scale import seed_scale_command
+from portal.summary.commands import snapshots_cli
 from portal.vocab import ROLES
 
 users_cli = AppGroup("users", help="Manage logins.")
@@ -145,10 +150,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(scheduler_command)
-    app.cli.add_command(import_module("portal.program.commands").program_cli)
-    app.cli.add_command(import_module("portal.summary.commands").snapshots_cli)
-    app.cli.add_command(import_module("portal.actions.commands").actions_cli)
-    app.cli.add_command(import_module("portal.reminders.commands").reminders_cli)
-    app.cli.add_command(import_module("portal.scale").seed_scale_command)
+    app.cli.add_command(program_cli)
+    app.cli.add_command(snapshots_cli)
+    app.cli.add_command(actions_cli)
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(seed_scale_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

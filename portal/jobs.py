@@ -1,38 +1,37 @@
 """The APScheduler setup: explicit job ids, coalescing, a long misfire grace, so a restart
-neither loses nor repeats a run. Jobs are added by the areas that own them."""
+neither loses nor repeats a run. `JOBS` lists every area's jobs."""
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from portal.observability import recorded
+from portal.reminders.jobs import run_reminders, send_due_mail
+from portal.summary.jobs import snapshot_job, weekly_digest_job
+
 log = logging.getLogger(__name__)
 
 FIRST_RUN_DELAY = timedelta(seconds=30)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
 
-# (job id, "module:function" taking the app, trigger kwargs). Areas append here.
-JOBS: list[tuple[str, str, dict]] = [
-    ("reminders", "portal.reminders.jobs:run_reminders", {"trigger": "interval", "minutes": 15}),
-    ("outbox", "portal.reminders.jobs:send_due_mail", {"trigger": "interval", "minutes": 1}),
-    ("summary-snapshot", "portal.summary.jobs:snapshot_job", {"trigger": "cron", "minute": 50}),
-    ("summary-weekly-digest", "portal.summary.jobs:weekly_digest_job",
-     {"trigger": "cron", "minute": "*/15"}),
+# (job id, function taking the app, trigger kwargs): every scheduled job of every area.
+JOBS: list[tuple[str, Callable[[Flask], object], dict]] = [
+    ("reminders", run_reminders, {"trigger": "interval", "minutes": 15}),
+    ("outbox", send_due_mail, {"trigger": "interval", "minutes": 1}),
+    ("summary-snapshot", snapshot_job, {"trigger": "cron", "minute": 50}),
+    ("summary-weekly-digest", weekly_digest_job, {"trigger": "cron", "minute": "*/15"}),
 ]
 
 
 def _add_jobs(scheduler, app: Flask) -> None:
-    from importlib import import_module
-
-    from portal.observability import recorded
-
-    for job_id, target, trigger in JOBS:
-        module, _, name = target.partition(":")
-        func = recorded(job_id, getattr(import_module(module), name))  # last run -> /metrics
+    for job_id, job, trigger in JOBS:
+        func = recorded(job_id, job)  # last run -> /metrics
         if os.environ.get("PORTAL_SCHEDULER_INTERVAL_SECONDS"):  # tests: every job, often
             trigger = {"trigger": "interval",
                        "seconds": float(os.environ["PORTAL_SCHEDULER_INTERVAL_SECONDS"])}

@@ -6,9 +6,13 @@ from datetime import date, datetime
 
 from flask import Flask, current_app, request
 from flask_login import current_user
+from markupsafe import Markup, escape
 
+from portal import vocab
+from portal.actions import fields
 from portal.auth.permissions import can, can_change_item, can_comment_on
 from portal.program.clock import program_today
+from portal.vocab import label
 
 
 def format_date(value: date | datetime | None, fmt: str = "%d %b %Y") -> str:
@@ -39,11 +43,13 @@ def days_text(days: int | None) -> str:
     return f"in {days} days"
 
 
-def label(value: str | None) -> str:
-    """A vocabulary value as people read it: `in_progress` -> `In progress`."""
-    if not value:
-        return ""
-    return value.replace("_", " ").capitalize()
+def bare_attr(value: str) -> Markup:
+    """An HTML attribute value, in quotes only when it needs them: for markup that repeats
+    on every row of a long table."""
+    text = str(value)
+    if text and all(ch.isalnum() or ch in "-_." for ch in text):
+        return escape(text)
+    return Markup('"%s"') % text
 
 
 # Main navigation: (label, endpoint, permission, other endpoints that belong to the entry).
@@ -89,9 +95,10 @@ def nav_items(user) -> list[NavItem]:
 
 def init_templates(app: Flask) -> None:
     app.jinja_env.filters.update(date=format_date, datetime=format_datetime, days=days_text,
-                                 label=label)
+                                 label=label, bare_attr=bare_attr)
     app.jinja_env.globals.update(nav_items=nav_items, can=can, can_change_item=can_change_item,
-                                 can_comment_on=can_comment_on)
+                                 can_comment_on=can_comment_on, vocab=vocab,
+                                 item_fields=fields.item_fields, item_columns=fields.columns)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

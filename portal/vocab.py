@@ -1,4 +1,5 @@
-"""The vocabularies of DESIGN.md §2, stored, exported and shown exactly as written here."""
+"""The vocabularies of the portal: stored (as CHECK constraints), exported and shown exactly
+as written here, and handed to the templates as `vocab`."""
 
 
 def check_in(column: str, values: tuple[str, ...]) -> str:
@@ -21,3 +22,10 @@ SECURITY_EVENTS = ("sign_in", "sign_in_failed", "sign_in_throttled", "lockout_no
                    "sign_out", "sign_out_everywhere", "password_changed",
                    "password_reset_by_admin", "password_reset_requested",
                    "password_set_by_link")
+
+
+def label(value: str | None) -> str:
+    """A vocabulary value as people read it: `in_progress` -> `In progress`."""
+    if not value:
+        return ""
+    return value.replace("_", " ").capitalize()

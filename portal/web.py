@@ -1,9 +1,13 @@
 """Rendering for full pages and htmx fragments, the login gate, error pages and headers."""
 from __future__ import annotations
 
+from typing import TypeVar
+from urllib.parse import urlsplit
+
 from flask import (
     Flask,
     Response,
+    abort,
     current_app,
     g,
     make_response,
@@ -21,6 +25,8 @@ from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
 from portal.program.clock import use_last_read_zone
+
+T = TypeVar("T")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -53,6 +59,23 @@ def render(template: str, block: str | None = None, status: int = 200, **context
     response = make_response(html, status)
     response.vary.add("HX-Request")
     return response
+
+
+def safe_return(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site, else `default`: a redirect after a form or
+    a sign-in never leads elsewhere (no scheme, no host, no `//` or backslash tricks)."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and "\\" not in target:
+            return target
+    return default
+
+
+def found(value: T | None) -> T:
+    """`value`, or a 404 when the lookup found nothing."""
+    if value is None:
+        abort(404)
+    return value
 
 
 def htmx_redirect(location: str) -> Response:

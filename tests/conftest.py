@@ -3,6 +3,13 @@
 Every test that takes `app` runs on SQLite and again on PostgreSQL when
 TEST_DATABASE_URL names one. Under CI=true a missing PostgreSQL or Chromium is an
 error, not a skip.
+
+The schema is built once per test session on each database. A test then runs inside one
+transaction that is rolled back when it ends: the portal's own commits release savepoints
+within it, so every test starts from empty tables at no cost. A test that needs real
+commits (other threads, other processes, other connections, the migrations) says so with
+`@pytest.mark.committed`: it gets a fresh SQLite file, or the shared PostgreSQL schema
+emptied after it.
 """
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ import pytest
 from flask import g
 from sqlalchemy import create_engine, event, text
 
+import portal.models  # noqa: F401  (the complete metadata, for the schema)
 from portal import create_app
 from portal.extensions import db
 
@@ -31,30 +39,47 @@ def pytest_configure(config):
         raise pytest.UsageError(f"CI=true but {CHROMIUM} is missing: Chromium is required.")
 
 
-def _reset_postgres(url: str) -> None:
-    """Fresh schema for the run: drop everything, then create the models' tables."""
+def _create_schema(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        db.metadata.create_all(conn)
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def postgres_url():
+    """The PostgreSQL test database, with a fresh schema for the run."""
     if not TEST_DATABASE_URL:
         pytest.skip("PostgreSQL not configured (set TEST_DATABASE_URL)")
-    _reset_postgres(TEST_DATABASE_URL)
+    _create_schema(TEST_DATABASE_URL)
     return TEST_DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_schema_url(tmp_path_factory):
+    """One SQLite file with the schema, shared by the tests that roll back."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('schema') / 'test.db'}"
+    _create_schema(url)
+    return url
+
+
+def _commits(request) -> bool:
+    return request.node.get_closest_marker("committed") is not None
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
-    """A database URL for each backend; the PostgreSQL one is shared and truncated after use."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-    else:
-        yield request.getfixturevalue("postgres_url")
+    """A database URL for each backend. A committing test gets a SQLite file of its own
+    (the schema created by `app_factory`); the PostgreSQL schema is shared and emptied
+    after a committing test."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    if _commits(request):
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return request.getfixturevalue("sqlite_schema_url")
 
 
 def make_app(database_url: str, tmp_path, **overrides):
@@ -86,20 +111,68 @@ def make_app(database_url: str, tmp_path, **overrides):
 def _truncate_all(app) -> None:
     with app.app_context():
         db.session.remove()
+        db.create_all()  # a migration test may have left other tables
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+class _OneTransaction:
+    """Every session of the portal's, in every app of one test, works in savepoints of one
+    connection whose transaction is rolled back at the end of the test."""
+
+    def __init__(self, engine, monkeypatch):
+        self.connection = connection = engine.connect()
+        if engine.dialect.name == "sqlite":
+            # pysqlite begins transactions itself, after which SAVEPOINT and RELEASE would
+            # commit; the test's connection begins its own.
+            connection.connection.driver_connection.isolation_level = None
+        self.transaction = connection.begin()
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN")
+        session_class = db.session.session_factory.class_
+
+        def get_bind(session, *args, **kwargs):
+            return connection
+
+        def session_connection(session, bind_arguments=None, execution_options=None):
+            # The test's connection keeps its transaction: no isolation level of its own.
+            return original(session, bind_arguments)
+
+        original = session_class.connection
+        monkeypatch.setattr(session_class, "get_bind", get_bind, raising=False)
+        monkeypatch.setattr(session_class, "connection", session_connection, raising=False)
+        monkeypatch.setitem(db.session.session_factory.kw, "join_transaction_mode",
+                            "create_savepoint")
+
+    def end(self) -> None:
+        db.session.remove()
+        self.transaction.rollback()
+        if self.connection.dialect.name == "postgresql":
+            sequences = self.connection.execute(text(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")).scalars()
+            restart = ", ".join(f"setval('\"{name}\"', 1, false)" for name in sequences)
+            if restart:
+                self.connection.execute(text(f"SELECT {restart}"))
+                self.connection.commit()
+        self.connection.close()
+
+
 @pytest.fixture
-def app_factory(database_url, tmp_path):
-    """Builds apps over this test's database (tables created if missing, emptied afterwards)."""
+def app_factory(request, database_url, tmp_path, monkeypatch):
+    """Builds apps over this test's database. They share one rolled-back transaction, or,
+    for a committing test, commit for real into tables emptied afterwards."""
     apps = []
+    committed = _commits(request)
+    joined: list[_OneTransaction] = []
 
     def factory(**overrides):
         application = make_app(database_url, tmp_path, **overrides)
         with application.app_context():
-            db.create_all()
+            if committed:
+                db.create_all()
+            elif not joined:
+                joined.append(_OneTransaction(db.engine, monkeypatch))
         apps.append(application)
         return application
 
@@ -107,7 +180,10 @@ def app_factory(database_url, tmp_path):
     for application in apps:
         with application.app_context():
             db.session.remove()
-    if apps and database_url.startswith("postgresql"):
+    if joined:
+        with apps[0].app_context():
+            joined[0].end()
+    elif apps and database_url.startswith("postgresql"):
         _truncate_all(apps[0])
     for application in apps:
         with application.app_context():

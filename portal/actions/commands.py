@@ -1,4 +1,4 @@
-"""`flask actions export`: every action item, in the fields of DESIGN.md §4."""
+"""`flask actions export`: every action item, in the fields of `portal.actions.export`."""
 from __future__ import annotations
 
 import click

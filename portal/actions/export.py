@@ -1,4 +1,5 @@
-"""Export of action items with exactly the fields of DESIGN.md §4, as CSV or JSON."""
+"""Export of action items as CSV or JSON, with exactly the fields of `FIELDS` (the
+README lists them for `flask actions export`)."""
 from __future__ import annotations
 
 import csv

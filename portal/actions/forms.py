@@ -1,13 +1,14 @@
-"""Forms of the action-item pages. Choices of owners and workstreams are filled by the view;
+"""Forms of the action-item pages. The create, edit and row forms are built from
+`portal.actions.fields`; choices of owners and workstreams are filled by the view, and
 whether an id still exists is the service's check, so its message is the same everywhere."""
 from __future__ import annotations
 
-from datetime import date
+from functools import cache
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     SelectChoice,
@@ -25,111 +26,61 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.actions.service import (
-    BULK_ACTIONS,
-    MAX_COMMENT,
-    MAX_NOTES,
-    MAX_SHIFT_DAYS,
-    MAX_TAGS,
-    MAX_TITLE,
+from portal.actions import fields
+from portal.actions.fields import ItemField
+from portal.actions.service import BULK_ACTIONS, MAX_COMMENT, MAX_SHIFT_DAYS
+from portal.forms import (
+    IdSelectField,
+    IsoDateField,
+    named_choices,
+    person_choices,
+    vocabulary_choices,
 )
 from portal.numbers import bounded_int, id_list
-from portal.vocab import ACTION_STATUSES, PRIORITIES
+from portal.vocab import ACTION_STATUSES
 
-STATUS_CHOICES = [SelectChoice(s, s.replace("_", " ").capitalize()) for s in ACTION_STATUSES]
-PRIORITY_CHOICES = [SelectChoice(p, p.capitalize()) for p in PRIORITIES]
-
-
-class IsoDateField(DateField):
-    """A YYYY-MM-DD date; an impossible one (2025-02-30) gets a message that says so."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not (valuelist[0] or "").strip():
-            self.data = None
-            return
-        raw = valuelist[0].strip()
-        try:
-            self.data = date.fromisoformat(raw)
-            if len(raw) != 10:
-                raise ValueError(raw)
-        except ValueError:
-            self.data = None
-            shown = raw[:20]
-            if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
-                message = f"{shown} is not a date that exists."
-            else:
-                message = f"{shown!r} is not a date; use YYYY-MM-DD."
-            raise ValueError(message) from None
+STATUS_CHOICES = vocabulary_choices(ACTION_STATUSES)
 
 
-def optional_id(value):
-    """'' -> None, '12' -> 12; anything else is refused."""
-    if value is None or value == "" or value == "None":
-        return None
-    if isinstance(value, int):
-        return value
-    number = bounded_int(value, 1)
-    if number is None:
-        raise ValueError("Choose from the list.")
-    return number
+def _form_field(spec: ItemField, in_row: bool = False):
+    """The WTForms field for one `ItemField`; in a table row every field is optional."""
+    if spec.kind in ("person", "workstream"):
+        return IdSelectField(spec.label, validators=[Optional()] if in_row else [])
+    if spec.kind == "choice":
+        return SelectField(spec.label, choices=vocabulary_choices(spec.choices),
+                           default=spec.default, validators=[Optional()] if in_row else [])
+    if spec.kind == "date":
+        return IsoDateField(spec.label, validators=[Optional()])
+    validators = [Optional()] if in_row or not spec.required else [
+        DataRequired(f"A {spec.label.lower()} is required.")]
+    if spec.max_length:
+        validators.append(Length(max=spec.max_length))
+    return (TextAreaField if spec.kind == "notes" else StringField)(spec.label,
+                                                                    validators=validators)
 
 
-class IdSelectField(SelectField):
-    """A select of ids whose existence the service checks (so an unknown id gets a clear
-    message rather than WTForms' "Not a valid choice")."""
+class ItemFormBase(FlaskForm):
+    """Create or edit an item (leads and admins): the fields of `ITEM_FIELDS`."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("coerce", optional_id)
-        kwargs.setdefault("validate_choice", False)
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            try:
-                self.data = self.coerce(valuelist[0])
-            except ValueError as error:
-                self.data = None
-                raise ValueError(str(error)) from None
-
-
-def person_choices(people, blank="Nobody yet"):
-    return [SelectChoice("", blank)] + [
-        SelectChoice(str(p.id), p.name + (" (team)" if p.kind == "team" else ""))
-        for p in people
-    ]
-
-
-def workstream_choices(workstreams, blank="No workstream"):
-    return [SelectChoice("", blank)] + [SelectChoice(str(w.id), w.name) for w in workstreams]
-
-
-class ItemForm(FlaskForm):
-    """Create or edit an item (leads and admins)."""
-
-    title = StringField("Title", validators=[DataRequired("A title is required."),
-                                             Length(max=MAX_TITLE)])
-    owner_id = IdSelectField("Owner")
-    workstream_id = IdSelectField("Workstream")
-    status = SelectField("Status", choices=STATUS_CHOICES, default="open")
-    priority = SelectField("Priority", choices=PRIORITY_CHOICES, default="normal")
-    due_date = IsoDateField("Due", validators=[Optional()])
-    scheduled_date = IsoDateField("Scheduled", validators=[Optional()])
-    start_date = IsoDateField("Start", validators=[Optional()])
-    tags = StringField("Tags", validators=[Length(max=MAX_TAGS)])
-    notes = TextAreaField("Notes", validators=[Length(max=MAX_NOTES)])
+    specs: tuple[ItemField, ...] = ()
 
     def set_choices(self, people, workstreams):
-        self.owner_id.choices = person_choices(people)
-        self.workstream_id.choices = workstream_choices(workstreams)
+        for spec in self.specs:
+            if spec.kind == "person":
+                self[spec.name].choices = person_choices(people)
+            elif spec.kind == "workstream":
+                self[spec.name].choices = named_choices(workstreams, blank="No workstream")
         return self
 
-    def values(self) -> dict:
-        return {name: getattr(self, name).data for name in
-                ("title", "owner_id", "workstream_id", "status", "priority", "due_date",
-                 "scheduled_date", "start_date", "tags", "notes")}
+    def values(self, formdata=None) -> dict:
+        """The item's values from this form: every field it shows, or with `formdata`
+        only the fields that were posted, so a field the form did not render keeps its
+        stored value."""
+        return {spec.name: self[spec.name].data for spec in self.specs
+                if formdata is None or spec.name in formdata}
 
 
-class EditForm(ItemForm):
+class EditFormBase(ItemFormBase):
     """The edit form carries the version it started from."""
 
     version = HiddenField("Version", validators=[InputRequired("Reload the page: this form "
@@ -139,19 +90,21 @@ class EditForm(ItemForm):
         if bounded_int(field.data, 1) is None:
             raise ValidationError("Reload the page: this form's version is not valid.")
 
+    def validate(self, extra_validators=None) -> bool:
+        """Judges only the fields that were posted: the others keep their stored values."""
+        super().validate(extra_validators)
+        posted = request.form
+        for spec in self.specs:
+            if spec.name not in posted:
+                self[spec.name].errors = []
+        self._errors = None
+        return not self.errors
 
-# Fields a row edit may carry, mapped to the item's attribute.
-INLINE_FIELDS = {"status": "status", "owner": "owner_id", "due_date": "due_date",
-                 "priority": "priority"}
 
-
-class InlineForm(FlaskForm):
+class RowFormBase(FlaskForm):
     """One change in a table row; only the fields present in the request are applied."""
 
-    status = SelectField("Status", choices=STATUS_CHOICES, validators=[Optional()])
-    owner = IdSelectField("Owner", validators=[Optional()])
-    due_date = IsoDateField("Due", validators=[Optional()])
-    priority = SelectField("Priority", choices=PRIORITY_CHOICES, validators=[Optional()])
+    specs: tuple[ItemField, ...] = ()
     version = HiddenField("Version")
 
     def validate_version(self, field):
@@ -159,8 +112,31 @@ class InlineForm(FlaskForm):
             raise ValidationError("Reload the page: this row is missing its version.")
 
     def changes(self, formdata) -> dict:
-        return {attribute: getattr(self, name).data for name, attribute in INLINE_FIELDS.items()
-                if name in formdata}
+        return {spec.name: self[spec.posted_as].data for spec in self.specs
+                if spec.posted_as in formdata}
+
+
+@cache
+def _form_class(base: type, specs: tuple[ItemField, ...], in_row: bool) -> type:
+    members = {(spec.posted_as if in_row else spec.name): _form_field(spec, in_row)
+               for spec in specs}
+    return type(base.__name__.removesuffix("Base"), (base,), {"specs": specs, **members})
+
+
+def item_form(**kwargs) -> ItemFormBase:
+    """The create panel's form: the fields marked `create`."""
+    specs = tuple(f for f in fields.item_fields() if f.create)
+    return _form_class(ItemFormBase, specs, False)(**kwargs)
+
+
+def edit_form(**kwargs) -> EditFormBase:
+    """The item page's edit form: every field."""
+    return _form_class(EditFormBase, fields.item_fields(), False)(**kwargs)
+
+
+def row_form(**kwargs) -> RowFormBase:
+    """A table row's change: the table's columns, under the names rows post."""
+    return _form_class(RowFormBase, fields.columns(), True)(**kwargs)
 
 
 class StatusForm(FlaskForm):
@@ -201,7 +177,7 @@ class BulkForm(FlaskForm):
 
     def set_choices(self, people, workstreams):
         self.owner.choices = person_choices(people, blank="Nobody")
-        self.workstream.choices = workstream_choices(workstreams)
+        self.workstream.choices = named_choices(workstreams, blank="No workstream")
         return self
 
     def validate_ids(self, field):

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, joinedload
 from portal.actions.models import ActionItem
 from portal.pagination import Page, clamp_page
 from portal.people.models import Person
-from portal.program.models import Workstream
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
 
 PER_PAGE = 50
@@ -264,58 +263,7 @@ def counts(session: Session, filters: Filters, today: date, soon_days: int = 7) 
     return Counts(*row)
 
 
-def people_for_select(session: Session) -> list[Person]:
-    """Every Person, by name, for owner selects."""
-    return list(session.scalars(select(Person).order_by(Person.kind, Person.name)))
-
-
-def people_by_ids(session: Session, ids) -> list[Person]:
-    """The people among `ids` (the current choices of owner selects that load everyone
-    else on demand), by name: always one statement, so a page's count does not vary."""
-    wanted = sorted({i for i in ids if isinstance(i, int)})
-    return list(session.scalars(select(Person).where(Person.id.in_(wanted))
-                                .order_by(Person.kind, Person.name)))
-
-
-def workstreams_for_select(session: Session, *, archived: bool = False,
-                           keep: int | None = None) -> list[Workstream]:
-    """The workstreams to choose from: the active ones, then the archived ones when
-    `archived` (to find their items) or when one of them is `keep` (an item's current one)."""
-    query = select(Workstream).order_by(Workstream.archived_at.is_not(None),
-                                        Workstream.position, Workstream.name)
-    if not archived:
-        query = query.where(or_(Workstream.archived_at.is_(None), Workstream.id == keep))
-    return list(session.scalars(query))
-
-
-def workstreams_by_ids(session: Session, ids) -> list[Workstream]:
-    """The workstreams among `ids` (see people_by_ids): always one statement."""
-    wanted = sorted({i for i in ids if isinstance(i, int)})
-    return list(session.scalars(select(Workstream).where(Workstream.id.in_(wanted))
-                                .order_by(Workstream.position, Workstream.name)))
-
-
 def get_item(session: Session, item_id: int) -> ActionItem | None:
     """One item with its owner, workstream and meeting (comments load on their own)."""
     return session.scalar(select(ActionItem).where(ActionItem.id == item_id)
                           .options(*item_options()))
-
-
-def label_maps(session: Session, dicts) -> dict[str, dict[int, str]]:
-    """Names for the owner and workstream ids found in audit before/after dicts: two
-    statements at most, whatever the number of events."""
-    person_ids: set[int] = set()
-    ws_ids: set[int] = set()
-    for values in dicts:
-        for key, value in (values or {}).items():
-            if isinstance(value, int) and key in ("owner_id", "lead_id", "person_id"):
-                person_ids.add(value)
-            elif isinstance(value, int) and key == "workstream_id":
-                ws_ids.add(value)
-    # Always both statements, so a page's statement count does not depend on its data.
-    people = dict(session.execute(select(Person.id, Person.name)
-                                  .where(Person.id.in_(person_ids))).all())
-    streams = dict(session.execute(select(Workstream.id, Workstream.name)
-                                   .where(Workstream.id.in_(ws_ids))).all())
-    return {"owner_id": people, "lead_id": people, "person_id": people,
-            "workstream_id": streams}

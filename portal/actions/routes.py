@@ -20,58 +20,39 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
-from portal.actions import queries, service
+from portal import lookups
+from portal.actions import fields, queries, service
 from portal.actions.export import export_rows, to_csv
 from portal.actions.forms import (
     BulkForm,
     CancelForm,
     CommentForm,
     DeleteForm,
-    EditForm,
-    InlineForm,
-    ItemForm,
     StatusForm,
+    edit_form,
+    item_form,
+    row_form,
 )
 from portal.actions.models import ActionItem, Comment
+from portal.audit.conflicts import conflict_rows
 from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
 from portal.auth.permissions import can, can_change_item, can_comment_on, permission_required
 from portal.extensions import db
+from portal.forms import field_error
 from portal.numbers import bounded_int
 from portal.program.clock import program_today
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
-from portal.web import htmx_redirect, render, wants_fragment
+from portal.web import found, htmx_redirect, render, safe_return, wants_fragment
 
 bp = Blueprint("actions", __name__)
-
-FIELD_LABELS = {"title": "Title", "owner_id": "Owner", "workstream_id": "Workstream",
-                "status": "Status", "priority": "Priority", "due_date": "Due",
-                "scheduled_date": "Scheduled", "start_date": "Start", "tags": "Tags",
-                "notes": "Notes", "done_date": "Done on", "cancelled_date": "Cancelled on"}
-
 
 def _actor() -> Actor:
     return Actor.for_user(current_user)
 
 
-def safe_return(target: str | None, default: str) -> str:
-    """Only same-site paths are followed back."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and "\\" not in target:
-            return target
-    return default
-
-
 def _item_or_404(item_id: int) -> ActionItem:
-    item = queries.get_item(db.session, item_id)
-    if item is None:
-        abort(404)
-    return item
-
-
-def _version(raw) -> int | None:
-    return bounded_int(raw, 1)
+    return found(queries.get_item(db.session, item_id))
 
 
 def _list_url(filters: queries.Filters, **changes) -> str:
@@ -92,13 +73,13 @@ def list_context(args, **extra) -> dict:
     # select) lists them all.
     all_choices = args.get("choices") == "all"
     if all_choices:
-        people = queries.people_for_select(db.session)
-        workstreams = queries.workstreams_for_select(db.session, keep=filters.workstream)
+        people = lookups.people_for_select(db.session)
+        workstreams = lookups.workstreams_for_select(db.session, keep=filters.workstream)
     else:
-        people = queries.people_by_ids(db.session, [
+        people = lookups.people_by_ids(db.session, [
             filters.owner, create_form.owner_id.data if create_form else None,
             bulk_form.owner.data if bulk_form else None])
-        workstreams = queries.workstreams_by_ids(db.session, [
+        workstreams = lookups.workstreams_by_ids(db.session, [
             filters.workstream, create_form.workstream_id.data if create_form else None,
             bulk_form.workstream.data if bulk_form else None])
     context = {
@@ -124,7 +105,7 @@ def list_context(args, **extra) -> dict:
         "all_choices_url": url_for("actions.index", **filters.to_args(), choices="all"),
     }
     if editor:
-        context["create_form"] = (create_form or ItemForm(formdata=None)).set_choices(
+        context["create_form"] = (create_form or item_form(formdata=None)).set_choices(
             people, workstreams)
         context["bulk_form"] = (bulk_form or BulkForm(formdata=None)).set_choices(
             people, workstreams)
@@ -154,29 +135,19 @@ def index():
 @permission_required("edit_program")
 def create():
     """A new item from the panel above the list."""
-    form = ItemForm()  # its choices are set by list_context; the service checks the ids
+    form = item_form()  # its choices are set by list_context; the service checks the ids
     if form.validate_on_submit():
         try:
             item = service.create_item(db.session, _actor(), program_today(), **form.values())
         except service.ActionError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(f"Created “{item.title}”.", "success")
             return htmx_redirect(url_for("actions.detail", item_id=item.id))
     context = list_context(MultiDict(), create_form=form, create_open=True)
     return render("actions/index.html", block="create", status=422, **context)
-
-
-def _field_error(form, error: service.ActionError) -> None:
-    target = getattr(form, error.field or "", None)
-    if target is None and error.field == "owner_id":
-        target = getattr(form, "owner", None)
-    if target is not None and hasattr(target, "errors"):
-        target.errors = list(target.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 # ----------------------------------------------------------------------------- item page
@@ -191,8 +162,8 @@ def _history(item_id: int) -> list[AuditEvent]:
 
 
 def detail_context(item: ActionItem, **extra) -> dict:
-    people = queries.people_for_select(db.session)
-    workstreams = queries.workstreams_for_select(db.session, keep=item.workstream_id)
+    people = lookups.people_for_select(db.session)
+    workstreams = lookups.workstreams_for_select(db.session, keep=item.workstream_id)
     history = _history(item.id)
     comments = list(db.session.scalars(
         select(Comment).where(Comment.action_item_id == item.id)
@@ -203,10 +174,10 @@ def detail_context(item: ActionItem, **extra) -> dict:
         "people": people,
         "workstreams": workstreams,
         "history": history,
-        "names": queries.label_maps(db.session, [d for e in history for d in (e.before,
+        "names": lookups.label_maps(db.session, [d for e in history for d in (e.before,
                                                                               e.after)]),
         "comments": comments,
-        "field_labels": FIELD_LABELS,
+        "field_labels": fields.labels(),
         "comment_form": CommentForm(formdata=None),
         "status_form": StatusForm(formdata=None, status=item.status, version=item.version),
         "delete_form": DeleteForm(formdata=None, version=item.version),
@@ -215,7 +186,7 @@ def detail_context(item: ActionItem, **extra) -> dict:
         "conflict_block": None,
     }
     if can(current_user, "edit_program"):
-        form = EditForm(formdata=None, obj=item)
+        form = edit_form(formdata=None, obj=item)
         form.version.data = item.version
         context["edit_form"] = form.set_choices(people, workstreams)
     context.update(extra)
@@ -231,22 +202,6 @@ def detail(item_id: int):
     return render("actions/detail.html", **detail_context(item))
 
 
-def _conflict_rows(conflict: service.Conflict, yours: dict) -> list[dict]:
-    """Field by field: their saved value beside yours, where they differ."""
-    current = conflict.current
-    changed_since = {k for e in conflict.events for k in (e.after or {}) if k != "version"}
-    rows = []
-    for name, mine in yours.items():
-        mine_plain = mine.isoformat() if hasattr(mine, "isoformat") else mine
-        theirs = current.get(name)
-        differs = (mine_plain or None) != (theirs or None)
-        if differs or name in changed_since:
-            rows.append({"field": name, "label": FIELD_LABELS.get(name, name),
-                         "theirs": theirs, "yours": mine_plain,
-                         "changed": name in changed_since, "differs": differs})
-    return rows
-
-
 def _conflict_response(item_id: int, expected: int | None, yours: dict, template_block: str,
                        make_form):
     """409: who changed what and when, their values beside yours; nothing saved."""
@@ -257,8 +212,8 @@ def _conflict_response(item_id: int, expected: int | None, yours: dict, template
         flash(error.message, "error")
         return htmx_redirect(url_for("actions.index"))
     item = _item_or_404(item_id)
-    rows = _conflict_rows(conflict, yours)
-    names = queries.label_maps(db.session, [conflict.current, yours] +
+    rows = conflict_rows(conflict, yours, fields.labels())
+    names = lookups.label_maps(db.session, [conflict.current, yours] +
                                [d for e in conflict.events for d in (e.before, e.after)])
     form = make_form(item)
     context = detail_context(item, conflict=conflict, conflict_rows=rows,
@@ -273,26 +228,27 @@ def _conflict_response(item_id: int, expected: int | None, yours: dict, template
 def edit(item_id: int):
     """Save the edit form, unless someone saved a newer version first (409)."""
     item = _item_or_404(item_id)
-    form = EditForm()
-    people = queries.people_for_select(db.session)
-    workstreams = queries.workstreams_for_select(db.session, keep=item.workstream_id)
+    form = edit_form()
+    people = lookups.people_for_select(db.session)
+    workstreams = lookups.workstreams_for_select(db.session, keep=item.workstream_id)
     form.set_choices(people, workstreams)
-    if not can_change_item(current_user, item, form.values().keys()):
+    posted = form.values(request.form)
+    if not can_change_item(current_user, item, posted.keys()):
         abort(403)
     if form.validate_on_submit():
-        expected = _version(form.version.data)
+        expected = bounded_int(form.version.data, 1)
         try:
-            service.update_item(db.session, _actor(), item, form.values(),
+            service.update_item(db.session, _actor(), item, posted,
                                 expected_version=expected, today=program_today())
             db.session.commit()
         except service.ConflictError:
             def keep_mine(fresh):
                 form.version.data = fresh.version  # saving again overwrites theirs
                 return {"edit_form": form}
-            return _conflict_response(item_id, expected, form.values(), "edit", keep_mine)
+            return _conflict_response(item_id, expected, posted, "edit", keep_mine)
         except service.ActionError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             flash("Saved.", "success")
             return htmx_redirect(url_for("actions.detail", item_id=item_id))
@@ -311,7 +267,7 @@ def change_status(item_id: int):
         abort(403)
     form = StatusForm()
     if form.validate_on_submit():
-        expected = _version(form.version.data)
+        expected = bounded_int(form.version.data, 1)
         try:
             service.update_item(db.session, _actor(), item, {"status": form.status.data},
                                 expected_version=expected, today=program_today())
@@ -324,7 +280,7 @@ def change_status(item_id: int):
                                       "status", fresh_status)
         except service.ActionError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             flash(f"Status set to {form.status.data.replace('_', ' ')}.", "success")
             return htmx_redirect(url_for("actions.detail", item_id=item_id))
@@ -340,7 +296,7 @@ def cancel(item_id: int):
     if not can_change_item(current_user, item, {"status"}):
         abort(403)
     form = CancelForm()
-    expected = _version(form.version.data)
+    expected = bounded_int(form.version.data, 1)
     if not form.validate_on_submit() or expected is None:
         flash("Reload the page and try again: the form was incomplete.", "error")
         return render("actions/detail.html", status=422, **detail_context(item))
@@ -365,7 +321,7 @@ def delete(item_id: int):
     """Delete for good (admins), after ticking the confirmation."""
     item = _item_or_404(item_id)
     form = DeleteForm()
-    expected = _version(form.version.data)
+    expected = bounded_int(form.version.data, 1)
     if not form.validate_on_submit() or expected is None:
         return render("actions/detail.html", block="danger", status=422,
                       **detail_context(item, delete_form=form))
@@ -394,7 +350,7 @@ def comment(item_id: int):
             service.add_comment(db.session, _actor(), item, form.body.data)
         except service.ActionError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             if wants_fragment():
@@ -411,9 +367,9 @@ def comment(item_id: int):
 @bp.get("/actions/owner-options")
 def owner_options():
     """The <option>s of a row's owner select, loaded when the select is first reached."""
-    selected = request.args.get("selected", "")
-    return render("actions/_owner_options.html", people=queries.people_for_select(db.session),
-                  selected=int(selected) if selected.isdigit() else None)
+    selected = request.args.get("selected")
+    return render("actions/_owner_options.html", people=lookups.people_for_select(db.session),
+                  selected=bounded_int(selected, 1))
 
 
 @bp.get("/actions/workstream-options")
@@ -422,7 +378,7 @@ def workstream_options():
     `archived=1` adds the archived workstreams (the list's filter finds their items)."""
     archived = request.args.get("archived") == "1"
     return render("actions/_workstream_options.html",
-                  workstreams=queries.workstreams_for_select(db.session, archived=archived))
+                  workstreams=lookups.workstreams_for_select(db.session, archived=archived))
 
 
 def _row_response(item: ActionItem, status: int, return_to: str, state: dict | None = None):
@@ -447,53 +403,62 @@ def _row_response(item: ActionItem, status: int, return_to: str, state: dict | N
     return render("actions/index.html", status=status, **context)
 
 
+def _row_errors(form) -> dict[str, str]:
+    """A row form's errors by the name the row posts; the form-wide ones under "row"."""
+    errors = {name: field.errors[0] for name, field in form._fields.items()
+              if field.errors and name != "csrf_token"}
+    if form.errors.get("csrf_token"):
+        errors["row"] = "The form expired; reload the page."
+    if "version" in errors:
+        errors["row"] = errors.pop("version")
+    return errors
+
+
+def _row_conflict(item_id: int, expected: int | None) -> tuple[ActionItem, dict]:
+    """The row as saved now, and the changes that came first (409)."""
+    db.session.rollback()
+    try:
+        conflict = service.conflict_details(db.session, item_id, expected)
+    except service.ActionError:
+        abort(404)
+    names = lookups.label_maps(db.session, [d for e in conflict.events
+                                            for d in (e.before, e.after)])
+    return (_item_or_404(item_id),
+            {"conflict": conflict, "names": names, "values": {}, "errors": {}})
+
+
 @bp.post("/actions/<int:item_id>/row")
 def inline(item_id: int):
-    """An edit in a table row (status, owner, due date, priority): the row comes back."""
+    """An edit in a table row (its columns of `portal.actions.fields`): the row comes back."""
     if not can(current_user, "comment"):
         abort(403)
     item = _item_or_404(item_id)
-    form = InlineForm()
-    changes_wanted = form.changes(request.form)
-    if not can_change_item(current_user, item, changes_wanted.keys()):
+    form = row_form()
+    changes = form.changes(request.form)
+    if not can_change_item(current_user, item, changes.keys()):
         abort(403)
     return_to = safe_return(request.form.get("return_to"), url_for("actions.index"))
-    raw = {name: request.form.get(name, "") for name in ("status", "owner", "due_date",
-                                                         "priority")
+    raw = {name: request.form.get(name, "") for name in fields.by_row_name()
            if name in request.form}
-    if not changes_wanted:
+    if not changes:
         return _row_response(item, 422, return_to,
                              {"errors": {"row": "Nothing to change."}, "values": raw})
     if not form.validate_on_submit():
-        errors = {name: field.errors[0] for name, field in form._fields.items()
-                  if field.errors and name != "csrf_token"}
-        if form.errors.get("csrf_token"):
-            errors["row"] = "The form expired; reload the page."
-        if "version" in errors:
-            errors["row"] = errors.pop("version")
-        return _row_response(item, 422, return_to, {"errors": errors, "values": raw})
-    expected = _version(form.version.data)
+        return _row_response(item, 422, return_to, {"errors": _row_errors(form), "values": raw})
+    expected = bounded_int(form.version.data, 1)
     try:
         changed = service.update_item(db.session, _actor(), item, form.changes(request.form),
                                       expected_version=expected, today=program_today())
         db.session.commit()
     except service.ConflictError:
-        db.session.rollback()
-        try:
-            conflict = service.conflict_details(db.session, item_id, expected)
-        except service.ActionError:
-            abort(404)
-        item = _item_or_404(item_id)
-        names = queries.label_maps(db.session, [d for e in conflict.events
-                                                for d in (e.before, e.after)])
-        return _row_response(item, 409, return_to, {"conflict": conflict, "names": names,
-                                                    "values": {}, "errors": {}})
+        item, state = _row_conflict(item_id, expected)
+        return _row_response(item, 409, return_to, state)
     except service.ActionError as error:
         db.session.rollback()
-        field = {"owner_id": "owner"}.get(error.field or "", error.field or "row")
-        item = _item_or_404(item_id)
-        return _row_response(item, 422, return_to,
-                             {"errors": {field: error.message}, "values": raw})
+        posted = {f.name: f.posted_as for f in fields.columns()}
+        name = posted.get(error.field or "", error.field or "row")
+        return _row_response(_item_or_404(item_id), 422, return_to,
+                             {"errors": {name: error.message}, "values": raw})
     item = _item_or_404(item_id)
     if not request.htmx:
         flash("Saved." if changed else "Nothing changed.", "success")

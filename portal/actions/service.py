@@ -11,18 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal.actions import fields
+from portal.actions.fields import MAX_TITLE
 from portal.actions.models import ActionItem, Comment
+from portal.audit.conflicts import ConflictView, changes_since
 from portal.audit.log import Actor, diff, record, snapshot
-from portal.audit.models import AuditEvent
+from portal.errors import Conflict, DomainError
 from portal.people.models import Person
 from portal.program.models import Workstream
 from portal.text import clean_text, one_line
-from portal.vocab import ACTION_STATUSES, PRIORITIES
 
-# The fields a person edits; the audit log keeps their before and after values.
-EDITABLE_FIELDS = ("title", "owner_id", "workstream_id", "status", "priority", "due_date",
-                   "scheduled_date", "start_date", "tags", "notes")
-AUDITED_FIELDS = EDITABLE_FIELDS + ("done_date", "cancelled_date")
 # The fields a meeting note also sets: its own dates, the rule it repeats by, and where
 # the item stands in the note.
 NOTE_FIELDS = ("created_date", "done_date", "cancelled_date", "recurrence", "meeting_id",
@@ -31,24 +29,16 @@ NOTE_FIELDS = ("created_date", "done_date", "cancelled_date", "recurrence", "mee
 AUDITED_NOTE_FIELDS = NOTE_FIELDS[:4] + ("block_id",)
 MAX_RECURRENCE = 200
 MAX_BLOCK_ID = 64
-MAX_TITLE = 500
-MAX_TAGS = 500
-MAX_NOTES = 10_000
 MAX_COMMENT = 5_000
 MAX_BULK = 1_000
 MAX_SHIFT_DAYS = 3_650
 
 
-class ActionError(ValueError):
-    """A change that cannot be made; `field` names the input the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ActionError(DomainError):
+    """A change to an action item that cannot be made."""
 
 
-class ConflictError(ActionError):
+class ConflictError(ActionError, Conflict):
     """The item changed since the editor loaded it; nothing was saved."""
 
     def __init__(self, item_id: int, expected_version: int | None):
@@ -76,37 +66,63 @@ def normalise_tags(tags: str) -> str:
     return " ".join(seen)
 
 
+def audited_fields() -> tuple[str, ...]:
+    """The fields a person edits and the dates the status sets: the audit log keeps their
+    before and after values."""
+    return fields.editable_names() + tuple(fields.STATUS_DATES)
+
+
+def _accepted(values: dict[str, Any]) -> dict[str, Any]:
+    allowed = fields.editable_names() + NOTE_FIELDS
+    return {k: v for k, v in values.items() if k in allowed}
+
+
+def _checked_text(spec: fields.ItemField, value) -> str:
+    if spec.kind == "tags":
+        text = normalise_tags(value or "")
+    elif spec.kind == "notes":
+        text = clean_text(value)
+    else:
+        text = one_line(value)
+    if spec.required and not text:
+        raise ActionError(f"A {spec.label.lower()} is required (invisible characters do not "
+                          "count).", spec.name)
+    if spec.max_length and len(text) > spec.max_length:
+        raise ActionError(f"Keep the {spec.label.lower()} under {spec.max_length} characters.",
+                          spec.name)
+    return text
+
+
+def _checked(session: Session, spec: fields.ItemField, value):
+    """`value` as the item stores it; ActionError beside the field when it cannot be."""
+    if spec.kind == "choice":
+        if value not in spec.choices:
+            raise ActionError(f"Unknown {spec.label.lower()} {value!r}.", spec.name)
+        return value
+    if spec.kind in ("person", "workstream"):
+        model = Person if spec.kind == "person" else Workstream
+        if value is not None and session.get(model, value) is None:
+            raise ActionError(f"That {spec.label.lower()} does not exist (any more).",
+                              spec.name)
+        return value
+    if spec.kind == "date":
+        if value is not None and not isinstance(value, date):
+            raise ActionError("Not a date.", spec.name)
+        return value
+    return _checked_text(spec, value)
+
+
+_NOTE_DATES = {name: fields.ItemField(name, name, "date")
+               for name in ("created_date", "done_date", "cancelled_date")}
+
+
 def _check_values(session: Session, values: dict[str, Any]) -> None:
-    """Refuses unknown owners, workstreams, statuses, priorities and oversized text."""
-    if "title" in values:
-        title = one_line(values["title"])
-        if not title:
-            raise ActionError("A title is required (invisible characters do not count).",
-                              "title")
-        if len(title) > MAX_TITLE:
-            raise ActionError(f"Keep the title under {MAX_TITLE} characters.", "title")
-        values["title"] = title
-    if "status" in values and values["status"] not in ACTION_STATUSES:
-        raise ActionError(f"Unknown status {values['status']!r}.", "status")
-    if "priority" in values and values["priority"] not in PRIORITIES:
-        raise ActionError(f"Unknown priority {values['priority']!r}.", "priority")
-    if values.get("owner_id") is not None and session.get(Person, values["owner_id"]) is None:
-        raise ActionError("That owner does not exist (any more).", "owner_id")
-    if (values.get("workstream_id") is not None
-            and session.get(Workstream, values["workstream_id"]) is None):
-        raise ActionError("That workstream does not exist (any more).", "workstream_id")
-    if "tags" in values:
-        values["tags"] = normalise_tags(values["tags"] or "")
-        if len(values["tags"]) > MAX_TAGS:
-            raise ActionError(f"Keep the tags under {MAX_TAGS} characters.", "tags")
-    if "notes" in values:
-        values["notes"] = clean_text(values["notes"])
-        if len(values["notes"]) > MAX_NOTES:
-            raise ActionError(f"Keep the notes under {MAX_NOTES} characters.", "notes")
-    for name in ("due_date", "scheduled_date", "start_date", "created_date", "done_date",
-                 "cancelled_date"):
-        if name in values and values[name] is not None and not isinstance(values[name], date):
-            raise ActionError("Not a date.", name)
+    """Cleans `values` in place; refuses unknown owners, workstreams, statuses, priorities,
+    oversized text and what is not a date."""
+    specs = {f.name: f for f in fields.item_fields()} | _NOTE_DATES
+    for name in list(values):
+        if name in specs:
+            values[name] = _checked(session, specs[name], values[name])
     if "recurrence" in values:
         values["recurrence"] = " ".join((values["recurrence"] or "").split())[:MAX_RECURRENCE] \
             or None
@@ -138,9 +154,10 @@ def create_item(session: Session, actor: Actor, today: date, *, summary: str | N
     A meeting note's import also passes the ``NOTE_FIELDS`` (its created, done and
     cancelled dates, recurrence, meeting, line and block id) and its own audit summary.
     """
-    values = {k: v for k, v in values.items() if k in EDITABLE_FIELDS + NOTE_FIELDS}
-    values.setdefault("status", "open")
-    values.setdefault("priority", "normal")
+    values = _accepted(values)
+    for spec in fields.item_fields():
+        if spec.default is not None:
+            values.setdefault(spec.name, spec.default)
     values.setdefault("title", "")
     _check_values(session, values)
     values["created_date"] = values.get("created_date") or today
@@ -150,7 +167,7 @@ def create_item(session: Session, actor: Actor, today: date, *, summary: str | N
     session.flush()
     record(session, actor, "action_item", item.id, "create",
            summary=summary or f"Created “{item.title[:200]}”",
-           after=snapshot(item, AUDITED_FIELDS + AUDITED_NOTE_FIELDS),
+           after=snapshot(item, audited_fields() + AUDITED_NOTE_FIELDS),
            workstream_id=item.workstream_id)
     return item
 
@@ -168,16 +185,16 @@ def update_item(session: Session, actor: Actor, item: ActionItem, changes: dict[
     item_id = item.id
     if expected_version is not None and expected_version != item.version:
         raise ConflictError(item_id, expected_version)
-    changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS + NOTE_FIELDS}
+    changes = _accepted(changes)
     _check_values(session, changes)
-    fields = AUDITED_FIELDS + AUDITED_NOTE_FIELDS
-    before = snapshot(item, fields)
+    audited = audited_fields() + AUDITED_NOTE_FIELDS
+    before = snapshot(item, audited)
     for name, value in changes.items():
         setattr(item, name, value)
     if "title" in changes and item.meeting_id is None:
         item.title_key = title_key(item.title)
     _apply_status_dates(item, today)
-    old, new = diff(before, snapshot(item, fields))
+    old, new = diff(before, snapshot(item, audited))
     if not new:
         return {}
     workstream_id = item.workstream_id or before.get("workstream_id")
@@ -207,7 +224,7 @@ def delete_item(session: Session, actor: Actor, item: ActionItem, *,
     if expected_version is not None and expected_version != item.version:
         raise ConflictError(item_id, expected_version)
     record(session, actor, "action_item", item_id, "delete",
-           summary=f"Deleted “{item.title[:200]}”", before=snapshot(item, AUDITED_FIELDS),
+           summary=f"Deleted “{item.title[:200]}”", before=snapshot(item, audited_fields()),
            workstream_id=item.workstream_id)
     session.delete(item)
     try:
@@ -297,30 +314,11 @@ def bulk_update(session: Session, actor: Actor, item_ids: list[int], action: str
     return result
 
 
-@dataclass
-class Conflict:
-    """What the 409 shows: the item as saved now, and the changes made since."""
-
-    item: ActionItem
-    events: list[AuditEvent]
-
-    @property
-    def current(self) -> dict:
-        return snapshot(self.item, AUDITED_FIELDS)
-
-
-def conflict_details(session: Session, item_id: int, expected_version: int | None) -> Conflict:
+def conflict_details(session: Session, item_id: int,
+                     expected_version: int | None) -> ConflictView:
     """The item as it is now and the audit events that moved it past `expected_version`."""
     item = session.get(ActionItem, item_id, populate_existing=True)
     if item is None:
         raise ActionError("This item was deleted meanwhile.")
-    events = list(session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity_type == "action_item", AuditEvent.entity_id == item_id)
-        .options(joinedload(AuditEvent.actor_person), joinedload(AuditEvent.actor_user))
-        .order_by(AuditEvent.id.desc()).limit(50)
-    ))
-    since = [e for e in events
-             if expected_version is None
-             or ((e.after or {}).get("version") or 0) > expected_version]
-    return Conflict(item=item, events=since or events[:1])
+    events = changes_since(session, "action_item", item_id, expected_version, item.version)
+    return ConflictView(record=item, current=snapshot(item, audited_fields()), events=events)

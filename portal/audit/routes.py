@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, request, url_for
 from sqlalchemy.orm import Session
 
-from portal.actions.queries import label_maps, people_for_select, workstreams_for_select
+from portal import lookups
 from portal.audit import queries
 from portal.audit.models import AuditEvent
 from portal.audit.queries import ActivityFilters
@@ -70,8 +70,6 @@ def entity_links(session: Session, events: list[AuditEvent]) -> dict[tuple[str, 
     links: dict[tuple[str, int], str] = {}
     for kind, ids in queries.existing_entities(session, events, tuple(ENTITY_ENDPOINTS)).items():
         endpoint, arg = ENTITY_ENDPOINTS[kind]
-        if endpoint not in current_app.view_functions:
-            continue
         for ident in ids:
             links[(kind, ident)] = url_for(endpoint, **{arg: ident})
     return links
@@ -88,9 +86,10 @@ def activity_view():
         "filter_errors": parsed.errors,
         "result": result,
         "links": entity_links(db.session, result.items),
-        "names": label_maps(db.session, [d for e in result.items for d in (e.before, e.after)]),
-        "people": people_for_select(db.session),
-        "workstreams": workstreams_for_select(db.session, archived=True),
+        "names": lookups.label_maps(db.session,
+                                    [d for e in result.items for d in (e.before, e.after)]),
+        "people": lookups.people_for_select(db.session),
+        "workstreams": lookups.workstreams_for_select(db.session, archived=True),
         "page_url": lambda n: url_for("audit.activity", **filters.to_args(page=n)),
     }
     return render("audit/activity.html", block="results",

@@ -12,7 +12,7 @@ from wtforms.validators import (
 )
 
 from portal.auth import passwords
-from portal.program.forms import an_id
+from portal.forms import IdSelectField
 from portal.vocab import ROLES
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
@@ -44,10 +44,8 @@ class UserCreateForm(FlaskForm):
 class UserPersonForm(FlaskForm):
     """Which person a login acts as; the domain function refuses people with a login."""
 
-    user_id = SelectField("Login", coerce=an_id, validate_choice=False,
-                          validators=[InputRequired()])
-    person_id = SelectField("Acts as", coerce=an_id, validate_choice=False,
-                            validators=[InputRequired()])
+    user_id = IdSelectField("Login", validators=[InputRequired()])
+    person_id = IdSelectField("Acts as", validators=[InputRequired()])
 
 
 class InviteForm(FlaskForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import render_template
+from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,8 @@ from portal.audit.log import Actor, record
 from portal.auth import tokens
 from portal.auth.models import User
 from portal.auth.users import find_by_email
+from portal.clock import utcnow
+from portal.extensions import db
 from portal.program.models import Program
 from portal.reminders import outbox
 from portal.reminders.models import OutboxMessage
@@ -72,3 +74,15 @@ def queue_lockout_notice(session: Session, config, user: User, address: str | No
         session, kind="lockout", key=key, recipient=user.email, person_id=user.person_id,
         subject=LOCKOUT_SUBJECT, text=render_template("emails/account.txt", **context),
         html=render_template("emails/account.html", **context), now=now, hold=False)
+
+
+def invitation_outcome(user: User, message_id: int) -> str:
+    """Sends a committed invitation at once; says what became of it."""
+    result = outbox.send_now(db.session, current_app.config, [message_id], utcnow())
+    if result.sent:
+        return f"Invitation sent to {user.email}."
+    if result.logged:
+        return (f"Invitation for {user.email} kept in the outbox: no mail server is "
+                "configured (MAIL_SERVER).")
+    return (f"The invitation for {user.email} could not be sent yet; the outbox retries it "
+            "and shows the error.")

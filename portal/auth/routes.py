@@ -3,7 +3,6 @@ user pages."""
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
@@ -30,20 +29,11 @@ from portal.numbers import page_number
 from portal.people.models import Person
 from portal.reminders import outbox
 from portal.vocab import SECURITY_EVENTS
-from portal.web import render
+from portal.web import render, safe_return
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after login."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("dashboard.index")
 
 
 def home_for(user) -> str:
@@ -102,7 +92,8 @@ def login():
             db.session.commit()
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"), code=303)
-            return redirect(_safe_next(next_url) if next_url else home_for(user), code=303)
+            return redirect(safe_return(next_url, url_for("dashboard.index")) if next_url
+                            else home_for(user), code=303)
         error = "That email and password do not match an active account."
         status = 401
     elif request.method == "POST":
@@ -274,21 +265,9 @@ def user_create():
                 flash(f"Login created for {user.email}; they choose a password at first "
                       "sign-in.", "success")
             else:
-                flash(invitation_outcome(user, message.id), "success")
+                flash(mail.invitation_outcome(user, message.id), "success")
             return redirect(url_for("auth.user_list"), code=303)
     return _users_page(form, status=422)
-
-
-def invitation_outcome(user: User, message_id: int) -> str:
-    """Sends a committed invitation at once; says what became of it."""
-    result = outbox.send_now(db.session, current_app.config, [message_id], utcnow())
-    if result.sent:
-        return f"Invitation sent to {user.email}."
-    if result.logged:
-        return (f"Invitation for {user.email} kept in the outbox: no mail server is "
-                "configured (MAIL_SERVER).")
-    return (f"The invitation for {user.email} could not be sent yet; the outbox retries it "
-            "and shows the error.")
 
 
 @bp.post("/admin/users/person")

@@ -13,6 +13,7 @@ from portal.audit.log import Actor, record
 from portal.auth import security
 from portal.auth.models import User, UserSession
 from portal.clock import utcnow
+from portal.errors import DomainError
 from portal.notes.resolve import EXACT, NEAR, Resolver
 from portal.people import service as people_service
 from portal.people.models import Person
@@ -20,7 +21,7 @@ from portal.text import one_line
 from portal.vocab import ROLES
 
 
-class UserError(ValueError):
+class UserError(DomainError):
     """A user change that cannot be made; the message is for the person who asked."""
 
 

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from portal.errors import DomainError
 from portal.notes.apply import OVERRIDE_NONE, ImportPlan
 from portal.notes.parse import DEFAULT_MAX_BYTES
 
@@ -22,7 +23,7 @@ FORM_MEMORY_BYTES = MAX_NOTE_BYTES * 3 // 2 + 512 * 1024
 FORM_PARTS = 20_000
 
 
-class ChoiceError(ValueError):
+class ChoiceError(DomainError):
     """A choice in the commit form that is not one the preview offered."""
 
 

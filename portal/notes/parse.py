@@ -20,6 +20,7 @@ from datetime import date, datetime
 import yaml
 from markdown_it import MarkdownIt
 
+from portal.errors import DomainError
 from portal.notes.repair import Repair, repair_text
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
@@ -79,7 +80,7 @@ _HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _ISO_DATE_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 
 
-class NoteError(ValueError):
+class NoteError(DomainError):
     """The whole file is rejected; ``str(error)`` is a sentence to show the user."""
 
 

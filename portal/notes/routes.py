@@ -204,21 +204,14 @@ def commit_import():
     return _result(result.plan, result if result.changed_anything else None)
 
 
-def _endpoint_url(endpoint: str, **values) -> str | None:
-    """A link into another area, when that area is installed."""
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
-
-
 def _result(plan: ImportPlan, result: ImportResult | None):
     """The result page: what was written (or that nothing needed to be)."""
     created = list(zip(plan.created, result.created_ids, strict=True)) if result else []
     updated = list(zip(plan.updated, result.updated_ids, strict=True)) if result else []
     return render("notes/result.html", block="import", result=result, plan=plan,
                   created_items=created, updated_items=updated,
-                  item_url=lambda item_id: _endpoint_url("actions.detail", item_id=item_id),
-                  actions_url=_endpoint_url("actions.index"))
+                  item_url=lambda item_id: url_for("actions.detail", item_id=item_id),
+                  actions_url=url_for("actions.index"))
 
 
 def _start_over(message: str):

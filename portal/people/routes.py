@@ -7,12 +7,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal import lookups
 from portal.actions import queries as action_queries
 from portal.audit.log import Actor
 from portal.auth import mail, users
 from portal.auth.forms import InviteForm
+from portal.auth.mail import invitation_outcome
 from portal.auth.permissions import can, can_grant_role, permission_required
-from portal.auth.routes import invitation_outcome
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.people import queries, service
@@ -113,15 +114,14 @@ def detail_context(person: Person, **forms) -> dict:
         "page": items_page,
         "items": items_page.items,
         "counts": action_queries.counts(db.session, filters, today),
-        "people": action_queries.people_for_select(db.session),
-        "workstreams": action_queries.workstreams_for_select(db.session),
+        "people": lookups.people_for_select(db.session),
+        "workstreams": lookups.workstreams_for_select(db.session),
         "return_to": url_for("people.detail", person_id=person.id,
                              **({"page": items_page.page} if items_page.page > 1 else {})),
         "page_url": lambda n: url_for("people.detail", person_id=person.id, page=n),
         "list_url": url_for("actions.index", owner=person.id),
         "filter_errors": [error] if error else [],
-        "reminders_url": (url_for("reminders.preferences", person_id=person.id)
-                          if "reminders.preferences" in current_app.view_functions else None),
+        "reminders_url": url_for("reminders.preferences", person_id=person.id),
         "selectable": False,
         "row_state": {},
     }

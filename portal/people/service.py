@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.audit.log import Actor, diff, record, snapshot
+from portal.errors import DomainError
 from portal.people.models import Person, PersonAlias
 from portal.people.names import name_key
 from portal.text import one_line
@@ -19,13 +20,8 @@ MAX_NAME = 120
 MAX_EMAIL = 254
 
 
-class PersonError(ValueError):
-    """A change that cannot be made; `field` names the input the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class PersonError(DomainError):
+    """A change to a person that cannot be made."""
 
 
 def clean_name(name: str | None) -> str:

@@ -18,8 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.pocs.hyperscalers import NAME_MAX
-from portal.templating import label
-from portal.vocab import OFFER_TYPES, POC_STAGES
+from portal.vocab import OFFER_TYPES, POC_STAGES, label
 
 
 def _int_or_none(value):

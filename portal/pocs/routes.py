@@ -2,16 +2,17 @@
 sequencing, service and hyperscalers."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import lookups
 from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
 from portal.extensions import db
-from portal.people.models import Person
+from portal.forms import ConfirmForm
 from portal.pocs import hyperscalers as scalers
 from portal.pocs import sequencing, service, timeline
 from portal.pocs.forms import (
@@ -24,7 +25,6 @@ from portal.pocs.forms import (
 )
 from portal.pocs.models import Customer, Hyperscaler, Poc
 from portal.program.clock import program_today
-from portal.program.forms import ConfirmForm
 from portal.program.models import Program
 from portal.program.pages import setup_args
 from portal.vocab import POC_STAGES
@@ -37,19 +37,18 @@ def _actor() -> Actor:
     return Actor.for_user(current_user)
 
 
-def _people():
-    return db.session.scalars(select(Person).order_by(Person.name)).all()
-
-
 def _customers():
     return db.session.scalars(select(Customer).order_by(Customer.name)).all()
 
 
-def _new_poc_form(formdata=None) -> PocForm:
-    form = PocForm(formdata=formdata) if formdata is not None else PocForm()
-    form.set_choices(_customers(), db.session.scalars(
-        select(Hyperscaler).order_by(Hyperscaler.rank, Hyperscaler.id)).all(), _people())
+def _with_choices(form: PocForm) -> PocForm:
+    form.set_choices(_customers(), lookups.hyperscalers_for_select(db.session),
+                     lookups.people_for_select(db.session))
     return form
+
+
+def _new_poc_form(formdata=None) -> PocForm:
+    return _with_choices(PocForm(formdata=formdata) if formdata is not None else PocForm())
 
 
 def _board_page(*, notice=None, error=None, status=200, open_card=None, poc_form=None,
@@ -229,11 +228,9 @@ def _poc_page(poc: Poc, form: PocForm | None = None, status: int = 200, error: s
         form = PocForm(obj=poc, formdata=None)
         form.version.data = str(poc.version)
     if form is not None:
-        form.set_choices(_customers(), db.session.scalars(
-            select(Hyperscaler).order_by(Hyperscaler.rank)).all(), _people())
-    action_detail = "actions.detail" if "actions.detail" in current_app.view_functions else None
+        _with_choices(form)
     return render("pocs/poc.html", block=block, status=status, poc=poc, form=form,
-                  error=error, action_detail=action_detail, link_error=link_error)
+                  error=error, link_error=link_error)
 
 
 @bp.get("/pocs/<int:poc_id>")
@@ -247,9 +244,7 @@ def detail(poc_id: int):
 def update(poc_id: int):
     """Saves the edit form; a stale form answers 409 with who changed what."""
     poc = _load_poc(poc_id)
-    form = PocForm()
-    form.set_choices(_customers(), db.session.scalars(
-        select(Hyperscaler).order_by(Hyperscaler.rank)).all(), _people())
+    form = _with_choices(PocForm())
     if not form.validate():
         return _poc_page(poc, form, 422)
     try:
@@ -452,8 +447,8 @@ def _customer_form(formdata=None, obj=None) -> CustomerForm:
     form = CustomerForm(formdata=formdata, obj=obj)
     if obj is not None and formdata is None:
         form.hyperscalers.data = [h.id for h in obj.hyperscalers]
-    form.set_choices(db.session.scalars(select(Hyperscaler).order_by(Hyperscaler.rank)).all(),
-                     _people())
+    form.set_choices(lookups.hyperscalers_for_select(db.session),
+                     lookups.people_for_select(db.session))
     return form
 
 

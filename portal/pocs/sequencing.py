@@ -22,24 +22,20 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from portal.audit.log import Actor, record
+from portal.errors import Conflict, DomainError
 from portal.pocs.models import Customer, Hyperscaler, Poc, poc_action_item
 from portal.vocab import POC_STAGES
 
 
-class SequencingError(Exception):
+class SequencingError(DomainError):
     """Bad input for a sequencing change (422): the message says what to fix."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 STALE_MESSAGE = ("Someone else changed these POCs while you were looking. Here is the board as "
                  "it is now; nothing was saved.")
 
 
-class StaleBoard(Exception):
+class StaleBoard(Conflict):
     """The columns changed since the client read them (409); nothing was saved."""
 
     def __init__(self, message: str):

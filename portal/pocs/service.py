@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.log import Actor, diff, record, snapshot
 from portal.audit.models import AuditEvent
+from portal.errors import Conflict, DomainError
 from portal.pocs import sequencing
 from portal.pocs.models import Customer, Hyperscaler, Poc
 from portal.vocab import OFFER_TYPES, POC_STAGES
@@ -23,16 +24,11 @@ POC_FIELDS = ("customer_id", "hyperscaler_id", "stage", "planned_start", "planne
 CUSTOMER_FIELDS = ("name", "segment", "account_owner_id", "notes")
 
 
-class PocInputError(Exception):
+class PocInputError(DomainError):
     """Bad input that the form could not catch (422), with the field it belongs to."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
-
-class VersionConflict(Exception):
+class VersionConflict(Conflict):
     """Someone else changed the POC after the editor loaded it (409); nothing saved."""
 
     def __init__(self, message: str):

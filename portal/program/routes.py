@@ -1,412 +1,361 @@
-"""Workstream pages: the list, one workstream with its RAG history, exit criteria,
-dependencies and action items; archiving. Leads and admins change; everyone reads."""
+"""The program's own pages: setting it up, its page (name, readiness date, time zone,
+description) and its milestones. Leads and admins change; everyone reads.
+
+A new program is set up in steps, each on the page where the thing is kept later: the
+program, its milestones, its hyperscalers (on the POC area), its workstreams. Those pages
+show the steps while `?setup=1` is in their URL (their forms carry it along).
+"""
 from __future__ import annotations
 
-import inspect
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
-from jinja2 import TemplateNotFound
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.routing import BuildError
 
+from portal.audit.conflicts import ConflictView, conflict_rows
 from portal.audit.log import Actor
+from portal.audit.models import AuditEvent
 from portal.auth.permissions import can, permission_required
 from portal.extensions import db
-from portal.people.models import Person
-from portal.program import readiness, service
+from portal.program import setup
+from portal.program.checklist import setup_checklist
 from portal.program.clock import program_today
-from portal.program.forms import (
-    ConfirmForm,
-    CriterionForm,
-    CriterionMoveForm,
-    CriterionToggleForm,
-    RagForm,
-    WorkstreamForm,
-)
-from portal.program.models import StatusUpdate, Workstream
+from portal.program.forms import MilestoneForm, ProgramForm, VersionedConfirmForm
+from portal.program.models import Milestone, Program
 from portal.program.pages import in_setup, not_set_up, setup_args
-from portal.program.queries import current_program
-from portal.program.readiness import program_readiness, workstream_figures
-from portal.web import error_page, htmx_redirect, render
+from portal.web import htmx_redirect, render
 
-bp = Blueprint("workstreams", __name__)
+bp = Blueprint("program", __name__)
 
-TEMPLATE_INDEX = "workstreams/index.html"
-TEMPLATE_DETAIL = "workstreams/detail.html"
+# The steps of setting up a program: (endpoint, title). Then the dashboard.
+SETUP_STEPS = (
+    ("program.setup", "Program"),
+    ("program.milestones", "Milestones"),
+    ("pocs.hyperscalers", "Hyperscalers"),
+    ("workstreams.index", "Workstreams"),
+)
+# Fields of the program page, in its order, with their labels (the conflict table).
+PROGRAM_LABELS = {"name": "Name", "target_date": "Readiness date", "timezone": "Time zone",
+                  "description": "Description"}
 
 
 def _actor() -> Actor:
     return Actor.for_user(current_user)
 
 
-def _people():
-    return list(db.session.scalars(select(Person).order_by(Person.kind, Person.name)))
+@dataclass(frozen=True)
+class SetupFlow:
+    """Where the current page stands in the setup steps."""
+
+    steps: tuple[tuple[str, str], ...]
+    index: int
+
+    def url(self, index: int) -> str:
+        """A step's page; once the program exists, its first step is the program page."""
+        if index == 0:
+            return url_for("program.edit")
+        if index < len(self.steps):
+            return url_for(self.steps[index][0], setup=1)
+        return url_for("dashboard.index")
+
+    @property
+    def previous(self) -> str | None:
+        return self.url(self.index - 1) if self.index > 0 else None
+
+    @property
+    def next(self) -> str:
+        return self.url(self.index + 1)
+
+    @property
+    def next_title(self) -> str:
+        return (self.steps[self.index + 1][1] if self.index + 1 < len(self.steps)
+                else "the dashboard")
 
 
-def _program_or_404():
-    program = current_program(db.session)
-    if program is None:
-        abort(404)
-    return program
+@bp.app_template_global()
+def setup_flow() -> SetupFlow | None:
+    """The setup steps for a page shown as one (`?setup=1`), else None."""
+    endpoints = [endpoint for endpoint, _ in SETUP_STEPS]
+    if not in_setup() or request.endpoint not in endpoints:
+        return None
+    return SetupFlow(SETUP_STEPS, endpoints.index(request.endpoint))
 
 
-def _workstream_or_404(workstream_id: int) -> Workstream:
-    ws = db.session.scalar(
-        select(Workstream).where(Workstream.id == workstream_id).options(
-            joinedload(Workstream.lead),
-            selectinload(Workstream.criteria),
-            selectinload(Workstream.depends_on),
-            selectinload(Workstream.blocks),
-        )
-    )
-    if ws is None:
-        abort(404)
-    return ws
+# --- no program yet -----------------------------------------------------------------------
 
+# --- setup ----------------------------------------------------------------------------------
 
-def _apply_error(form, error: service.WorkstreamError) -> None:
-    """Puts a domain error beside its field (or on the form when it names none)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error)]
+def _program_form(program: Program | None = None, formdata=None) -> ProgramForm:
+    if formdata is not None:
+        form = ProgramForm(formdata=formdata)
     else:
-        form.form_errors.append(str(error))
+        form = ProgramForm(formdata=None, obj=program)
+        if program is not None:
+            form.version.data = str(program.version)
+    form.set_zones(program.timezone if program else current_app.config["PORTAL_TIMEZONE"])
+    return form
 
 
-# --- the list -------------------------------------------------------------------------
+def _field_error(form, error: setup.SetupError) -> None:
+    """Every message of a refused change beside its field (or above the form)."""
+    for name, message in (error.problems or {None: error.message}).items():
+        field = getattr(form, name or "", None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
 
-def _index_page(form: WorkstreamForm | None = None, status: int = 200, block: str | None = None):
-    program = current_program(db.session)
+
+def _valid(form: ProgramForm, *, new: bool) -> bool:
+    """The form's own checks and the domain's, all shown at once (the domain's only for
+    fields the form found nothing wrong with)."""
+    valid = form.validate_on_submit()
+    if form.errors.get("csrf_token"):
+        return False
+    for name, message in setup.program_problems(form.values(), new=new).items():
+        field = getattr(form, name)
+        if not field.errors:
+            field.errors = [*field.errors, message]
+            valid = False
+    return valid
+
+
+@bp.route("/setup", methods=["GET", "POST"], endpoint="setup")
+def setup_page():
+    """Without a program: its form for leads and admins; everyone else reads who can set it
+    up. With one: the setup checklist, each step linked to where it is done."""
+    program = setup.current(db.session)
+    if program is not None:
+        if request.method == "POST":
+            if not can(current_user, "edit_program"):
+                abort(403)
+            flash(setup.ProgramExists(program).message, "error")
+            return redirect(url_for("program.edit"), code=303)
+        return render("program/setup_done.html", program=program,
+                      checklist=setup_checklist(db.session, program, program_today()))
+    if not can(current_user, "edit_program"):
+        if request.method == "POST":
+            abort(403)
+        return not_set_up()
+    form = _program_form(formdata=request.form if request.method == "POST" else None)
+    if request.method == "POST" and _valid(form, new=True):
+        try:
+            program = setup.create_program(db.session, _actor(), form.values())
+            db.session.commit()
+        except setup.SetupError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            flash(f"{program.name} is set up. Next: its milestones.", "success")
+            return redirect(url_for("program.milestones", setup=1), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render("program/setup.html", status=status, form=form, steps=SETUP_STEPS)
+
+
+# --- the program page -------------------------------------------------------------------------
+
+def _conflict_rows(program: Program, form: ProgramForm) -> list[dict]:
+    theirs = {"name": program.name, "target_date": program.target_date.isoformat(),
+              "timezone": program.timezone, "description": program.description}
+    yours = {"name": " ".join((form.name.data or "").split()),
+             "target_date": form.target_date.data,
+             "timezone": form.timezone.data, "description": (form.description.data or "").strip()}
+    return conflict_rows(ConflictView(record=program, current=theirs), yours, PROGRAM_LABELS)
+
+
+def _last_change(program: Program) -> AuditEvent | None:
+    return db.session.scalar(
+        select(AuditEvent).where(AuditEvent.entity_type == "program",
+                                 AuditEvent.entity_id == program.id)
+        .options(joinedload(AuditEvent.actor_person), joinedload(AuditEvent.actor_user))
+        .order_by(AuditEvent.id.desc()).limit(1))
+
+
+def _program_page(program: Program, form: ProgramForm | None = None, status: int = 200,
+                  conflict: list[dict] | None = None):
+    editor = can(current_user, "edit_program")
+    if editor and form is None:
+        form = _program_form(program)
+    return render("program/edit.html", block="program_form", status=status, program=program,
+                  form=form if editor else None, conflict=conflict,
+                  last_change=_last_change(program) if conflict is not None else None)
+
+
+@bp.get("/program")
+def edit():
+    """The program's name, readiness date, time zone and description; leads edit here."""
+    program = setup.current(db.session)
     if program is None:
-        return not_set_up(409 if request.method == "POST" else 200, what="The workstream list")
-    figures = workstream_figures(db.session, program.id, program_today())
-    people = _people()
-    if form is None:
-        form = WorkstreamForm(formdata=None)
-    form.set_choices(people, program.active_workstreams)
-    by_id = {ws.id: ws for ws in program.workstreams}
-    graph = service.dependency_graph(db.session, program.id)
-    blocked_by = {ws_id: [by_id[i] for i in sorted(ids, key=lambda i: by_id[i].position)]
-                  for ws_id, ids in graph.items()}
-    return render(TEMPLATE_INDEX, block=block, status=status, program=program,
-                  figures=figures, workstreams=by_id, blocked_by=blocked_by,
-                  overall=program_readiness(figures), form=form, today=program_today(),
-                  open_form=request.args.get("new") == "1" or in_setup(),
-                  archived=program.archived_workstreams, setup=setup_args(),
-                  confirm_form=ConfirmForm(formdata=None))
+        return not_set_up()
+    return _program_page(program)
 
 
-@bp.get("/workstreams")
-def index():
-    """Every workstream of the program with its figures; leads add new ones here."""
-    return _index_page()
-
-
-@bp.post("/workstreams")
+@bp.post("/program")
 @permission_required("edit_program")
-def create():
-    """A new workstream; on success the browser goes to its page (back to the list while
-    setting up the program, for the next one)."""
-    program = current_program(db.session)
+def update():
+    """Saves the program page; a stale form answers 409 with the saved values beside the
+    editor's, who can then save again over them knowingly."""
+    program = setup.current(db.session)
     if program is None:
-        return not_set_up(409, what="The workstream list")
-    form = WorkstreamForm()
-    form.set_choices(_people(), program.active_workstreams)
-    if form.validate_on_submit():
-        try:
-            ws = service.create_workstream(
-                db.session, _actor(), program, name=form.name.data, lead_id=form.lead_id.data,
-                description=form.description.data, target_date=form.target_date.data,
-                gating=form.gating.data, keywords=form.keywords.data,
-                depends_on_ids=form.depends_on.data or [],
-            )
-        except service.WorkstreamError as error:
-            db.session.rollback()
-            _apply_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Workstream {ws.name} created.", "success")
-            if in_setup():
-                return redirect(url_for("workstreams.index", setup=1), code=303)
-            return redirect(url_for("workstreams.detail", workstream_id=ws.id), code=303)
-    return _index_page(form, status=422, block="create_form")
-
-
-# --- one workstream -------------------------------------------------------------------
-
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
-
-
-def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
-                 edit_form: WorkstreamForm | None = None, rag_form: RagForm | None = None,
-                 criterion_form: CriterionForm | None = None, message: str | None = None,
-                 oob: bool = False, conflict: service.Conflict | None = None,
-                 conflict_rows: list[dict] | None = None):
-    from portal.actions.queries import Filters, search
-
-    today = program_today()
-    program = _program_or_404()
-    figures = workstream_figures(db.session, program.id, today)
-    figure = next((f for f in figures if f.workstream_id == ws.id), None)
-    history = list(db.session.scalars(
-        select(StatusUpdate).where(StatusUpdate.workstream_id == ws.id)
-        .options(joinedload(StatusUpdate.author))
-        .order_by(StatusUpdate.created_at.desc(), StatusUpdate.id.desc())
-    ))
-    people = _people()
-    page = search(db.session, Filters(workstream=ws.id, page=_page_number()), today)
-    if edit_form is None:
-        edit_form = WorkstreamForm(formdata=None, obj=ws)
-        edit_form.depends_on.data = [d.id for d in ws.depends_on]
-        edit_form.version.data = str(ws.version)
-    edit_form.set_choices(people, program.active_workstreams, exclude_id=ws.id)
-    rag_form = rag_form or RagForm(formdata=None, rag=ws.rag)
-    criterion_form = criterion_form or CriterionForm(formdata=None)
-    return render(
-        TEMPLATE_DETAIL, block=block, status=status, ws=ws, program=program, figure=figure,
-        history=history, page=page, items=page.items, people=people,
-        workstreams=program.workstreams, return_to=request.full_path.rstrip("?")
-        if request.method == "GET" else url_for("workstreams.detail", workstream_id=ws.id),
-        edit_form=edit_form, rag_form=rag_form, criterion_form=criterion_form,
-        confirm_form=ConfirmForm(formdata=None), message=message, oob=oob,
-        editor=can(current_user, "edit_program"), conflict=conflict,
-        conflict_rows=conflict_rows or [],
-        # Names for ids in audit values (the conflict panel), from lists already loaded.
-        conflict_names={"lead_id": {p.id: p.name for p in people},
-                        "depends_on": {w.id: w.name for w in program.workstreams}},
-        page_url=lambda n: url_for("workstreams.detail", workstream_id=ws.id, page=n) + "#items",
-    )
-
-
-@bp.get("/workstreams/<int:workstream_id>")
-def detail(workstream_id: int):
-    """One workstream: status and history, readiness and exit criteria, dependencies, items."""
-    return _detail_page(_workstream_or_404(workstream_id), block="items")
-
-
-def _submitted(form: WorkstreamForm) -> dict:
-    """The edit form's values shaped as the stored ones are (for the conflict table)."""
-    return {
-        "name": " ".join((form.name.data or "").split()),
-        "lead_id": form.lead_id.data,
-        "description": (form.description.data or "").strip(),
-        "target_date": form.target_date.data.isoformat() if form.target_date.data else None,
-        "gating": bool(form.gating.data),
-        "keywords": " ".join((form.keywords.data or "").split()),
-        "depends_on": sorted(set(form.depends_on.data or [])),
-    }
-
-
-def _conflict_page(workstream_id: int, form: WorkstreamForm):
-    """409, nothing saved: who changed what since the form was opened, their values beside
-    the editor's. The editor's values stay in the form with the current version, so saving
-    again puts them over the other change knowingly."""
-    db.session.rollback()
+        return not_set_up(409)
+    form = _program_form(formdata=request.form)
+    if not _valid(form, new=False):
+        return _program_page(program, form, 422)
     try:
-        conflict = service.conflict_details(db.session, workstream_id, form.version_number)
-    except LookupError:
-        abort(404)
-    ws = _workstream_or_404(workstream_id)
-    form.version.data = str(ws.version)
-    return _detail_page(ws, block="edit", status=409, edit_form=form, conflict=conflict,
-                        conflict_rows=service.conflict_rows(conflict, _submitted(form)))
-
-
-@bp.post("/workstreams/<int:workstream_id>")
-@permission_required("edit_program")
-def update(workstream_id: int):
-    """Saves the edit form; a stale version answers 409, saves nothing and shows the other
-    change beside the editor's values."""
-    ws = _workstream_or_404(workstream_id)
-    program = _program_or_404()
-    form = WorkstreamForm()
-    form.set_choices(_people(), program.active_workstreams, exclude_id=ws.id)
-    if form.validate_on_submit():
-        try:
-            changed = service.update_workstream(
-                db.session, _actor(), ws, version=form.version_number, name=form.name.data,
-                lead_id=form.lead_id.data, description=form.description.data,
-                target_date=form.target_date.data, gating=form.gating.data,
-                keywords=form.keywords.data, depends_on_ids=form.depends_on.data or [],
-            )
-            db.session.commit()
-        except (service.StaleWorkstream, StaleDataError):
-            # StaleDataError: someone saved between our read and our write.
-            return _conflict_page(workstream_id, form)
-        except service.WorkstreamError as error:
-            db.session.rollback()
-            ws = _workstream_or_404(workstream_id)
-            _apply_error(form, error)
-        else:
-            flash("Saved." if changed else "Nothing to save: no field changed.", "success")
-            return htmx_redirect(url_for("workstreams.detail", workstream_id=ws.id))
-    return _detail_page(ws, block="edit", status=422, edit_form=form)
-
-
-@bp.post("/workstreams/<int:workstream_id>/status")
-@permission_required("edit_program")
-def set_status(workstream_id: int):
-    """A new owner-reported RAG, with its note; amber and red need one."""
-    ws = _workstream_or_404(workstream_id)
-    form = RagForm()
-    if form.validate_on_submit():
-        try:
-            service.set_rag(db.session, _actor(), ws, form.rag.data, form.note.data)
-        except service.WorkstreamError as error:
-            db.session.rollback()
-            ws = _workstream_or_404(workstream_id)
-            _apply_error(form, error)
-        else:
-            db.session.commit()
-            if not request.htmx:
-                flash(f"Status of {ws.name} is now {ws.rag}.", "success")
-                return redirect(url_for("workstreams.detail", workstream_id=ws.id), code=303)
-            ws = _workstream_or_404(workstream_id)
-            return _detail_page(ws, block="status", message=f"Status is now {ws.rag}.",
-                                oob=True)
-    return _detail_page(ws, block="status", status=422, rag_form=form)
-
-
-@bp.post("/workstreams/<int:workstream_id>/archive")
-@permission_required("edit_program")
-def archive(workstream_id: int):
-    """Takes the workstream out of the lists, figures, summary and import suggestions."""
-    return _archive_call(workstream_id, service.archive_workstream,
-                         "{name} is archived: it left the lists and the figures; its items "
-                         "and history stay, and it can be unarchived below.")
-
-
-@bp.post("/workstreams/<int:workstream_id>/unarchive")
-@permission_required("edit_program")
-def unarchive(workstream_id: int):
-    return _archive_call(workstream_id, service.unarchive_workstream,
-                         "{name} is back in the lists and the figures.")
-
-
-def _archive_call(workstream_id: int, call, done: str):
-    ws = _workstream_or_404(workstream_id)
-    if not ConfirmForm().validate_on_submit():
-        return error_page(400)
-    try:
-        call(db.session, _actor(), ws)
+        changed = setup.update_program(db.session, _actor(), program, form.values(),
+                                       version=form.version_number)
         db.session.commit()
-    except service.WorkstreamError as error:
+    except (setup.Stale, StaleDataError):
         db.session.rollback()
-        return error_page(409, f"{error} Reload the page to see it as it is now.")
-    flash(done.format(name=ws.name), "success")
-    return htmx_redirect(url_for("workstreams.detail", workstream_id=ws.id))
-
-
-# --- exit criteria ----------------------------------------------------------------------
-
-def _criteria_done(ws_id: int, message: str | None = None):
-    """After a criteria change: the readiness block for htmx, a redirect otherwise."""
-    db.session.commit()
-    if not request.htmx:
-        if message:
-            flash(message, "success")
-        return redirect(url_for("workstreams.detail", workstream_id=ws_id) + "#readiness",
-                        code=303)
-    return _detail_page(_workstream_or_404(ws_id), block="readiness", message=message, oob=True)
-
-
-def _criterion_call(ws: Workstream, call, *args):
-    try:
-        call(db.session, _actor(), ws, *args)
-    except LookupError:
+        program = db.session.get(Program, program.id, populate_existing=True)
+        rows = _conflict_rows(program, form)
+        form.version.data = str(program.version)
+        return _program_page(program, form, 409, conflict=rows)
+    except setup.SetupError as error:
         db.session.rollback()
-        return error_page(404, "That exit criterion does not exist (any more). Reload the page.")
-    except service.WorkstreamError as error:
-        db.session.rollback()
-        return error_page(422, str(error))
-    return None
+        _field_error(form, error)
+        return _program_page(program, form, 422)
+    flash("Saved." if changed else "Nothing to save: no field changed.", "success")
+    return htmx_redirect(url_for("program.edit"))
 
 
-@bp.post("/workstreams/<int:workstream_id>/criteria")
+# --- milestones -----------------------------------------------------------------------------
+
+def _milestones_page(program: Program, *, status: int = 200, add_form: MilestoneForm | None = None,
+                     edit_forms: dict[int, MilestoneForm] | None = None,
+                     message: str | None = None, error: str | None = None,
+                     open_id: int | None = None):
+    milestones = list(db.session.scalars(
+        select(Milestone).where(Milestone.program_id == program.id)
+        .order_by(Milestone.due_date, Milestone.id)))
+    editor = can(current_user, "edit_program")
+    forms = {}
+    if editor:
+        edit_forms = edit_forms or {}
+        for milestone in milestones:
+            form = edit_forms.get(milestone.id)
+            if form is None:
+                form = MilestoneForm(formdata=None, obj=milestone, prefix=f"m{milestone.id}")
+                form.version.data = str(milestone.version)
+            forms[milestone.id] = form
+    return render("program/milestones.html", block="milestones", status=status,
+                  program=program, milestones=milestones, editor=editor, edit_forms=forms,
+                  add_form=(add_form or MilestoneForm(formdata=None)) if editor else None,
+                  message=message, error=error, open_id=open_id, setup=setup_args())
+
+
+def _milestones_done(program: Program, message: str):
+    """After a change: the list in place for htmx, the page again otherwise."""
+    if request.htmx:
+        return _milestones_page(program, message=message)
+    flash(message, "success")
+    return redirect(url_for("program.milestones", **setup_args()), code=303)
+
+
+def _program_or_not_set_up():
+    program = setup.current(db.session)
+    return program, (not_set_up(409) if program is None else None)
+
+
+def _milestone_or_none(program: Program, milestone_id: int) -> Milestone | None:
+    milestone = db.session.get(Milestone, milestone_id)
+    return milestone if milestone is not None and milestone.program_id == program.id else None
+
+
+GONE = "That milestone no longer exists: someone removed it. Here is the list as it is now."
+
+
+@bp.get("/program/milestones")
+def milestones():
+    """The program's milestones by date; leads add, edit and remove them here."""
+    program = setup.current(db.session)
+    if program is None:
+        return not_set_up()
+    return _milestones_page(program)
+
+
+@bp.post("/program/milestones")
 @permission_required("edit_program")
-def criterion_add(workstream_id: int):
-    ws = _workstream_or_404(workstream_id)
-    form = CriterionForm()
+def milestone_add():
+    program, refused = _program_or_not_set_up()
+    if refused:
+        return refused
+    form = MilestoneForm()
     if form.validate_on_submit():
         try:
-            service.add_criterion(db.session, _actor(), ws, form.text.data, form.weight.data)
-        except service.WorkstreamError as error:
+            milestone = setup.add_milestone(db.session, _actor(), program, form.values())
+            db.session.commit()
+        except setup.SetupError as error:
             db.session.rollback()
-            ws = _workstream_or_404(workstream_id)
-            _apply_error(form, error)
+            _field_error(form, error)
         else:
-            return _criteria_done(ws.id, "Exit criterion added.")
-    return _detail_page(ws, block="readiness", status=422, criterion_form=form)
+            return _milestones_done(program, f"Added the milestone {milestone.name}.")
+    return _milestones_page(program, status=422, add_form=form)
 
 
-@bp.post("/workstreams/<int:workstream_id>/criteria/<int:criterion_id>/toggle")
+@bp.post("/program/milestones/<int:milestone_id>")
 @permission_required("edit_program")
-def criterion_toggle(workstream_id: int, criterion_id: int):
-    """Ticks (done=1) or unticks (done=0) a criterion; the readiness follows."""
-    ws = _workstream_or_404(workstream_id)
-    form = CriterionToggleForm()
+def milestone_update(milestone_id: int):
+    program, refused = _program_or_not_set_up()
+    if refused:
+        return refused
+    milestone = _milestone_or_none(program, milestone_id)
+    if milestone is None:
+        return _milestones_page(program, status=404, error=GONE)
+    form = MilestoneForm(prefix=f"m{milestone_id}")
+    if form.validate_on_submit():
+        try:
+            changed = setup.update_milestone(db.session, _actor(), milestone, form.values(),
+                                             version=form.version_number)
+            db.session.commit()
+        except (setup.Stale, StaleDataError):
+            db.session.rollback()
+            milestone = _milestone_or_none(program, milestone_id)
+            if milestone is None:
+                return _milestones_page(program, status=404, error=GONE)
+            db.session.refresh(milestone)
+            return _milestones_page(program, status=409, error=(
+                f"Someone else changed this milestone since you opened it; nothing was saved. "
+                f"It now reads: {milestone.name}, {milestone.due_date:%d %b %Y}. Your values "
+                "are still in its form: save again to put them over theirs."),
+                edit_forms={milestone_id: _refreshed(form, milestone)}, open_id=milestone_id)
+        except setup.SetupError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            return _milestones_done(program, f"Saved the milestone {milestone.name}."
+                                    if changed else "Nothing to save: no field changed.")
+    return _milestones_page(program, status=422, edit_forms={milestone_id: form})
+
+
+def _refreshed(form: MilestoneForm, milestone: Milestone) -> MilestoneForm:
+    """The editor's values with the current version, so saving again is deliberate."""
+    form.version.data = str(milestone.version)
+    return form
+
+
+@bp.post("/program/milestones/<int:milestone_id>/delete")
+@permission_required("edit_program")
+def milestone_delete(milestone_id: int):
+    program, refused = _program_or_not_set_up()
+    if refused:
+        return refused
+    milestone = _milestone_or_none(program, milestone_id)
+    if milestone is None:
+        return _milestones_page(program, status=404, error=GONE)
+    form = VersionedConfirmForm()
     if not form.validate_on_submit():
-        return error_page(422, "Say whether the criterion is met (done=1) or not (done=0).")
-    failed = _criterion_call(ws, service.set_criterion_done, criterion_id, form.done.data == "1")
-    return failed or _criteria_done(ws.id)
-
-
-@bp.post("/workstreams/<int:workstream_id>/criteria/<int:criterion_id>/move")
-@permission_required("edit_program")
-def criterion_move(workstream_id: int, criterion_id: int):
-    ws = _workstream_or_404(workstream_id)
-    form = CriterionMoveForm()
-    if not form.validate_on_submit():
-        return error_page(422, "Move a criterion up or down.")
-    failed = _criterion_call(ws, service.move_criterion, criterion_id, form.direction.data)
-    return failed or _criteria_done(ws.id)
-
-
-@bp.post("/workstreams/<int:workstream_id>/criteria/<int:criterion_id>/delete")
-@permission_required("edit_program")
-def criterion_delete(workstream_id: int, criterion_id: int):
-    ws = _workstream_or_404(workstream_id)
-    if not ConfirmForm().validate_on_submit():
-        return error_page(400)
-    failed = _criterion_call(ws, service.delete_criterion, criterion_id)
-    return failed or _criteria_done(ws.id, "Exit criterion removed.")
-
-
-# --- template helpers shared with the dashboard ---------------------------------------------
-
-@bp.app_template_global()
-def item_href(item) -> str:
-    """The item's page, once the actions area serves it."""
+        abort(400)
+    name = milestone.name
     try:
-        return url_for("actions.detail", item_id=item.id)
-    except BuildError:
-        return f"#item-{item.id}"
-
-
-@bp.app_template_global()
-def shared_table_ready() -> bool:
-    """Whether the actions area serves its shared table (template and inline-edit route)."""
-    if "actions.inline" not in current_app.view_functions:
-        return False
-    try:
-        current_app.jinja_env.get_template("actions/_table.html")
-    except TemplateNotFound:
-        return False
-    return True
-
-
-@bp.app_template_global()
-def has_endpoint(endpoint: str) -> bool:
-    return endpoint in current_app.view_functions
-
-
-@bp.app_template_global()
-def readiness_explained() -> list[str]:
-    """The formula, in the words of readiness.py's docstring (so the page never drifts)."""
-    doc = inspect.cleandoc(readiness.__doc__ or "")
-    return [" ".join(part.split()) for part in doc.split("\n\n")[1:]]
+        setup.delete_milestone(db.session, _actor(), milestone, version=form.version_number)
+        db.session.commit()
+    except (setup.Stale, StaleDataError):
+        db.session.rollback()
+        return _milestones_page(program, status=409, error=(
+            f"Someone else changed the milestone {name} since you opened the page; it was not "
+            "removed. Check it below and remove it again if it should go."))
+    return _milestones_done(program, f"Removed the milestone {name}.")

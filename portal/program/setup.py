@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.log import Actor, diff, record, snapshot
 from portal.clock import known_zones, local_today
+from portal.errors import Conflict, DomainError
 from portal.program.models import Milestone, Program
 
 NAME_MAX = 200
@@ -29,15 +30,13 @@ PROGRAM_FIELDS = ("name", "target_date", "timezone", "description")
 MILESTONE_FIELDS = ("name", "due_date", "description")
 
 
-class SetupError(ValueError):
+class SetupError(DomainError):
     """A change that cannot be made; `field` names the form field the message belongs to,
     `problems` holds every field's message when several are wrong at once."""
 
     def __init__(self, message: str, field: str | None = None,
                  problems: dict[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field)
         self.problems = problems or ({field: message} if field else {})
 
 
@@ -50,7 +49,7 @@ class ProgramExists(SetupError):
         self.program = program
 
 
-class Stale(SetupError):
+class Stale(SetupError, Conflict):
     """The form started from an older version than the one stored: nothing was saved."""
 
     def __init__(self, what: str, current: Any):

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.actions.models import ActionItem
+from portal.errors import DomainError
 from portal.people.models import Person
 from portal.pocs.models import Customer, Hyperscaler, Poc
 from portal.program.models import (
@@ -57,7 +58,7 @@ FORMULA = [
 ]
 
 
-class SummaryError(ValueError):
+class SummaryError(DomainError):
     """A request the summary cannot answer (bad as-of date): the message says why."""
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
@@ -23,19 +22,13 @@ bp = Blueprint("summary", __name__)
 
 class Links:
     """Where each number of the summary leads: the filtered /actions list, the workstream
-    page. Built from the URL contract so the summary links work before those pages do."""
+    page."""
 
     def __init__(self, today: date):
         self.today = today
-        views = current_app.view_functions
-        self._actions = "actions.index" in views
-        self._workstream = "workstreams.detail" in views
 
     def actions(self, **filters) -> str:
-        args = {k: v for k, v in filters.items() if v is not None}
-        if self._actions:
-            return url_for("actions.index", **args)
-        return "/actions" + ("?" + urlencode(args, doseq=True) if args else "")
+        return url_for("actions.index", **{k: v for k, v in filters.items() if v is not None})
 
     def open_items(self, workstream: int | None = None) -> str:
         return self.actions(workstream=workstream, status=list(OPEN_STATUSES))
@@ -47,16 +40,13 @@ class Links:
         return self.actions(workstream=workstream, status="done", sort="updated")
 
     def item(self, item_id: int) -> str:
-        return (url_for("actions.detail", item_id=item_id)
-                if "actions.detail" in current_app.view_functions else f"/actions/{item_id}")
+        return url_for("actions.detail", item_id=item_id)
 
-    def workstream(self, workstream_id: int) -> str | None:
-        if self._workstream:
-            return url_for("workstreams.detail", workstream_id=workstream_id)
-        return None
+    def workstream(self, workstream_id: int) -> str:
+        return url_for("workstreams.detail", workstream_id=workstream_id)
 
-    def pocs(self) -> str | None:
-        return url_for("pocs.board") if "pocs.board" in current_app.view_functions else None
+    def pocs(self) -> str:
+        return url_for("pocs.board")
 
 
 def _load(raw_as_of: str | None) -> dict | None:

@@ -139,17 +139,19 @@
     document.querySelectorAll("select[data-options][data-eager]").forEach(fillSelect);
   });
 
-  // A change in a row saves that one field: it is posted with the row's version (and the
-  // table's layout) to actions.inline, and the answer (the row, or the row with its error or conflict) is
-  // swapped in. Changes to one row go one after the other, each with the version the
-  // previous answer gave, so quick successive edits do not conflict with each other.
-  var ROW_FIELDS = {owner: true, status: true, priority: true, due_date: true};
+  // A change in a row's field cell (td[data-label], the columns of
+  // portal/actions/fields.py) saves that one field: it is posted under the control's name
+  // with the row's version (and the table's layout) to actions.inline, and the answer (the
+  // row, or the row with its error or conflict) is swapped in. Changes to one row go one
+  // after the other, each with the version the previous answer gave, so quick successive
+  // edits do not conflict with each other.
   var rowQueues = {};
   document.addEventListener("change", function (event) {
     var control = event.target;
     var table = control.closest("table[data-row-url]");
     var row = table && control.closest("tr[data-item-id]");
-    if (!row || !ROW_FIELDS[control.name] || !window.htmx) { return; }
+    var cell = row && control.closest("td[data-label]");
+    if (!cell || !control.name || control.name === "ids" || !window.htmx) { return; }
     var id = row.dataset.itemId;
     var name = control.name;
     var value = control.value;

@@ -25,7 +25,8 @@ from tests.browser.conftest import ARTIFACTS, LiveServer, sign_in
 from tests.conftest import _truncate_all, make_app
 from tests.web.test_reminders_smtp import running_smtp_server
 
-pytestmark = pytest.mark.browser
+# A live server commits from its own threads.
+pytestmark = [pytest.mark.browser, pytest.mark.committed]
 smtp_fixture = pytest.fixture(running_smtp_server, name="smtp_server")
 
 ROOT = Path(__file__).resolve().parents[2]

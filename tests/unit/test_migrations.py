@@ -1,10 +1,14 @@
 """The models and the migrations agree, on SQLite and on PostgreSQL."""
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from portal.extensions import db
+
+# Migrations build and drop the schema.
+pytestmark = pytest.mark.committed
 
 
 def _empty(app):

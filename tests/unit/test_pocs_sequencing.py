@@ -214,6 +214,7 @@ def _concurrent_moves(app, expected: bool, workers: int = 4, moves: int = 12):
 
 
 @pytest.mark.parametrize("expected", [True, False], ids=["with-expected-order", "lock-only"])
+@pytest.mark.committed  # threads, each with its own connection
 def test_concurrent_reorders_keep_every_column_gapless(app, session, three, expected):
     before = sorted(p.id for p in session.scalars(select(Poc)))
     _concurrent_moves(app, expected)

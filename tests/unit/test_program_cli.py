@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
 from portal.extensions import db
-from portal.program import service
 from portal.program.models import Program
+from portal.workstreams import service
 from tests.factories import make_person, make_program, make_workstream
 from tests.unit.test_notes_import import SAMPLE
 from tests.unit.test_notes_import_cli import counts

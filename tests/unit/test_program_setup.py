@@ -16,11 +16,12 @@ from portal.notes.resolve import WorkstreamSuggester
 from portal.pocs import hyperscalers
 from portal.pocs.models import Customer, Hyperscaler, Poc
 from portal.pocs.sequencing import SequencingError, StaleBoard, change_rank
-from portal.program import service, setup
+from portal.program import setup
 from portal.program.checklist import setup_checklist
 from portal.program.models import Milestone, Program
 from portal.program.readiness import workstream_figures
 from portal.summary.history import History
+from portal.workstreams import service
 from tests.factories import make_item, make_person, make_program, make_user, make_workstream
 
 ACTOR = Actor(via="cli", name="test")
@@ -124,6 +125,7 @@ def test_a_stale_program_form_saves_nothing(session):
     assert session.get(Program, program.id).name == "Renamed"
 
 
+@pytest.mark.committed  # threads, each with its own connection
 def test_two_creations_at_once_make_one_program(app):
     """Both pass the check before either writes; the lock makes the second see the first."""
     results: list[str] = []

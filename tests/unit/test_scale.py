@@ -108,6 +108,7 @@ def test_demo_logins_sign_in(scaled, client):
     assert "/login" not in response.headers["Location"]
 
 
+@pytest.mark.committed  # drops and builds the schema
 def test_same_seed_same_data_other_seed_other_data(app_factory):
     fingerprints = []
     for seed in (3, 3, 4):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.actions import service
@@ -99,6 +100,7 @@ def test_status_form_conflict(app):
     assert alice.name in response.get_data(as_text=True)
 
 
+@pytest.mark.committed
 def test_race_between_read_and_write_is_a_conflict(app):
     """The version column catches a change committed after our read (StaleDataError)."""
     item = make_item("Race me", status="open")

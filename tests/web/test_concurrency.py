@@ -14,6 +14,7 @@ import re
 import threading
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from portal.actions.models import ActionItem
@@ -24,6 +25,9 @@ from portal.pocs.models import Hyperscaler, Poc
 from tests.factories import PASSWORD, make_item, make_person, make_user
 from tests.loadclient import Client, run_threads, serve, server_errors
 from tests.unit.test_pocs_helpers import make_customer, make_poc, make_scalers
+
+# Threads, each with its own connection.
+pytestmark = pytest.mark.committed
 
 HX = {"HX-Request": "true"}
 THREADS = 4

@@ -1,5 +1,5 @@
 """Export: `/actions/export.csv` and `flask actions export`, with exactly the fields of
-DESIGN.md §4 in that order."""
+the README lists for `flask actions export`, in that order."""
 from __future__ import annotations
 
 import csv

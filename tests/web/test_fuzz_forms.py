@@ -2,6 +2,7 @@
 a refused request (4xx) writes nothing."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -9,6 +10,9 @@ from hypothesis import strategies as st
 from portal.extensions import db
 from tests.factories import PASSWORD, make_user
 from tests.web.test_authorization import PUBLIC_ENDPOINTS, rules
+
+# Reads what was committed through a connection of its own.
+pytestmark = pytest.mark.committed
 
 FIELD_NAMES = [
     "title", "name", "email", "owner", "owner_id", "workstream", "workstream_id", "status",

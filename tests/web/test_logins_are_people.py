@@ -154,6 +154,7 @@ def test_users_page_creates_and_relinks(app):
     assert login("ann@example.com").person_id == spare.id
 
 
+@pytest.mark.committed
 def test_the_data_migration(app):
     """0002's data step on rows as an older version left them: logins acting as nobody."""
     import importlib.util

@@ -15,8 +15,8 @@ from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.pocs.models import Customer, Hyperscaler, Poc
-from portal.program import service
 from portal.program.models import Milestone, Program, Workstream
+from portal.workstreams import service
 from tests.factories import (
     PASSWORD,
     make_item,

@@ -274,8 +274,7 @@ def test_scheduler_tick_runs_and_skips_while_another_holds_the_lock(app, team):
     from portal.jobs import JOBS
     from portal.reminders.jobs import ADVISORY_LOCK_KEY, run_reminders
 
-    assert ("reminders", "portal.reminders.jobs:run_reminders",
-            {"trigger": "interval", "minutes": 15}) in JOBS
+    assert ("reminders", run_reminders, {"trigger": "interval", "minutes": 15}) in JOBS
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect() as other:
             other.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})

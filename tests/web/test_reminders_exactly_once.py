@@ -17,6 +17,9 @@ from portal.reminders.models import OutboxMessage, ReminderPoint
 from tests.factories import make_item, make_person, make_workstream
 from tests.web.test_reminders_smtp import running_smtp_server
 
+# Other processes read what the test committed.
+pytestmark = pytest.mark.committed
+
 smtp_fixture = pytest.fixture(running_smtp_server, name="smtp_server")
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,6 +16,7 @@ import threading
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from portal.actions.models import ActionItem, Comment
@@ -31,6 +32,9 @@ from tests.factories import (
 )
 from tests.loadclient import Client, run_threads, serve, server_errors
 from tests.unit.test_pocs_helpers import make_customer, make_poc, make_scalers
+
+# Threads, each with its own connection.
+pytestmark = pytest.mark.committed
 
 HX = {"HX-Request": "true"}
 LEADS = 8

@@ -330,10 +330,11 @@ def test_edit_without_a_current_version_is_refused(app, world, lead_client, vers
     assert db.session.get(Workstream, ws.id).name == "Hiring"
 
 
+@pytest.mark.committed
 def test_a_save_between_read_and_write_is_a_conflict_too(app, world, lead_client, monkeypatch):
     """Someone commits after the version check and before our write: the version column
     catches it (StaleDataError), and the answer is the same 409 with their change."""
-    from portal.program import service
+    from portal.workstreams import service
 
     ws = world["ws"]
     checked = service.check_version

@@ -3,16 +3,16 @@ criteria and dependencies. They take a session, an `Actor` and plain values, add
 audit events to the session and leave the commit to the caller."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
+from portal.audit.conflicts import ConflictView, changes_since
 from portal.audit.log import Actor, diff, record, snapshot
-from portal.audit.models import AuditEvent
 from portal.clock import utcnow
+from portal.errors import Conflict, DomainError
 from portal.people.models import Person
 from portal.program.models import (
     Criterion,
@@ -38,15 +38,11 @@ FORM_FIELDS = {"name": "Name", "lead_id": "Lead", "description": "Description",
                "keywords": "Keywords", "depends_on": "Blocked by"}
 
 
-class WorkstreamError(ValueError):
-    """A change that cannot be made; `field` names the form field the message belongs to."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class WorkstreamError(DomainError):
+    """A change to a workstream that cannot be made."""
 
 
-class StaleWorkstream(WorkstreamError):
+class StaleWorkstream(WorkstreamError, Conflict):
     """The edit started from an older version than the one stored."""
 
     def __init__(self, workstream: Workstream, version: int):
@@ -56,20 +52,6 @@ class StaleWorkstream(WorkstreamError):
             "reload to see the current values and make your change again."
         )
         self.workstream = workstream
-
-
-@dataclass
-class Conflict:
-    """What a stale edit ran into: the workstream as stored now, its values by form field,
-    and the audit events that moved it past the version the editor started from."""
-
-    workstream: Workstream
-    current: dict[str, Any]
-    events: list[AuditEvent] = field(default_factory=list)
-
-    @property
-    def changed_fields(self) -> set[str]:
-        return {k for e in self.events for k in (e.after or {}) if k not in ("version", "note")}
 
 
 def form_values(ws: Workstream) -> dict[str, Any]:
@@ -183,43 +165,15 @@ def update_workstream(
     return True
 
 
-def conflict_details(session: Session, ws_id: int, expected_version: int | None) -> Conflict:
+def conflict_details(session: Session, ws_id: int,
+                     expected_version: int | None) -> ConflictView:
     """The workstream as stored now and the audit events that moved it past
-    `expected_version` (the newest change alone when that version means nothing)."""
+    `expected_version`."""
     ws = session.get(Workstream, ws_id, populate_existing=True)
     if ws is None:
         raise LookupError(f"No workstream {ws_id}.")
-    events = list(session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity_type == "workstream", AuditEvent.entity_id == ws_id)
-        .options(joinedload(AuditEvent.actor_person), joinedload(AuditEvent.actor_user))
-        .order_by(AuditEvent.id.desc()).limit(50)
-    ))
-    versioned = [e for e in events if isinstance((e.after or {}).get("version"), int)]
-    since = []
-    if expected_version is not None and expected_version < ws.version:
-        since = [e for e in versioned if e.after["version"] > expected_version]
-    return Conflict(workstream=ws, current=form_values(ws),
-                    events=since or (versioned or events)[:1])
-
-
-def conflict_rows(conflict: Conflict, yours: dict[str, Any]) -> list[dict[str, Any]]:
-    """Field by field, in the form's order: the stored value beside the editor's, for
-    every field that differs or that the other change touched."""
-    def plain(value):
-        return None if value is None or value == "" or value == [] else value
-
-    changed = conflict.changed_fields
-    rows = []
-    for name, label in FORM_FIELDS.items():
-        if name not in yours:
-            continue
-        theirs, mine = conflict.current.get(name), yours[name]
-        differs = plain(theirs) != plain(mine)
-        if differs or name in changed:
-            rows.append({"field": name, "label": label, "theirs": theirs, "yours": mine,
-                         "changed": name in changed, "differs": differs})
-    return rows
+    events = changes_since(session, "workstream", ws_id, expected_version, ws.version)
+    return ConflictView(record=ws, current=form_values(ws), events=events)
 
 
 # --- archive --------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Gating workstreams: their pages, RAG history, exit criteria and dependencies."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, current_app, redirect, url_for
 from flask_login import current_user
 
 from portal.auth.permissions import can
@@ -15,6 +15,7 @@ from portal.program.pages import not_set_up
 from portal.program.queries import current_program
 from portal.program.readiness import DUE_SOON_DAYS
 from portal.reminders.policy import unremindable_items
+from portal.summary.outlook import outlook
 from portal.web import render
 
 bp = Blueprint("dashboard", __name__)
@@ -39,6 +40,7 @@ def index():
         checklist = setup_checklist(session, program, today)
     return render(
         "dashboard/index.html", program=program, board=board,
+        outlook=outlook(session, program, today, current_app.config["PORTAL_FORECAST_WEEKS"]),
         workstreams=program.active_workstreams, return_to="/",
         unremindable=unremindable_items(session, limit=UNREMINDABLE_LIMIT),
         week_end=today + timedelta(days=DUE_SOON_DAYS),

@@ -20,9 +20,9 @@ from portal.actions.models import ActionItem
 from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
 from portal.people.models import Person
-from portal.program import service as program_service
 from portal.program.models import Program
 from portal.summary.snapshots import backfill
+from portal.workstreams import service as workstream_service
 
 # Days after the meeting on which the demo stands: week 5 (of 13 to the readiness date).
 TODAY_AFTER_MEETING = 32
@@ -215,7 +215,7 @@ def bring_to_life(session: Session, program: Program, lead: Actor, meeting: date
             later.append((_moment(change_day, 11), ("update", item, changes)))
         else:
             _, ws_name, rag, note = event
-            status_note = program_service.set_rag(session, lead, workstreams[ws_name], rag,
+            status_note = workstream_service.set_rag(session, lead, workstreams[ws_name], rag,
                                                   note)
             status_note.created_at = when
         clock.happened(when)
@@ -240,7 +240,7 @@ def _meet_criteria(session: Session, program: Program, lead: Actor, clock: _Cloc
             day = done.get(criterion.text)
             if day is None:
                 continue
-            program_service.set_criterion_done(session, lead, workstream, criterion.id, True)
+            workstream_service.set_criterion_done(session, lead, workstream, criterion.id, True)
             criterion.done_at = _moment(day, 17)
             clock.happened(_moment(day, 17))
 

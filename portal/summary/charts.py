@@ -6,7 +6,7 @@ the charts follow the light and dark schemes and print in black and white.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 
@@ -172,3 +172,37 @@ def timeline(milestones: list[tuple[str, date]], today: date, target: date | Non
         ))
     return Timeline(width, height, axis_y, margin, width - margin, points, x(today), today_label,
                     start, end)
+
+
+def forecast_fan(done_by_day: dict[date, float], forecast, today: date, ready_by: date,
+                 *, width: int = 1000, height: int = 240) -> LineChart:
+    """Items done over time, and from today the forecast's fan: straight lines to the
+    50, 85 and 95 % dates at which the open items are done; the readiness date marked.
+    The chart ends a week after the later of the readiness date and the 85 % date."""
+    end = max(ready_by, forecast.p85 or ready_by) + timedelta(days=7)
+    start = min([*done_by_day, today]) if done_by_day else today - timedelta(days=27)
+    start = max(start, today - timedelta(days=83))
+    done_now = done_by_day.get(today)
+    if done_now is None and done_by_day:
+        done_now = done_by_day[max(done_by_day)]
+    series = [("Done", "done", {d: v for d, v in done_by_day.items() if start <= d <= today})]
+    if forecast.has_dates and done_now is not None:
+        total = done_now + forecast.remaining
+        for label, css, finish in (("50 %", "p50", forecast.p50), ("85 %", "p85", forecast.p85),
+                                   ("95 %", "p95", forecast.p95)):
+            if finish is None:
+                continue
+            span = max((finish - today).days, 1)
+            series.append((f"{label} done by {finish:%d %b %Y}", css, {
+                today + timedelta(days=n): done_now + forecast.remaining * min(n / span, 1)
+                for n in range((min(finish, end) - today).days + 1)}))
+        series.append(("All open items", "scope", {d: total for d in _days(today, end)}))
+    chart = line_chart(start, end, series, marker=ready_by, marker_label="Readiness date",
+                       width=width, height=height)
+    # The fan's lines are dates, not counts: their legend says the date, not a last value.
+    fan = [s if s.css == "done" else replace(s, last=None) for s in chart.series]
+    return replace(chart, series=fan)
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]

@@ -18,9 +18,11 @@ from portal.auth.models import User
 from portal.clock import local_today
 from portal.pocs.models import Customer, Hyperscaler, Poc
 from portal.program.clock import zone_of
+from portal.program.models import Program
 from portal.program.readiness import program_readiness
 from portal.reminders.models import OutboxMessage
 from portal.summary.history import History
+from portal.summary.outlook import outlook
 from portal.summary.report import build_summary
 from portal.vocab import OPEN_STATUSES
 
@@ -44,13 +46,16 @@ def is_due(now: datetime, timezone: str) -> bool:
     return local.weekday() == SEND_WEEKDAY and local.hour >= SEND_HOUR
 
 
-def weekly_changes(session: Session, today: date) -> dict | None:
-    """The headline today and what changed in the seven days before it."""
-    summary = build_summary(session, today)
+def weekly_changes(session: Session, today: date, forecast_weeks: int = 8) -> dict | None:
+    """The headline today and what changed in the seven days before it, the forecast
+    included (as it stood a week ago: from the history up to then)."""
+    summary = build_summary(session, today, forecast_weeks=forecast_weeks)
     if summary is None:
         return None
     week_ago = today - timedelta(days=7)
-    history = History.load(session, summary["program"]["id"])
+    program = session.get(Program, summary.program.id)
+    forecast_before = outlook(session, program, week_ago, forecast_weeks).program
+    history = History.load(session, summary.program.id)
     before_items = {i.id: i for i in history.items_on(week_ago)}
     now_items = history.items_on(today)
     before_figures = history.figures_on(week_ago, list(before_items.values()))
@@ -58,14 +63,13 @@ def weekly_changes(session: Session, today: date) -> dict | None:
     before_overall = program_readiness(before_figures)
 
     rag_changes = []
-    for row in summary["gating"] + summary["other_workstreams"]:
-        old = before.get(row["workstream_id"])
-        if old is not None and old.effective_rag != row["effective_rag"]:
-            rag_changes.append({"workstream": row["name"], "before": old.effective_rag,
-                                "after": row["effective_rag"], "gating": row["gating"],
-                                "note": (row["latest_note"] or {}).get("text")})
-    names = {row["workstream_id"]: row["name"]
-             for row in summary["gating"] + summary["other_workstreams"]}
+    for row in summary.gating + summary.other_workstreams:
+        old = before.get(row.workstream_id)
+        if old is not None and old.effective_rag != row.effective_rag:
+            rag_changes.append({"workstream": row.name, "before": old.effective_rag,
+                                "after": row.effective_rag, "gating": row.gating,
+                                "note": row.latest_note.text if row.latest_note else None})
+    names = {row.workstream_id: row.name for row in summary.gating + summary.other_workstreams}
 
     def item(i):
         return {"id": i.id, "title": i.title, "owner": i.owner, "due_date": i.due_date,
@@ -94,6 +98,8 @@ def weekly_changes(session: Session, today: date) -> dict | None:
                    if then_stages.get(pid) not in (None, stage)]
     return {
         "summary": summary,
+        "forecast": summary.forecast.program,
+        "forecast_before": forecast_before,
         "week": iso_week(today),
         "since": week_ago,
         "score_before": round(before_overall.score, 4),
@@ -109,10 +115,10 @@ def weekly_changes(session: Session, today: date) -> dict | None:
 
 def render_weekly_digest(config, changes: dict) -> tuple[str, str, str]:
     """(subject, text, html) of the digest."""
-    h = changes["summary"]["headline"]
-    program = changes["summary"]["program"]["name"]
-    subject = (f"{program}: {h['verdict']}, {h['percent']}% ready, "
-               f"{h['days_left']} days left (week {changes['week'][-2:]})")
+    h = changes["summary"].headline
+    program = changes["summary"].program.name
+    subject = (f"{program}: {h.verdict}, {h.percent}% ready, "
+               f"{h.days_left} days left (week {changes['week'][-2:]})")
     context = {"c": changes, "s": changes["summary"], "h": h, "subject": subject,
                "base_url": config["PORTAL_BASE_URL"]}
     return (subject, render_template("emails/weekly_digest.txt", **context),
@@ -148,11 +154,11 @@ def queue_weekly_digest(session: Session, config, now: datetime, *, force: bool 
     if not people:
         return 0
     today = local_today(timezone, now)
-    changes = weekly_changes(session, today)
+    changes = weekly_changes(session, today, config.get("PORTAL_FORECAST_WEEKS", 8))
     if changes is None:
         return 0
     subject, text, html = render_weekly_digest(config, changes)
-    program_id = changes["summary"]["program"]["id"]
+    program_id = changes["summary"].program.id
     won = []
     for user in people:
         message_id = _insert_message(session, {

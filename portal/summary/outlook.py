@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.pagecache import current_version
@@ -69,23 +70,28 @@ def seed_for(program_id: int, day: date) -> int:
     return program_id * 1_000_003 + day.toordinal()
 
 
-_kept: OrderedDict[tuple, Outlook] = OrderedDict()
 _lock = threading.Lock()
+
+
+def _kept() -> OrderedDict[tuple, Outlook]:
+    """The outlooks this application keeps (per app: tests and instances never share)."""
+    return current_app.extensions.setdefault("outlooks", OrderedDict())
 
 
 def outlook(session: Session, program: Program, day: date, window_weeks: int) -> Outlook:
     """The forecast as of `day` from the `window_weeks` before it, computed once per program,
     day, window and data version."""
     key = (program.id, day, window_weeks, current_version(session))
+    kept = _kept()
     with _lock:
-        if key in _kept:
-            _kept.move_to_end(key)
-            return _kept[key]
+        if key in kept:
+            kept.move_to_end(key)
+            return kept[key]
     result = _compute(session, program, day, window_weeks)
     with _lock:
-        _kept[key] = result
-        while len(_kept) > KEPT:
-            _kept.popitem(last=False)
+        kept[key] = result
+        while len(kept) > KEPT:
+            kept.popitem(last=False)
     return result
 
 

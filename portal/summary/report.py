@@ -1,13 +1,14 @@
-"""The executive summary's figures, as one plain structure the page and /summary.json share.
+"""The executive summary's figures, as typed records the page, /summary.json and the
+weekly digest all read.
 
-`build_summary(session, today)` answers "will the program be ready, and why" for today in
-a fixed number of queries whatever the number of items; `build_summary(..., as_of=D)`
-answers it for a past day, from that day's snapshot where one was taken and from the
-audit log otherwise (see history.py).
+`build_summary(session, today)` answers "will the program be ready, when, and why" for
+today in a fixed number of queries whatever the number of items; `build_summary(...,
+as_of=D)` answers it for a past day, from that day's snapshot where one was taken and from
+the audit log otherwise (see history.py), with the forecast as it was that day.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -35,7 +36,9 @@ from portal.program.readiness import (
     workstream_figures,
 )
 from portal.summary import snapshots
+from portal.summary.forecast import Forecast
 from portal.summary.history import History, item_totals
+from portal.summary.outlook import Outlook, outlook
 from portal.vocab import OPEN_STATUSES, POC_STAGES
 
 TREND_DAYS = 84  # twelve weeks
@@ -84,6 +87,141 @@ def parse_as_of(raw: str | None, today: date, first_day: date | None) -> date | 
     return None if day == today else day
 
 
+# -- the records ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProgramRef:
+    id: int
+    name: str
+    target_date: date
+
+
+@dataclass(frozen=True)
+class Headline:
+    score: float
+    percent: int
+    rag: str
+    verdict: str
+    reason: str
+    days_left: int
+    gating_count: int
+    gating_by_rag: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Note:
+    """A workstream's latest status note."""
+
+    date: date
+    text: str
+    rag: str
+
+
+@dataclass
+class OverdueItem:
+    id: int
+    title: str
+    due_date: date
+    priority: str
+    status: str
+    workstream_id: int | None
+    owner: str | None
+    workstream: str | None = None
+    days_overdue: int = 0
+
+
+@dataclass
+class WorkstreamRow:
+    """One workstream in the go/no-go table and the risks."""
+
+    workstream_id: int
+    name: str
+    gating: bool
+    owner_rag: str
+    health: str
+    effective_rag: str
+    disagrees: bool
+    readiness: float
+    percent: int
+    items_total: int
+    items_done: int
+    items_open: int
+    items_overdue: int
+    items_due_soon: int
+    oldest_overdue_days: int | None
+    criteria_done_weight: int
+    criteria_total_weight: int
+    lead: str | None
+    lead_id: int | None
+    latest_note: Note | None
+    # Its oldest overdue item: what it is waiting for.
+    top_blocker: OverdueItem | None = None
+    forecast: Forecast | None = None
+
+
+@dataclass(frozen=True)
+class Blocking:
+    workstream_id: int
+    workstream: str
+    blocked_by_id: int
+    blocked_by: str
+    blocked_by_rag: str
+    gating: bool
+
+
+@dataclass
+class Risks:
+    workstreams: list[WorkstreamRow]
+    overdue_items: list[OverdueItem]
+    blocking: list[Blocking]
+    poc_warnings: list[dict]
+
+
+@dataclass(frozen=True)
+class MilestoneRow:
+    name: str
+    due_date: date
+    description: str
+    days: int
+    past: bool
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    day: date
+    readiness: float
+    rag: str
+    open: int
+    overdue: int
+    done: int
+
+
+@dataclass
+class Summary:
+    """Everything the summary shows, for one day."""
+
+    program: ProgramRef
+    day: date
+    today: date
+    as_of: date | None
+    historical: bool
+    source: str  # "live", "snapshot" or "audit log"
+    headline: Headline
+    item_counts: dict[str, int]
+    gating: list[WorkstreamRow]
+    other_workstreams: list[WorkstreamRow]
+    risks: Risks
+    milestones: list[MilestoneRow]
+    pocs: list[dict]
+    trend: list[TrendPoint]
+    forecast: Outlook
+    formula: list[str] = field(default_factory=lambda: list(FORMULA))
+
+    def as_json(self) -> dict:
+        """The JSON of /summary.json: dates as ISO strings."""
+        return to_json(self)
+
+
 # -- pieces ---------------------------------------------------------------------------------
 
 def _program(session: Session) -> Program | None:
@@ -101,7 +239,7 @@ def _workstream_details(session: Session, program_id: int) -> dict[int, dict]:
             for r in rows}
 
 
-def _latest_notes(session: Session, program_id: int, day: date) -> dict[int, dict]:
+def _latest_notes(session: Session, program_id: int, day: date) -> dict[int, Note]:
     """Each workstream's latest status note up to the end of `day` (one query)."""
     ranked = (
         select(StatusUpdate.workstream_id, StatusUpdate.created_at, StatusUpdate.note,
@@ -116,8 +254,7 @@ def _latest_notes(session: Session, program_id: int, day: date) -> dict[int, dic
         .subquery()
     )
     rows = session.execute(select(ranked).where(ranked.c.n == 1)).all()
-    return {r.workstream_id: {"date": r.created_at.date(), "text": r.note, "rag": r.rag}
-            for r in rows}
+    return {r.workstream_id: Note(r.created_at.date(), r.note, r.rag) for r in rows}
 
 
 def _dependencies(session: Session, program_id: int) -> list[tuple[int, int]]:
@@ -128,7 +265,8 @@ def _dependencies(session: Session, program_id: int) -> list[tuple[int, int]]:
     ).all()]
 
 
-def _live_overdue_items(session: Session, gating_ids: list[int], today: date) -> list[dict]:
+def _live_overdue_items(session: Session, gating_ids: list[int],
+                        today: date) -> list[OverdueItem]:
     rows = session.execute(
         select(ActionItem.id, ActionItem.title, ActionItem.due_date, ActionItem.priority,
                ActionItem.status, ActionItem.workstream_id, Person.name.label("owner"))
@@ -138,7 +276,7 @@ def _live_overdue_items(session: Session, gating_ids: list[int], today: date) ->
         .order_by(ActionItem.due_date, ActionItem.id)
         .limit(TOP_OVERDUE)
     ).all()
-    return [r._asdict() for r in rows]
+    return [OverdueItem(**r._asdict()) for r in rows]
 
 
 def _milestones(session: Session, program_id: int) -> list[tuple[str, date, str]]:
@@ -223,141 +361,153 @@ def _poc_warnings(session: Session, today: date) -> list[dict]:
     return warnings
 
 
-def _trend(session: Session, day: date, live_point: dict | None) -> list[dict]:
+def _trend(session: Session, day: date, live_point: TrendPoint | None) -> list[TrendPoint]:
     start = day - timedelta(days=TREND_DAYS - 1)
-    points = [{"day": s.taken_on, "readiness": s.readiness, "rag": s.rag,
-               "open": s.open_items, "overdue": s.overdue_items, "done": s.done_items}
+    points = [TrendPoint(s.taken_on, s.readiness, s.rag, s.open_items, s.overdue_items,
+                         s.done_items)
               for s in snapshots.program_series(session, start, day)]
     if live_point is not None:
-        points = [p for p in points if p["day"] != day] + [live_point]
+        points = [p for p in points if p.day != day] + [live_point]
     return points
 
 
-def _ws_row(f: WorkstreamFigures, details: dict, note: dict | None) -> dict:
-    return {
-        "workstream_id": f.workstream_id, "name": f.name, "gating": f.gating,
-        "owner_rag": f.rag, "health": f.health, "effective_rag": f.effective_rag,
-        "disagrees": f.disagrees, "readiness": round(f.readiness, 4), "percent": f.percent,
-        "items_total": f.items_total, "items_done": f.items_done, "items_open": f.items_open,
-        "items_overdue": f.items_overdue, "items_due_soon": f.items_due_soon,
-        "oldest_overdue_days": f.oldest_overdue_days,
-        "criteria_done_weight": f.criteria_done_weight,
-        "criteria_total_weight": f.criteria_total_weight,
-        "lead": details.get("lead"), "lead_id": details.get("lead_id"),
-        "latest_note": note,
-    }
+def _ws_row(f: WorkstreamFigures, details: dict, note: Note | None) -> WorkstreamRow:
+    return WorkstreamRow(
+        workstream_id=f.workstream_id, name=f.name, gating=f.gating, owner_rag=f.rag,
+        health=f.health, effective_rag=f.effective_rag, disagrees=f.disagrees,
+        readiness=round(f.readiness, 4), percent=f.percent, items_total=f.items_total,
+        items_done=f.items_done, items_open=f.items_open, items_overdue=f.items_overdue,
+        items_due_soon=f.items_due_soon, oldest_overdue_days=f.oldest_overdue_days,
+        criteria_done_weight=f.criteria_done_weight,
+        criteria_total_weight=f.criteria_total_weight, lead=details.get("lead"),
+        lead_id=details.get("lead_id"), latest_note=note)
 
 
 # -- the whole summary ----------------------------------------------------------------------
 
-def build_summary(session: Session, today: date, as_of: date | None = None) -> dict | None:
-    """Everything the summary shows, as plain data; None when there is no program.
+@dataclass
+class _DayState:
+    """The figures of one day, live or rebuilt: what differs between today and a past day."""
+
+    figures: list[WorkstreamFigures]
+    totals: dict[str, int]
+    overdue_items: list[OverdueItem]
+    stages: dict[int, str] | None
+    source: str
+
+
+def _live_state(session: Session, program_id: int, day: date) -> _DayState:
+    figures = workstream_figures(session, program_id, day)
+    gating_ids = [f.workstream_id for f in figures if f.gating]
+    return _DayState(figures, snapshots.live_item_totals(session, day),
+                     _live_overdue_items(session, gating_ids, day), None, "live")
+
+
+def _past_state(session: Session, program_id: int, day: date) -> _DayState:
+    history = History.load(session, program_id)
+    items = history.items_on(day)
+    snap = snapshots.program_snapshot(session, day)
+    if snap is not None and snap.figures.get("workstreams") is not None:
+        figures = snapshots.figures_from_json(snap.figures["workstreams"])
+        totals = {"open": snap.open_items, "overdue": snap.overdue_items,
+                  "done": snap.done_items}
+        source = "snapshot"
+    else:
+        figures, totals, source = history.figures_on(day, items), item_totals(items, day), \
+            "audit log"
+    gating_ids = {f.workstream_id for f in figures if f.gating}
+    overdue = sorted((i for i in items if i.workstream_id in gating_ids
+                      and i.status in OPEN_STATUSES and i.due_date is not None
+                      and i.due_date < day), key=lambda i: (i.due_date, i.id))
+    overdue_items = [OverdueItem(i.id, i.title, i.due_date, i.priority, i.status,
+                                 i.workstream_id, i.owner) for i in overdue[:TOP_OVERDUE]]
+    return _DayState(figures, totals, overdue_items, history.poc_stages_on(day), source)
+
+
+def _blocking(session: Session, program_id: int,
+              by_id: dict[int, WorkstreamRow]) -> list[Blocking]:
+    """Dependencies on a red or amber workstream, the worse first."""
+    found = []
+    for ws_id, dep_id in _dependencies(session, program_id):
+        ws, dep = by_id.get(ws_id), by_id.get(dep_id)
+        if ws and dep and dep.effective_rag in ("red", "amber") and ws.effective_rag != "done":
+            found.append(Blocking(ws_id, ws.name, dep_id, dep.name, dep.effective_rag,
+                                  ws.gating))
+    return sorted(found, key=lambda b: (-RAG_ORDER[b.blocked_by_rag], b.workstream))
+
+
+def _headline(program: Program, figures: list[WorkstreamFigures], gating: list[WorkstreamRow],
+              day: date) -> Headline:
+    overall = program_readiness(figures)
+    counts = {rag: sum(1 for r in gating if r.effective_rag == rag) for rag in RAG_ORDER}
+    return Headline(score=round(overall.score, 4), percent=overall.percent, rag=overall.rag,
+                    verdict=VERDICTS.get(overall.rag, overall.rag), reason=overall.reason,
+                    days_left=(program.target_date - day).days, gating_count=len(gating),
+                    gating_by_rag=counts)
+
+
+def build_summary(session: Session, today: date, as_of: date | None = None,
+                  forecast_weeks: int = 8) -> Summary | None:
+    """Everything the summary shows; None when there is no program.
 
     `today` is the real today; `as_of` a past day to show instead (validated by
-    `parse_as_of`).
+    `parse_as_of`); `forecast_weeks` the weeks of pace the forecast reads.
     """
     program = _program(session)
     if program is None:
         return None
     day = as_of or today
     historical = as_of is not None
-    source = "live"
+    state = _past_state(session, program.id, day) if historical \
+        else _live_state(session, program.id, day)
     details = _workstream_details(session, program.id)
-    if not historical:
-        figures = workstream_figures(session, program.id, day)
-        totals = snapshots.live_item_totals(session, day)
-        gating_ids = [f.workstream_id for f in figures if f.gating]
-        overdue_items = _live_overdue_items(session, gating_ids, day)
-        stages = None
-    else:
-        history = History.load(session, program.id)
-        items = history.items_on(day)
-        snap = snapshots.program_snapshot(session, day)
-        if snap is not None and snap.figures.get("workstreams") is not None:
-            figures = snapshots.figures_from_json(snap.figures["workstreams"])
-            totals = {"open": snap.open_items, "overdue": snap.overdue_items,
-                      "done": snap.done_items}
-            source = "snapshot"
-        else:
-            figures = history.figures_on(day, items)
-            totals = item_totals(items, day)
-            source = "audit log"
-        gating_ids = [f.workstream_id for f in figures if f.gating]
-        overdue = sorted((i for i in items if i.workstream_id in gating_ids
-                          and i.status in OPEN_STATUSES and i.due_date is not None
-                          and i.due_date < day), key=lambda i: (i.due_date, i.id))
-        overdue_items = [{"id": i.id, "title": i.title, "due_date": i.due_date,
-                          "priority": i.priority, "status": i.status,
-                          "workstream_id": i.workstream_id, "owner": i.owner}
-                         for i in overdue[:TOP_OVERDUE]]
-        stages = history.poc_stages_on(day)
-
-    overall = program_readiness(figures)
     notes = _latest_notes(session, program.id, day)
-    names = {f.workstream_id: f.name for f in figures}
     rows = [_ws_row(f, details.get(f.workstream_id, {}), notes.get(f.workstream_id))
-            for f in figures]
-    by_id = {r["workstream_id"]: r for r in rows}
-    gating = [r for r in rows if r["gating"]]
-    for item in overdue_items:
-        item["workstream"] = names.get(item["workstream_id"])
-        item["days_overdue"] = (day - item["due_date"]).days
-
-    blocking = []
-    for ws_id, dep_id in _dependencies(session, program.id):
-        ws, dep = by_id.get(ws_id), by_id.get(dep_id)
-        if ws and dep and dep["effective_rag"] in ("red", "amber") \
-                and ws["effective_rag"] != "done":
-            blocking.append({"workstream_id": ws_id, "workstream": ws["name"],
-                             "blocked_by_id": dep_id, "blocked_by": dep["name"],
-                             "blocked_by_rag": dep["effective_rag"],
-                             "gating": ws["gating"]})
-    blocking.sort(key=lambda b: (-RAG_ORDER[b["blocked_by_rag"]], b["workstream"]))
-    at_risk = sorted((r for r in rows if r["effective_rag"] in ("red", "amber")),
-                     key=lambda r: (-RAG_ORDER[r["effective_rag"]], not r["gating"], r["name"]))
-
-    live_point = None
-    if not historical:
-        live_point = {"day": day, "readiness": round(overall.score, 4), "rag": overall.rag,
-                      "open": totals["open"], "overdue": totals["overdue"],
-                      "done": totals["done"]}
-    days_left = (program.target_date - day).days
-    counts = {rag: sum(1 for r in gating if r["effective_rag"] == rag) for rag in RAG_ORDER}
-    return {
-        "program": {"id": program.id, "name": program.name, "target_date": program.target_date},
-        "day": day,
-        "today": today,
-        "as_of": as_of,
-        "historical": historical,
-        "source": source,
-        "headline": {
-            "score": round(overall.score, 4), "percent": overall.percent, "rag": overall.rag,
-            "verdict": VERDICTS.get(overall.rag, overall.rag), "reason": overall.reason,
-            "days_left": days_left, "gating_count": len(gating), "gating_by_rag": counts,
-        },
-        "item_counts": totals,
-        "gating": gating,
-        "other_workstreams": [r for r in rows if not r["gating"]],
-        "risks": {
-            "workstreams": at_risk,
-            "overdue_items": overdue_items,
-            "blocking": blocking,
-            "poc_warnings": [] if historical else _poc_warnings(session, day),
-        },
-        "milestones": [{"name": n, "due_date": d, "description": desc, "days": (d - day).days,
-                        "past": d < day} for n, d, desc in _milestones(session, program.id)],
-        "pocs": _pipeline(session, day, stages),
-        "trend": _trend(session, day, live_point),
-        "formula": FORMULA,
-    }
+            for f in state.figures]
+    by_id = {r.workstream_id: r for r in rows}
+    for item in state.overdue_items:
+        row = by_id.get(item.workstream_id)
+        item.workstream = row.name if row else None
+        item.days_overdue = (day - item.due_date).days
+        if row is not None and row.top_blocker is None:
+            row.top_blocker = item  # the list is oldest first
+    forecast = outlook(session, program, day, forecast_weeks)
+    for row in rows:
+        row.forecast = forecast.of(row.workstream_id)
+    gating = [r for r in rows if r.gating]
+    headline = _headline(program, state.figures, gating, day)
+    live_point = None if historical else TrendPoint(
+        day, headline.score, headline.rag, state.totals["open"], state.totals["overdue"],
+        state.totals["done"])
+    at_risk = sorted((r for r in rows if r.effective_rag in ("red", "amber")),
+                     key=lambda r: (-RAG_ORDER[r.effective_rag], not r.gating, r.name))
+    return Summary(
+        program=ProgramRef(program.id, program.name, program.target_date), day=day,
+        today=today, as_of=as_of, historical=historical, source=state.source,
+        headline=headline, item_counts=state.totals, gating=gating,
+        other_workstreams=[r for r in rows if not r.gating],
+        risks=Risks(workstreams=at_risk, overdue_items=state.overdue_items,
+                    blocking=_blocking(session, program.id, by_id),
+                    poc_warnings=[] if historical else _poc_warnings(session, day)),
+        milestones=[MilestoneRow(n, d, desc, (d - day).days, d < day)
+                    for n, d, desc in _milestones(session, program.id)],
+        pocs=_pipeline(session, day, state.stages),
+        trend=_trend(session, day, live_point),
+        forecast=forecast,
+    )
 
 
-def to_json(summary: dict) -> Any:
-    """The summary with dates as ISO strings, ready for json.dumps."""
-    if isinstance(summary, dict):
-        return {k: to_json(v) for k, v in summary.items()}
-    if isinstance(summary, list | tuple):
-        return [to_json(v) for v in summary]
-    if isinstance(summary, datetime | date):
-        return summary.isoformat()
-    return summary
+def to_json(value: Any) -> Any:
+    """A summary (or any part of it) as JSON data: records as objects, the forecast in its
+    own shape, dates as ISO strings."""
+    if hasattr(value, "as_json") and not isinstance(value, Summary):
+        return to_json(value.as_json())
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value

@@ -13,7 +13,7 @@ from portal.program.pages import not_set_up
 from portal.program.queries import current_program
 from portal.summary import charts
 from portal.summary.history import first_data_day
-from portal.summary.report import SummaryError, build_summary, parse_as_of, to_json
+from portal.summary.report import Summary, SummaryError, build_summary, parse_as_of
 from portal.vocab import OPEN_STATUSES
 from portal.web import render
 
@@ -49,7 +49,7 @@ class Links:
         return url_for("pocs.board")
 
 
-def _load(raw_as_of: str | None) -> dict | None:
+def _load(raw_as_of: str | None) -> Summary | None:
     """The summary for today or the as-of day; SummaryError for a bad day."""
     today = program_today()
     as_of = None
@@ -57,28 +57,30 @@ def _load(raw_as_of: str | None) -> dict | None:
         program = current_program(db.session)
         first = first_data_day(db.session, program.id) if program else None
         as_of = parse_as_of(raw_as_of, today, first)
-    return build_summary(db.session, today, as_of)
+    return build_summary(db.session, today, as_of, current_app.config["PORTAL_FORECAST_WEEKS"])
 
 
-def chart_context(summary: dict) -> dict:
-    """Geometry of the trend charts and the milestone timeline."""
-    day = summary["day"]
+def chart_context(summary: Summary) -> dict:
+    """Geometry of the trend charts, the forecast's burn-up and the milestone timeline."""
+    day = summary.day
     start = day - timedelta(days=83)
-    trend = summary["trend"]
+    trend = summary.trend
     readiness = charts.line_chart(
-        start, day, [("Readiness", "readiness", {p["day"]: p["readiness"] for p in trend})],
+        start, day, [("Readiness", "readiness", {p.day: p.readiness for p in trend})],
         percent=True)
     items = charts.line_chart(
-        start, day, [("Open items", "open", {p["day"]: p["open"] for p in trend}),
-                     ("Overdue items", "overdue", {p["day"]: p["overdue"] for p in trend})])
-    milestones = [(m["name"], m["due_date"]) for m in summary["milestones"]]
-    target = summary["program"]["target_date"]
+        start, day, [("Open items", "open", {p.day: p.open for p in trend}),
+                     ("Overdue items", "overdue", {p.day: p.overdue for p in trend})])
+    target = summary.program.target_date
+    milestones = [(m.name, m.due_date) for m in summary.milestones]
     if not any(d == target for _, d in milestones):
         milestones.append(("Readiness date", target))
     return {"readiness_chart": readiness, "items_chart": items,
+            "forecast_chart": charts.forecast_fan(
+                {p.day: p.done for p in trend}, summary.forecast.program, day, target),
             "timeline": charts.timeline(
                 milestones, day, target,
-                today_label=day.strftime("%d %b") if summary["historical"] else "Today")}
+                today_label=day.strftime("%d %b") if summary.historical else "Today")}
 
 
 @bp.get("/summary")
@@ -110,7 +112,7 @@ def as_json():
                                  "lead sets it up at /setup."}), 404
     # HTML-safe JSON (\u003c for "<" and so on): the same data once parsed, and never
     # markup should a browser or a careless consumer render it.
-    body = (json.dumps(to_json(summary), ensure_ascii=False, sort_keys=True)
+    body = (json.dumps(summary.as_json(), ensure_ascii=False, sort_keys=True)
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("'", "\\u0027"))
     response = current_app.response_class(body, mimetype="application/json")

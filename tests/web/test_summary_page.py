@@ -296,8 +296,9 @@ def test_page_has_charts_with_text_alternatives_and_no_inline_styles(app):
     take_snapshot(db.session, today())
     db.session.commit()
     html = login(app).get("/summary").get_data(as_text=True)
-    assert html.count('<svg class="chart-svg') == 3  # readiness, items, milestones
-    assert html.count("Values behind this chart") == 2 and "Milestones as a table" in html
+    # readiness, items, the forecast's burn-up, milestones
+    assert html.count('<svg class="chart-svg') == 4
+    assert html.count("Values behind this chart") == 3 and "Milestones as a table" in html
     assert "<figcaption" in html and "<polyline" in html and "timeline-today" in html
     assert "style=" not in html and "<style" not in html and "<script>" not in html
     assert "css/summary.css" in html

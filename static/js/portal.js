@@ -17,13 +17,34 @@
   });
 
   var toastTimer;
-  function toast(message) {
+  // A message at the bottom of the page, for six seconds; with `action` ({label, run}) it
+  // carries one button (Undo), and stays while the pointer or the focus is on it.
+  function toast(message, action) {
     var box = document.getElementById("toast");
     if (!box) { return; }
     box.textContent = message;
+    if (action) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "toast-action";
+      button.textContent = action.label;
+      button.addEventListener("click", function () {
+        box.hidden = true;
+        action.run();
+      });
+      box.appendChild(document.createTextNode(" "));
+      box.appendChild(button);
+    }
     box.hidden = false;
     clearTimeout(toastTimer);
-    toastTimer = setTimeout(function () { box.hidden = true; }, 6000);
+    var hide = function () {
+      if (box.matches(":hover") || box.contains(document.activeElement)) {
+        toastTimer = setTimeout(hide, 1500);
+        return;
+      }
+      box.hidden = true;
+    };
+    toastTimer = setTimeout(hide, 6000);
   }
 
   // Errors that htmx does not swap (403, 404, 500...) still tell the user something.
@@ -139,22 +160,45 @@
     document.querySelectorAll("select[data-options][data-eager]").forEach(fillSelect);
   });
 
-  // A change in a row's field cell (td[data-label], the columns of
-  // portal/actions/fields.py) saves that one field: it is posted under the control's name
-  // with the row's version (and the table's layout) to actions.inline, and the answer (the
-  // row, or the row with its error or conflict) is swapped in. Changes to one row go one
-  // after the other, each with the version the previous answer gave, so quick successive
-  // edits do not conflict with each other.
+  // A row's field cell (td[data-label], the columns of portal/actions/fields.py) saves
+  // its one field when the edit is committed: a choice made with the pointer (the picker
+  // closing), Enter, or leaving the control after a change. Arrow keys and typing only
+  // change the value on screen, so stepping through a status with the keyboard saves
+  // nothing until Enter. The value is posted under the control's name with the row's
+  // version (and the table's layout) to actions.inline, and the answer (the row, or the
+  // row with its error or conflict) is swapped in; the focus stays on the control.
+  // Changes to one row go one after the other, each with the version the previous answer
+  // gave. A saved change offers Undo for a few seconds.
   var rowQueues = {};
-  document.addEventListener("change", function (event) {
-    var control = event.target;
-    var table = control.closest("table[data-row-url]");
+  var typed = null;  // the control a key changed last, and when
+
+  function rowControl(control) {
+    var table = control && control.closest && control.closest("table[data-row-url]");
     var row = table && control.closest("tr[data-item-id]");
     var cell = row && control.closest("td[data-label]");
-    if (!cell || !control.name || control.name === "ids" || !window.htmx) { return; }
-    var id = row.dataset.itemId;
-    var name = control.name;
-    var value = control.value;
+    if (!cell || !control.name || control.name === "ids" || !window.htmx) { return null; }
+    return {table: table, row: row, cell: cell};
+  }
+
+  // The value the server last saved: the row carries it for its choice fields
+  // (data-status, data-priority...), an input its own default.
+  function savedValue(control) {
+    var row = control.closest("tr[data-item-id]");
+    if (row && row.dataset[control.name] !== undefined) { return row.dataset[control.name]; }
+    return control.defaultValue;
+  }
+
+  function shownValue(control) {
+    if (control.tagName === "SELECT") {
+      var option = control.options[control.selectedIndex];
+      return option ? option.textContent.trim() : "";
+    }
+    return control.value;
+  }
+
+  var settling = {};  // item id -> what to do once its saved row has settled
+
+  function saveField(table, id, name, value, undo) {
     var url = table.dataset.rowUrl.replace("/0/", "/" + id + "/");
     var previous = rowQueues[id] || Promise.resolve();
     var next = previous.then(function () {
@@ -164,10 +208,66 @@
       if (table.hasAttribute("data-ticks")) { values.ticks = "1"; }
       if (table.hasAttribute("data-hide-workstream")) { values.hide_workstream = "1"; }
       values[name] = value;
+      settling[id] = {table: table, name: name, undo: undo,
+                      focused: current.contains(document.activeElement) &&
+                        document.activeElement.name === name};
       return htmx.ajax("POST", url, {source: current, target: current, swap: "outerHTML",
                                      values: values});
     });
     rowQueues[id] = next.catch(function () { return null; });
+  }
+
+  // Once a saved row has settled: the focus back on its control, and Undo on offer.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var row = event.detail.elt && event.detail.elt.closest &&
+      event.detail.elt.closest("tr[data-item-id]");
+    var done = row && settling[row.dataset.itemId];
+    if (!done) { return; }
+    delete settling[row.dataset.itemId];
+    var control = row.querySelector('[name="' + done.name + '"]');
+    if (done.focused && control) { control.focus(); }
+    if (done.undo && row.classList.contains("row-saved")) {
+      toast("Saved: " + done.undo.label + ".", {label: "Undo", run: function () {
+        saveField(done.table, row.dataset.itemId, done.name, done.undo.value, null);
+      }});
+    }
+  });
+
+  function commit(control) {
+    var place = rowControl(control);
+    if (!place || control.dataset.dirty !== "1") { return; }
+    delete control.dataset.dirty;
+    var before = savedValue(control);
+    if (control.value === before) { return; }
+    var header = place.table.querySelector('th[data-field="' + control.name + '"]');
+    var what = (header ? header.textContent.trim() : control.name) + " " + shownValue(control);
+    saveField(place.table, place.row.dataset.itemId, control.name, control.value,
+              {label: what, value: before});
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var control = event.target;
+    if (!rowControl(control)) { return; }
+    if (event.key === "Enter") {
+      if (control.dataset.dirty === "1") {
+        event.preventDefault();
+        commit(control);
+      }
+      return;
+    }
+    if (event.key !== "Tab") { typed = {control: control, at: Date.now()}; }
+  });
+
+  document.addEventListener("change", function (event) {
+    var control = event.target;
+    if (!rowControl(control)) { return; }
+    control.dataset.dirty = "1";
+    var byKey = typed && typed.control === control && Date.now() - typed.at < 1000;
+    if (!byKey) { commit(control); }  // the pointer chose from the picker: done
+  });
+
+  document.addEventListener("focusout", function (event) {
+    if (event.target.dataset && event.target.dataset.dirty === "1") { commit(event.target); }
   });
 
   // After htmx re-renders part of a page, the focus goes back to the button that was

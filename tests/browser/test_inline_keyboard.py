@@ -1,0 +1,69 @@
+"""Inline edits commit deliberately: an arrow key on a row's status only changes what the
+select shows; Enter (or leaving it, or a choice made with the pointer) saves that one
+field, the focus stays on the control, and a few seconds of Undo follow."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_actions_flows import first_item, reload_item
+
+pytestmark = pytest.mark.browser
+
+
+def status_select(page, item_id):
+    return page.locator(f"#item-{item_id} select[name=status]")
+
+
+def test_an_arrow_key_saves_nothing_and_enter_saves(page, login, live_server):
+    item = first_item(live_server, status="proposed")
+    login("lead@example.com")
+    page.goto("/actions")
+    select = status_select(page, item.id)
+    select.focus()
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(600)  # were anything sent, its answer would be in by now
+    assert reload_item(live_server, item.id).version == item.version
+    expect(page.locator(f"#item-{item.id}")).to_have_attribute("data-version",
+                                                               str(item.version))
+    assert page.evaluate("document.activeElement.name") == "status"
+    chosen = select.input_value()
+    assert chosen != item.status
+    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+        page.keyboard.press("Enter")
+    row = page.locator(f"#item-{item.id}")
+    expect(row).to_have_attribute("data-version", str(item.version + 1))
+    assert reload_item(live_server, item.id).status == chosen
+    # the focus stays on the (re-rendered) status select of that row
+    expect(status_select(page, item.id)).to_be_focused()
+
+
+def test_leaving_a_changed_control_saves_it(page, login, live_server):
+    item = first_item(live_server, status="proposed")
+    login("lead@example.com")
+    page.goto("/actions")
+    status_select(page, item.id).focus()
+    page.keyboard.press("ArrowDown")
+    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+        page.keyboard.press("Tab")
+    expect(page.locator(f"#item-{item.id}")).to_have_attribute("data-version",
+                                                               str(item.version + 1))
+
+
+def test_a_pointer_choice_saves_at_once_and_can_be_undone(page, login, live_server):
+    item = first_item(live_server, status="proposed")
+    login("lead@example.com")
+    page.goto("/actions")
+    status_select(page, item.id).hover()  # its choices load when it is first reached
+    expect(status_select(page, item.id).locator("option")).not_to_have_count(1)
+    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+        status_select(page, item.id).select_option("in_progress")
+    assert reload_item(live_server, item.id).status == "in_progress"
+    toast = page.locator("#toast")
+    expect(toast).to_contain_text("Saved: Status In progress")
+    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+        toast.get_by_role("button", name="Undo").click()
+    expect(page.locator(f"#item-{item.id}")).to_have_attribute("data-version",
+                                                               str(item.version + 2))
+    assert reload_item(live_server, item.id).status == "proposed"
+    expect(page.locator(f"#item-{item.id}")).to_have_attribute("data-status", "proposed")

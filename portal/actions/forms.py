@@ -163,21 +163,29 @@ class CommentForm(FlaskForm):
                                                 Length(max=MAX_COMMENT)])
 
 
+NOBODY = "none"  # the explicit "Nobody" / "No workstream" of the bulk bar
+
+
 class BulkForm(FlaskForm):
-    """One change over the ticked rows."""
+    """One change over the ticked rows. No value is chosen to begin with: each must be
+    picked, and unassigning is the explicit choice "Nobody" (`none`), never a default."""
 
     ids = SelectMultipleField("Items", coerce=str, validate_choice=False)
     action = SelectField("Change", choices=[SelectChoice(k, v) for k, v in BULK_ACTIONS.items()])
-    status = SelectField("New status", choices=STATUS_CHOICES, validators=[Optional()])
-    owner = IdSelectField("New owner")
-    workstream = IdSelectField("New workstream")
+    status = SelectField("New status", choices=[SelectChoice("", "Choose…")] + STATUS_CHOICES,
+                         validators=[Optional()])
+    owner = SelectField("New owner", coerce=str, validate_choice=False)
+    workstream = SelectField("New workstream", coerce=str, validate_choice=False)
     days = IntegerField("Days", validators=[Optional(),
                                             NumberRange(-MAX_SHIFT_DAYS, MAX_SHIFT_DAYS)])
     return_to = HiddenField()
 
     def set_choices(self, people, workstreams):
-        self.owner.choices = person_choices(people, blank="Nobody")
-        self.workstream.choices = named_choices(workstreams, blank="No workstream")
+        self.owner.choices = [SelectChoice("", "Choose…"), SelectChoice(NOBODY, "Nobody")] \
+            + person_choices(people, blank=None)
+        self.workstream.choices = [SelectChoice("", "Choose…"),
+                                   SelectChoice(NOBODY, "No workstream")] \
+            + named_choices(workstreams)
         return self
 
     def validate_ids(self, field):
@@ -188,13 +196,34 @@ class BulkForm(FlaskForm):
             raise ValidationError("Some of the ticked items are not items; reload the page.")
         field.data = ids
 
+    def _chosen(self, field, message: str) -> None:
+        if self.action.data == field.name and not (field.data or "").strip():
+            raise ValidationError(message)
+
+    def validate_status(self, field):
+        self._chosen(field, "Choose the new status.")
+
+    def validate_owner(self, field):
+        self._chosen(field, "Choose the new owner, or Nobody to unassign.")
+        if field.data and field.data != NOBODY and bounded_int(field.data, 1) is None:
+            raise ValidationError("Choose the new owner from the list.")
+
+    def validate_workstream(self, field):
+        self._chosen(field, "Choose the new workstream, or No workstream.")
+        if field.data and field.data != NOBODY and bounded_int(field.data, 1) is None:
+            raise ValidationError("Choose the new workstream from the list.")
+
+    def validate_days(self, field):
+        if self.action.data == "shift" and field.data is None:
+            raise ValidationError("Say by how many days.")
+
     def value(self):
-        """The value for the chosen action, or a (field, message) error."""
+        """The value for the chosen action: a status, a person or workstream id (None for
+        nobody), or days."""
         action = self.action.data
         if action == "status":
             return self.status.data
-        if action == "owner":
-            return self.owner.data
-        if action == "workstream":
-            return self.workstream.data
+        if action in ("owner", "workstream"):
+            raw = getattr(self, action).data
+            return None if raw == NOBODY else bounded_int(raw, 1)
         return self.days.data

@@ -23,6 +23,7 @@ SORTS = {
     "updated": "Recently changed",
 }
 DEFAULT_SORT = "due"
+UNASSIGNED = 0  # the owner filter's "none": no id is 0
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Filters:
     """What the list shows: each field is one query-string parameter of `/actions`."""
 
     q: str = ""
-    owner: int | None = None
+    owner: int | None = None  # UNASSIGNED: items without an owner
     workstream: int | None = None
     status: tuple[str, ...] = ()
     priority: tuple[str, ...] = ()
@@ -47,7 +48,7 @@ class Filters:
         if f.q:
             args["q"] = f.q
         if f.owner is not None:
-            args["owner"] = f.owner
+            args["owner"] = "none" if f.owner == UNASSIGNED else f.owner
         if f.workstream is not None:
             args["workstream"] = f.workstream
         if f.status:
@@ -144,7 +145,8 @@ def parse_filters(args) -> ParsedFilters:
         errors.append(("overdue", f"overdue: use 1 or leave it out, not {overdue_raw[:40]!r}."))
     filters = Filters(
         q=q,
-        owner=_parse_id(args.get("owner"), "owner", errors),
+        owner=UNASSIGNED if (args.get("owner") or "").strip() == "none"
+        else _parse_id(args.get("owner"), "owner", errors),
         workstream=_parse_id(args.get("workstream"), "workstream", errors),
         status=_parse_choices(args.getlist("status"), ACTION_STATUSES, "status", errors),
         priority=_parse_choices(args.getlist("priority"), PRIORITIES, "priority", errors),
@@ -178,7 +180,9 @@ def where_clauses(filters: Filters, today: date) -> list:
         pattern = _like(word)
         clauses.append(or_(func.lower(ActionItem.title).like(pattern, escape="\\"),
                            func.lower(ActionItem.tags).like(pattern, escape="\\")))
-    if filters.owner is not None:
+    if filters.owner == UNASSIGNED:
+        clauses.append(ActionItem.owner_id.is_(None))
+    elif filters.owner is not None:
         clauses.append(ActionItem.owner_id == filters.owner)
     if filters.workstream is not None:
         clauses.append(ActionItem.workstream_id == filters.workstream)

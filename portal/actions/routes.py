@@ -2,6 +2,7 @@
 export. Thin views: permission -> form -> service -> one commit -> render or 303."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -13,6 +14,7 @@ from flask import (
     make_response,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
@@ -35,15 +37,15 @@ from portal.actions.forms import (
 )
 from portal.actions.models import ActionItem, Comment
 from portal.audit.conflicts import conflict_rows
-from portal.audit.log import Actor
+from portal.audit.log import Actor, last_event_id
 from portal.audit.models import AuditEvent
 from portal.auth.permissions import can, can_change_item, can_comment_on, permission_required
 from portal.extensions import db
-from portal.forms import field_error
+from portal.forms import ConfirmForm, field_error
 from portal.numbers import bounded_int
 from portal.program.clock import program_today
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
-from portal.web import found, htmx_redirect, render, safe_return, wants_fragment
+from portal.web import error_page, found, htmx_redirect, render, safe_return, wants_fragment
 
 bp = Blueprint("actions", __name__)
 
@@ -78,10 +80,10 @@ def list_context(args, **extra) -> dict:
     else:
         people = lookups.people_by_ids(db.session, [
             filters.owner, create_form.owner_id.data if create_form else None,
-            bulk_form.owner.data if bulk_form else None])
+            bounded_int(bulk_form.owner.data, 1) if bulk_form else None])
         workstreams = lookups.workstreams_by_ids(db.session, [
             filters.workstream, create_form.workstream_id.data if create_form else None,
-            bulk_form.workstream.data if bulk_form else None])
+            bounded_int(bulk_form.workstream.data, 1) if bulk_form else None])
     context = {
         "filters": filters,
         "filter_errors": parsed.errors,
@@ -100,6 +102,7 @@ def list_context(args, **extra) -> dict:
         "priorities": PRIORITIES,
         "sorts": queries.SORTS,
         "selectable": editor,
+        "bulk_undo": bulk_undo_offer() if editor else None,
         "row_state": {},
         "all_choices": all_choices,
         "all_choices_url": url_for("actions.index", **filters.to_args(), choices="all"),
@@ -473,6 +476,7 @@ def bulk():
     form = BulkForm()  # its choices are set by list_context; the service checks the ids
     return_to = safe_return(form.return_to.data, url_for("actions.index"))
     if form.validate_on_submit():
+        before = last_event_id(db.session)
         try:
             result = service.bulk_update(db.session, _actor(), form.ids.data, form.action.data,
                                          form.value(), today=program_today())
@@ -484,9 +488,39 @@ def bulk():
         else:
             db.session.commit()
             flash(result.lines[0], "success")
+            if result.changed:  # what "Undo" puts back: this change's audit events
+                session["bulk_undo"] = {"events": [before + 1, last_event_id(db.session)],
+                                        "what": result.lines[0], "at": int(time.time())}
             return htmx_redirect(return_to)
     context = list_context(_args_of(return_to), bulk_form=form)
     return render("actions/index.html", block="bulk", status=422, **context)
+
+
+BULK_UNDO_SECONDS = 600
+
+
+def bulk_undo_offer() -> dict | None:
+    """The last bulk change of this session, while it can still be undone."""
+    offer = session.get("bulk_undo")
+    if offer and time.time() - offer.get("at", 0) <= BULK_UNDO_SECONDS:
+        return offer
+    return None
+
+
+@bp.post("/actions/bulk/undo")
+@permission_required("edit_program")
+def bulk_undo():
+    """Puts back the items of this session's last bulk change (those not changed since)."""
+    offer = bulk_undo_offer()
+    return_to = safe_return(request.form.get("return_to"), url_for("actions.index"))
+    if not ConfirmForm().validate_on_submit() or offer is None:
+        return error_page(409, "There is no recent bulk change to undo.")
+    first, last = (bounded_int(n, 1) or 0 for n in offer["events"])
+    result = service.undo_bulk(db.session, _actor(), first, last, program_today())
+    db.session.commit()
+    session.pop("bulk_undo", None)
+    flash(result.lines[0], "success")
+    return htmx_redirect(return_to)
 
 
 # ----------------------------------------------------------------------------- export

@@ -16,6 +16,7 @@ from portal.actions.fields import MAX_TITLE
 from portal.actions.models import ActionItem, Comment
 from portal.audit.conflicts import ConflictView, changes_since
 from portal.audit.log import Actor, diff, record, snapshot
+from portal.audit.models import AuditEvent
 from portal.errors import Conflict, DomainError
 from portal.people.models import Person
 from portal.program.models import Workstream
@@ -311,6 +312,46 @@ def bulk_update(session: Session, actor: Actor, item_ids: list[int], action: str
             result.unchanged += 1
     label = BULK_ACTIONS[action].lower()
     result.lines.append(f"{label[0].upper()}{label[1:]}: {result.summary}")
+    return result
+
+
+def _stored(name: str, value: Any) -> Any:
+    """A field's value as the audit log keeps it (ISO dates) back in the item's type."""
+    if value is not None and name.endswith("_date"):
+        return date.fromisoformat(value)
+    return value
+
+
+def undo_bulk(session: Session, actor: Actor, first_event: int, last_event: int,
+              today: date) -> BulkResult:
+    """Puts back what one bulk change of `actor` changed (its audit events are
+    first_event..last_event): each item whose version is still the one the bulk change made
+    gets its earlier values back; an item changed since is left as it is."""
+    events = list(session.scalars(
+        select(AuditEvent).where(AuditEvent.id.between(first_event, last_event),
+                                 AuditEvent.entity_type == "action_item",
+                                 AuditEvent.action == "bulk_update",
+                                 AuditEvent.actor_user_id == actor.user_id)
+        .order_by(AuditEvent.id)))
+    items = {item.id: item for item in session.scalars(
+        select(ActionItem).where(ActionItem.id.in_([e.entity_id for e in events])))}
+    result = BulkResult()
+    for event in events:
+        item = items.get(event.entity_id)
+        if item is None or item.version != (event.after or {}).get("version"):
+            result.skipped += 1
+            continue
+        changes = {name: _stored(name, value) for name, value in (event.before or {}).items()
+                   if name in fields.editable_names()}
+        if changes and update_item(session, actor, item, changes,
+                                   expected_version=item.version, today=today,
+                                   action="bulk_undo"):
+            result.changed += 1
+        else:
+            result.unchanged += 1
+    back = f"{result.changed} item{'s' if result.changed != 1 else ''} back as they were"
+    since = f"; {result.skipped} changed since, left as they are" if result.skipped else ""
+    result.lines.append(f"Undone: {back}{since}.")
     return result
 
 

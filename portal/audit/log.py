@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.audit.models import AuditEvent
@@ -73,3 +74,9 @@ def record(
     )
     session.add(event)
     return event
+
+
+def last_event_id(session: Session) -> int:
+    """The id of the newest audit event (0 when there is none): a change's events are those
+    after the id read before it."""
+    return session.scalar(select(func.max(AuditEvent.id))) or 0

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.actions import service as actions
 from portal.actions.models import ActionItem
-from portal.audit.log import Actor
+from portal.audit.log import Actor, last_event_id
 from portal.audit.models import AuditEvent
 from portal.people.models import Person
 from portal.program.models import Program
@@ -147,13 +147,13 @@ class _Clock:
 
     def __init__(self, session: Session):
         self.session = session
-        self.mark = session.scalar(select(func.max(AuditEvent.id))) or 0
+        self.mark = last_event_id(session)
 
     def happened(self, when: datetime) -> None:
         self.session.flush()
         self.session.execute(update(AuditEvent).where(AuditEvent.id > self.mark)
                              .values(created_at=when))
-        self.mark = self.session.scalar(select(func.max(AuditEvent.id))) or self.mark
+        self.mark = last_event_id(self.session)
 
 
 def _moment(day: date, hour: int = 10) -> datetime:

@@ -97,11 +97,19 @@
     return optionLists[url];
   }
 
+  // The select keeps its own choices that are not ids (its blank, "Choose…", "Nobody"),
+  // first and in their order, then takes the loaded ones.
   function putOptions(select, options, value) {
-    var blank = select.querySelector('option[value=""]');
-    var theirs = options.querySelector('option[value=""]');
-    if (blank && theirs) { theirs.replaceWith(blank); }
-    select.replaceChildren(options);
+    var own = Array.prototype.filter.call(select.options, function (option) {
+      return !/^[0-9]+$/.test(option.value);
+    });
+    own.forEach(function (option) {
+      var theirs = options.querySelector('option[value="' + option.value + '"]');
+      if (theirs) { theirs.remove(); }
+    });
+    select.replaceChildren();
+    own.forEach(function (option) { select.appendChild(option); });
+    select.appendChild(options);
     select.value = value;
   }
 
@@ -290,6 +298,40 @@
     }
     pressed = null;
   });
+
+  // The bulk bar says how many items it changes, and asks before it does.
+  function bulkCount() {
+    return document.querySelectorAll('input[type=checkbox][name="ids"]:checked').length;
+  }
+  function labelBulk() {
+    var button = document.querySelector("[data-bulk-apply]");
+    if (!button) { return; }
+    var count = bulkCount();
+    button.textContent = count ? "Apply to " + count + " item" + (count === 1 ? "" : "s")
+      : "Apply";
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "ids" || event.target.hasAttribute("data-check-all")) {
+      labelBulk();
+    }
+  });
+  document.addEventListener("htmx:afterSettle", labelBulk);
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "bulk-form") { return; }
+    var action = form.querySelector("#bulk-action");
+    var choice = action && action.options[action.selectedIndex];
+    var value = action && form.querySelector(".bulk-" + action.value + " select");
+    var shown = value && value.value ? value.options[value.selectedIndex].textContent.trim()
+      : "";
+    var count = bulkCount();
+    if (count && !window.confirm((choice ? choice.textContent.trim() : "Change") +
+                                 (shown ? ": " + shown : "") + " for " + count + " item" +
+                                 (count === 1 ? "" : "s") + "?")) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
 
   // "Select all" checkboxes: <input type=checkbox data-check-all="name">.
   document.addEventListener("change", function (event) {

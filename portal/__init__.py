@@ -18,6 +18,7 @@ PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Each area's blueprint, "module:attribute".
 BLUEPRINTS = [
     "portal.auth.routes:bp",
+    "portal.auth.oidc_routes:bp",
     "portal.dashboard.routes:bp",
     "portal.program.routes:bp",
     "portal.summary.routes:bp",
@@ -76,6 +77,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    import_module("portal.auth.oidc").init_oidc(app)
     init_web(app)
     import_module("portal.observability").init_observability(app)
     init_sessions(app)

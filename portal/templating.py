@@ -7,6 +7,7 @@ from datetime import date, datetime
 from flask import Flask, current_app, request
 from flask_login import current_user
 
+from portal.auth.oidc import password_login_for
 from portal.auth.permissions import can, can_change_item, can_comment_on
 from portal.clock import local_today
 
@@ -89,7 +90,9 @@ def init_templates(app: Flask) -> None:
     app.jinja_env.filters.update(date=format_date, datetime=format_datetime, days=days_text,
                                  label=label)
     app.jinja_env.globals.update(nav_items=nav_items, can=can, can_change_item=can_change_item,
-                                 can_comment_on=can_comment_on)
+                                 can_comment_on=can_comment_on,
+                                 password_login_for=lambda user: password_login_for(app.config,
+                                                                                    user))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

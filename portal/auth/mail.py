@@ -18,7 +18,8 @@ from portal.reminders import outbox
 from portal.reminders.models import OutboxMessage
 
 LOCKOUT_SUBJECT = "Sign-ins to your Readiness Portal login were paused"
-PASSWORD_PATH = "/password/"  # noqa: S105 (a URL path) + token; the route is auth.choose_password
+# A URL path (the route is auth.choose_password); the token follows it.
+PASSWORD_PATH = "/password/"  # noqa: S105  # nosec B105
 SUBJECTS = {"invite": "You are invited to the Readiness Portal",
             "reset": "Reset your Readiness Portal password"}
 

@@ -365,7 +365,8 @@ def user_reset_password(user_id: int):
 @bp.get("/admin/security")
 @permission_required("manage_users")
 def security_log():
-    """The security log: sign-ins, failures, throttling, sign-outs, password changes."""
+    """The security log: sign-ins, failures and refusals, throttling, single sign-on links and
+    provider errors, sign-outs, password changes."""
     kind = request.args.get("kind", "")
     if kind not in SECURITY_EVENTS:
         kind = ""

@@ -5,6 +5,7 @@ import hmac
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from portal.auth import oidc, security, sessions
 from portal.auth.permissions import public
@@ -68,14 +69,23 @@ def callback():
     """The provider's answer: the person is signed in with the role their groups give, or
     told why not (and the security log says so too)."""
     settings = _settings()
+    target = session.pop(NEXT_KEY, None)
     try:
         identity, id_token = oidc.finish(oidc.client_of(current_app), settings)
-        user = oidc.sign_in(db.session, settings, identity, request.remote_addr)
+        for attempt in range(2):
+            try:
+                user = oidc.sign_in(db.session, settings, identity, request.remote_addr)
+                sessions.begin(db.session, user, id_token=id_token)
+                db.session.commit()
+                break
+            except IntegrityError:
+                # The same person's first sign-in, twice at once: the other one made the
+                # login; this one finds it.
+                db.session.rollback()
+                if attempt:
+                    raise
     except oidc.SignInError as error:
         return _refused(error)
-    target = session.pop(NEXT_KEY, None)
-    sessions.begin(db.session, user, id_token=id_token)
-    db.session.commit()
     return redirect(target or home_for(user), code=303)
 
 

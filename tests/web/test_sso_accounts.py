@@ -2,12 +2,14 @@
 provider's issuer and subject from the first sign-in on; the first sign-in links the login
 or the person with that email, or makes both; the role follows the groups at each sign-in;
 a deactivated login stays out; only allowed domains come in."""
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, insert, select
 
 from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
 from portal.auth import users
 from portal.auth.models import SecurityEvent, User
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.people.models import Person
 from tests.factories import make_person, make_user
@@ -198,3 +200,25 @@ def test_a_name_match_with_another_address_is_refused_with_the_reason(sso_app, p
     assert response.status_code == 403
     assert "could not make a login for you" in response.get_data(as_text=True)
     assert _count(User) == 0 and _count(Person) == 1
+
+
+def test_two_first_sign_ins_at_once_end_in_one_login(sso_app, provider, monkeypatch):
+    if not sso_app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time")
+    real = users.person_for_login
+
+    def the_other_sign_in_commits_first(session, actor, *, email, name):
+        with db.engine.begin() as other:  # another connection: the same person's other tab
+            other.execute(insert(User).values(
+                email=email, name=name, password_hash="-", role="lead", active=True,
+                must_change_password=False, session_version=1, created_at=utcnow(),
+                oidc_issuer=provider.issuer, oidc_subject=provider.person.sub))
+        monkeypatch.setattr(users, "person_for_login", real)
+        return real(session, actor, email=email, name=name)
+
+    monkeypatch.setattr(users, "person_for_login", the_other_sign_in_commits_first)
+    client = sso_app.test_client()
+    response = sign_in_with(client, provider)
+    assert response.status_code == 303
+    assert _count(User) == 1
+    assert client.get("/").status_code == 200

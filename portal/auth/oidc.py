@@ -217,7 +217,7 @@ def metadata(client, settings: Settings) -> dict:
     the configured one."""
     try:
         data = client.load_server_metadata()
-    except (requests.RequestException, ValueError) as error:
+    except (requests.RequestException, ValueError, TypeError) as error:
         raise ProviderError(
             "The sign-in service cannot be reached right now. Try again in a minute.",
             f"discovery at {settings.discovery_url} failed: {error}") from error
@@ -291,7 +291,7 @@ def finish(client, settings: Settings) -> tuple[Identity, str]:
     except AuthlibBaseError as error:
         raise ProviderError("The identity provider did not complete the sign-in.",
                             f"token request refused: {error}") from error
-    except (requests.RequestException, ValueError, RuntimeError) as error:
+    except (requests.RequestException, ValueError, TypeError, RuntimeError) as error:
         raise ProviderError("The sign-in service cannot be reached right now.",
                             f"token request failed: {error}") from error
     return Identity.from_claims(claims, settings.roles_claim), token["id_token"]

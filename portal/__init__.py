@@ -60,6 +60,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    import_module("portal.auth.oidc").init_oidc(app)
     init_web(app)
     import_module("portal.observability").init_observability(app)
     init_sessions(app)

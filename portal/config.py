@@ -84,6 +84,21 @@ class Config:
         self.PORTAL_PAGE_CACHE_SECONDS = float(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "600"))
         self.PORTAL_PAGE_CACHE_LAG_SECONDS = float(
             os.environ.get("PORTAL_PAGE_CACHE_LAG_SECONDS", "0.25"))
+        # Single sign-on with an OpenID Connect provider (portal/auth/oidc.py reads and checks
+        # these at start-up); SSO is on when the issuer, client id and secret are set.
+        self.OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip()
+        self.OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+        self.OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+        self.OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+        self.OIDC_BUTTON_LABEL = os.environ.get("OIDC_BUTTON_LABEL", "Sign in with single sign-on")
+        self.OIDC_ALLOWED_DOMAINS = os.environ.get("OIDC_ALLOWED_DOMAINS", "")
+        self.OIDC_ROLES_CLAIM = os.environ.get("OIDC_ROLES_CLAIM", "groups")
+        self.OIDC_ROLE_MAP = os.environ.get("OIDC_ROLE_MAP", "")
+        # Unset: new people in no mapped group become owners; set but empty: they are refused.
+        self.OIDC_DEFAULT_ROLE = os.environ.get("OIDC_DEFAULT_ROLE", "owner")
+        self.OIDC_TIMEOUT_SECONDS = float(os.environ.get("OIDC_TIMEOUT_SECONDS", "10"))
+        # on: the password form too; off: SSO only; admins: SSO, and passwords for admins only.
+        self.PORTAL_PASSWORD_LOGIN = os.environ.get("PORTAL_PASSWORD_LOGIN", "on").strip().lower()
         self.MAX_CONTENT_LENGTH = 4 * 1024 * 1024
         secure = self.PORTAL_BASE_URL.startswith("https://")
         # The cookie is re-sent when the session changes (its "seen" time moves once a

@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from portal import vocab
 from portal.actions import fields
+from portal.auth.oidc import password_login_for
 from portal.auth.permissions import can, can_change_item, can_comment_on
 from portal.program.clock import program_today
 from portal.vocab import label
@@ -98,7 +99,9 @@ def init_templates(app: Flask) -> None:
                                  label=label, bare_attr=bare_attr)
     app.jinja_env.globals.update(nav_items=nav_items, can=can, can_change_item=can_change_item,
                                  can_comment_on=can_comment_on, vocab=vocab,
-                                 item_fields=fields.item_fields, item_columns=fields.columns)
+                                 item_fields=fields.item_fields, item_columns=fields.columns,
+                                 password_login_for=lambda user: password_login_for(app.config,
+                                                                                    user))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -21,7 +21,8 @@ OUTBOX_STATES = ("pending", "sent", "failed", "dead", "obsolete", "logged")
 SECURITY_EVENTS = ("sign_in", "sign_in_failed", "sign_in_throttled", "lockout_notice",
                    "sign_out", "sign_out_everywhere", "password_changed",
                    "password_reset_by_admin", "password_reset_requested",
-                   "password_set_by_link")
+                   "password_set_by_link", "account_linked", "sign_in_refused",
+                   "provider_error")
 
 
 def label(value: str | None) -> str:

@@ -1,8 +1,8 @@
 """Fixtures in the shape of the Flask tutorial: app, client, auth, factories.
 
 Every test that takes `app` runs on SQLite and again on PostgreSQL when
-TEST_DATABASE_URL names one. Under CI=true a missing PostgreSQL or Chromium is an
-error, not a skip.
+TEST_DATABASE_URL names one. Under CI=true a missing PostgreSQL, Chromium or Node.js is
+an error, not a skip.
 
 The schema is built once per test session on each database. A test then runs inside one
 transaction that is rolled back when it ends: the portal's own commits release savepoints
@@ -37,6 +37,9 @@ def pytest_configure(config):
         raise pytest.UsageError("CI=true but TEST_DATABASE_URL is not set: PostgreSQL is required.")
     if IN_CI and not shutil.which(CHROMIUM):
         raise pytest.UsageError(f"CI=true but {CHROMIUM} is missing: Chromium is required.")
+    if IN_CI and not (shutil.which("node") and shutil.which("npm")):
+        raise pytest.UsageError("CI=true but Node.js or npm is missing: the OpenID provider of "
+                                "the single sign-on tests needs them.")
 
 
 def _create_schema(url: str) -> None:

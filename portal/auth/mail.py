@@ -20,7 +20,7 @@ from portal.reminders import outbox
 from portal.reminders.models import OutboxMessage
 
 LOCKOUT_SUBJECT = "Sign-ins to your Readiness Portal login were paused"
-# + a token: the route auth.choose_password (a URL path, not a password)
+# A URL path (the route is auth.choose_password); the token follows it.
 PASSWORD_PATH = "/password/"  # noqa: S105  # nosec B105
 SUBJECTS = {"invite": "You are invited to the Readiness Portal",
             "reset": "Reset your Readiness Portal password"}

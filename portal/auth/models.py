@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
-    __table_args__ = (sa.CheckConstraint(check_in("role", ROLES), name="role"),)
+    __table_args__ = (
+        sa.CheckConstraint(check_in("role", ROLES), name="role"),
+        sa.CheckConstraint("(oidc_issuer IS NULL) = (oidc_subject IS NULL)",
+                           name="oidc_identity"),
+        sa.UniqueConstraint("oidc_issuer", "oidc_subject"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
@@ -38,6 +43,10 @@ class User(UserMixin, db.Model):
     # When the latest invitation went out; the login has no usable password until its
     # person follows the link and chooses one.
     invited_at: Mapped[datetime | None]
+    # The person's account at the single sign-on provider: its issuer and subject name the
+    # login from the first SSO sign-in on, whatever the email the provider sends later.
+    oidc_issuer: Mapped[str | None] = mapped_column(sa.String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(sa.String(255))
 
     person: Mapped[Person | None] = relationship()
 
@@ -80,6 +89,8 @@ class UserSession(db.Model):
     user_id: Mapped[int] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The ID token of a single sign-on session, the hint the provider's sign-out asks for.
+    id_token: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class SecurityEvent(db.Model):

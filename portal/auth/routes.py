@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.audit.log import Actor
-from portal.auth import mail, security, sessions, tokens, users
+from portal.auth import mail, oidc, security, sessions, tokens, users
 from portal.auth.forms import (
     ChoosePasswordForm,
     ForgotPasswordForm,
@@ -74,16 +74,24 @@ def _address_throttled(_limit) -> None:
                deduct_when=_login_failed, on_breach=_address_throttled)
 @public
 def login():
-    """The sign-in form; the session is cleared and renewed on success. Failed attempts
-    are throttled per account and per address, and audited."""
+    """The sign-in page: the single sign-on button first when it is configured, and the
+    password form as PORTAL_PASSWORD_LOGIN allows. The session is cleared and renewed on
+    success. Failed attempts are throttled per account and per address, and logged."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm()
     error = None
     status = 200
+    mode = oidc.password_login_mode(current_app.config)
+    page = {"settings": oidc.settings_of(current_app), "password_mode": mode,
+            "sign_out_url": session.pop(oidc.SIGN_OUT_URL_KEY, None)}
+    if request.method == "POST" and mode == "off":
+        return render("auth/login.html", form=form, status=403, **page,
+                      error="Password sign-in is turned off: use single sign-on.")
     if form.validate_on_submit():
         user = users.authenticate(db.session, form.email.data, form.password.data,
-                                  request.remote_addr)
+                                  request.remote_addr,
+                                  roles=("admin",) if mode == "admins" else None)
         if user is None:
             db.session.commit()
         else:
@@ -98,7 +106,7 @@ def login():
         status = 401
     elif request.method == "POST":
         status = 422
-    return render("auth/login.html", form=form, error=error, status=status)
+    return render("auth/login.html", form=form, error=error, status=status, **page)
 
 
 def _reset_account_key() -> str:
@@ -174,9 +182,10 @@ def choose_password(token: str):
 def logout():
     """Ends this session, on the server too: a copy of its cookie no longer works."""
     security.log(db.session, "sign_out", user=current_user, address=request.remote_addr)
-    sessions.end(db.session)
+    id_token = sessions.end(db.session)
     db.session.commit()
     flash("You are signed out.", "success")
+    oidc.offer_sign_out(current_app, id_token)
     return redirect(url_for("auth.login"), code=303)
 
 
@@ -185,11 +194,12 @@ def logout():
 def sign_out_everywhere():
     """Ends every session of the current user, on every device, this one included."""
     user = current_user._get_current_object()
+    id_token = sessions.end(db.session)
     users.end_all_sessions(db.session, user)
     security.log(db.session, "sign_out_everywhere", user=user, address=request.remote_addr)
-    sessions.end(db.session)
     db.session.commit()
     flash("You are signed out everywhere. Sign in again on the devices you use.", "success")
+    oidc.offer_sign_out(current_app, id_token)
     return redirect(url_for("auth.login"), code=303)
 
 
@@ -335,7 +345,8 @@ def user_reset_password(user_id: int):
 @bp.get("/admin/security")
 @permission_required("manage_users")
 def security_log():
-    """The security log: sign-ins, failures, throttling, sign-outs, password changes."""
+    """The security log: sign-ins, failures and refusals, throttling, single sign-on links and
+    provider errors, sign-outs, password changes."""
     kind = request.args.get("kind", "")
     if kind not in SECURITY_EVENTS:
         kind = ""

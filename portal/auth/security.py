@@ -1,4 +1,5 @@
-"""The security log: who signed in or failed to, throttling, sign-outs, password changes.
+"""The security log: who signed in or failed to or was refused (by password or single sign-on),
+throttling, logins linked to the identity provider and its errors, sign-outs, password changes.
 Only admins read it (/admin/security); the program's activity log never shows it."""
 from __future__ import annotations
 

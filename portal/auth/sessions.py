@@ -20,29 +20,36 @@ from portal.web import is_public_request
 _ALLOWED_BEFORE_CHANGE = {"auth.change_password", "auth.logout", "static", "health.healthz"}
 
 
-def begin(db_session: Session, user: User) -> None:
-    """Signs `user` in on a fresh cookie session backed by a new row (the caller commits).
+def begin(db_session: Session, user: User, id_token: str | None = None) -> None:
+    """Signs `user` in on a fresh cookie session backed by a new row (the caller commits);
+    a single sign-on session keeps the provider's `id_token` there for its sign-out.
     Rows of the user's sessions past the absolute lifetime are cleared on the way."""
     days = current_app.config["SESSION_MAX_DAYS"]
     db_session.execute(delete(UserSession).where(
         UserSession.user_id == user.id,
         UserSession.created_at < utcnow() - timedelta(days=days)))
     sid = secrets.token_urlsafe(32)
-    db_session.add(UserSession(id=sid, user_id=user.id))
+    db_session.add(UserSession(id=sid, user_id=user.id, id_token=id_token))
     session.clear()
     login_user(user)
     session.permanent = True
     now = int(time.time())
     session.update(sid=sid, started=now, seen=now)
+    if id_token:
+        session["sso"] = True
 
 
-def end(db_session: Session) -> None:
-    """Signs the current session out, on the server too (the caller commits)."""
+def end(db_session: Session) -> str | None:
+    """Signs the current session out, on the server too (the caller commits). Returns the
+    ID token the session began with when it came through single sign-on."""
     sid = session.get("sid")
+    id_token = None
     if sid:
-        db_session.execute(delete(UserSession).where(UserSession.id == sid))
+        id_token = db_session.execute(delete(UserSession).where(UserSession.id == sid)
+                                      .returning(UserSession.id_token)).scalar()
     logout_user()
     session.clear()
+    return id_token
 
 
 def touch_session(session, idle_hours: float, max_days: float | None = None) -> bool:

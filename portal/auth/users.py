@@ -3,6 +3,7 @@ change role or person, deactivate, set a password, and the password links by mai
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -176,9 +177,10 @@ def invite(session: Session, actor: Actor, person: Person, role: str, now: datet
 
 
 def authenticate(session: Session, email: str, password: str,
-                 address: str | None = None) -> User | None:
+                 address: str | None = None, roles: Collection[str] | None = None) -> User | None:
     """The active user with this email and password, else None (never says which failed).
-    Either way it goes to the security log."""
+    `roles`, when given, are the only roles that may sign in with a password. Either way it
+    goes to the security log."""
     user = find_by_email(session, email or "")
     if user is None:
         # Spend the same time as a real check, so timing does not reveal known emails.
@@ -188,6 +190,10 @@ def authenticate(session: Session, email: str, password: str,
     if not user.check_password(password or "") or not user.active:
         security.log(session, "sign_in_failed", user=user, address=address,
                      detail="" if user.active else "the login is deactivated")
+        return None
+    if roles is not None and user.role not in roles:
+        security.log(session, "sign_in_failed", user=user, address=address,
+                     detail=f"password sign-in is for {', '.join(roles)} logins only")
         return None
     user.last_login_at = utcnow()
     security.log(session, "sign_in", user=user, address=address)

@@ -4,6 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 
@@ -36,4 +37,33 @@ def test_downgrade_to_base_and_up_again(app):
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     upgrade()
     assert "action_item" in inspect(db.engine).get_table_names()
+    db.create_all()  # leave the schema as the other tests expect it
+
+
+def test_single_sign_on_migration_allows_the_new_kinds_and_whole_identities(app):
+    """0005: the security log takes the single sign-on kinds and still nothing else; a
+    login has both an issuer and a subject, or neither."""
+    _empty(app)
+    upgrade()
+    insert_event = text("INSERT INTO security_event (created_at, kind, detail) "
+                        "VALUES (CURRENT_TIMESTAMP, :kind, '')")
+    insert_user = text(
+        "INSERT INTO user_account (email, name, password_hash, role, active, "
+        "must_change_password, session_version, created_at, oidc_issuer, oidc_subject) "
+        "VALUES (:email, 'A', 'x', 'owner', true, false, 1, CURRENT_TIMESTAMP, :iss, :sub)")
+    with db.engine.begin() as conn:
+        for kind in ("account_linked", "sign_in_refused", "provider_error", "sign_in"):
+            conn.execute(insert_event, {"kind": kind})
+        conn.execute(insert_user, {"email": "a@example.com", "iss": "https://i", "sub": "1"})
+    for statement, values in [
+        (insert_event, {"kind": "made_up"}),
+        (insert_user, {"email": "b@example.com", "iss": "https://i", "sub": None}),
+        (insert_user, {"email": "c@example.com", "iss": "https://i", "sub": "1"}),
+    ]:
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(statement, values)
+    downgrade(revision="0004")
+    with db.engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM security_event")).scalar() == 1
+    _empty(app)
     db.create_all()  # leave the schema as the other tests expect it

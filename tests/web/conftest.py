@@ -27,3 +27,35 @@ def request_log():
     logger.addHandler(handler)
     yield handler.lines
     logger.removeHandler(handler)
+
+
+@pytest.fixture(scope="session")
+def _signing_provider():
+    from tests.sso import SigningProvider
+
+    with SigningProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def provider(_signing_provider):
+    """The provider that signs what the test asks for (tests/sso.py), reset for each test."""
+    from tests.sso import Person
+
+    provider = _signing_provider
+    provider.person, provider.tamper, provider.signing_key = Person(), {}, provider.key
+    provider.down = False
+    for kept in (provider.grants, provider.tokens, provider.requests):
+        kept.clear()
+    return provider
+
+
+@pytest.fixture
+def sso_app(app_factory, provider):
+    """The portal with single sign-on through `provider` (roles from groups, example.com
+    addresses only, people in no mapped group refused)."""
+    from tests.sso import sso_settings
+
+    application = app_factory(**sso_settings(provider.issuer))
+    with application.app_context():
+        yield application

@@ -9,9 +9,11 @@ from sqlalchemy import select
 from portal.extensions import db
 from tests.factories import PASSWORD, make_user
 
-# Endpoints that answer without a login: signing in, signed mail and password links,
+# Endpoints that answer without a login: signing in (by password, or through the identity
+# provider and back, and back from its sign-out), signed mail and password links,
 # calendar feeds (their token is the credential), health and metrics.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.forgot_password", "auth.choose_password",
+                    "oidc.login", "oidc.callback", "oidc.signed_out",
                     "health.healthz", "reminders.mail_action", "reminders.mail_preferences",
                     "reminders.mail_unsubscribe", "reminders.calendar_feed",
                     "reminders.program_feed", "observability.metrics"}

@@ -119,8 +119,9 @@
     var row = table && select.closest("tr[data-item-id]");
     var template = row && table.querySelector('template[data-choices="' + select.name + '"]');
     select.setAttribute("data-filled", "");
-    if (template) {
-      putOptions(select, template.content.cloneNode(true), row.dataset[select.name]);
+    if (template) {  // a vocabulary: its whole list, in its order, replaces the one shown
+      select.replaceChildren(template.content.cloneNode(true));
+      select.value = row.dataset[select.name];
       return;
     }
     var url = select.dataset.options || (row && select.name === "owner" && table.dataset.owners);

@@ -178,7 +178,7 @@ def test_quick_successive_edits_of_one_row_do_not_conflict(page, login, live_ser
     assert "row-conflict" not in row.get_attribute("class")
 
 
-def test_bulk_shift_of_due_dates(page, login, live_server):
+def test_bulk_shift_of_due_dates_asks_first_and_can_be_undone(page, login, live_server):
     login("lead@example.com")
     page.goto("/actions?sort=due")
     ids = [int(v) for v in rows(page).evaluate_all(
@@ -188,13 +188,35 @@ def test_bulk_shift_of_due_dates(page, login, live_server):
         page.check(f"#item-{item_id} input[name=ids]")
     page.select_option("#bulk-action", "shift")
     page.fill("#bulk-days", "7")
-    page.click("#bulk-form button[type=submit]")
+    apply = page.locator("#bulk-form button[type=submit]")
+    expect(apply).to_have_text("Apply to 3 items")
+    asked = []
+
+    def answer(accept):
+        def handle(dialog):
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+        return handle
+
+    page.once("dialog", answer(False))  # "Cancel": nothing is sent
+    apply.click()
     page.wait_for_load_state("networkidle")
+    assert asked and "for 3 items?" in asked[0]
+    assert all(reload_item(live_server, i).due_date == before[i] for i in ids)
+    page.once("dialog", answer(True))
+    apply.click()
     page.locator(".flash-success").wait_for()
     assert "3 items changed" in page.locator(".flash-success").inner_text()
     for item_id in ids:
         assert reload_item(live_server, item_id).due_date == before[item_id] + timedelta(days=7)
     assert page.url.endswith("/actions?sort=due") or page.url.endswith("/actions")
+    # The change is offered for undoing, and undoing puts every date back.
+    expect(page.locator(".bulk-undo")).to_contain_text("3 items changed")
+    page.locator(".bulk-undo button").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".bulk-undo")).to_have_count(0)
+    for item_id in ids:
+        assert reload_item(live_server, item_id).due_date == before[item_id]
 
 
 def test_conflict_message(page, login, live_server, browser):

@@ -46,8 +46,9 @@ def test_filter_and_bulk_owner_selects_load_everyone(page, login, live_server):
     with page.expect_response(lambda r: "/actions/owner-options" in r.url):
         page.goto("/actions")
     # The filter's select fills after the page loads, without being reached first.
-    expect(page.locator("#f-owner option")).to_have_count(people + 1)
+    expect(page.locator("#f-owner option")).to_have_count(people + 2)
     expect(page.locator("#f-owner option").first).to_have_text("Any owner")
+    expect(page.locator("#f-owner option").nth(1)).to_have_text("Unassigned")
     with page.expect_response(lambda r: f"owner={yancey}" in r.url):
         page.select_option("#f-owner", label="Yancey")
     page.wait_for_url(f"**owner={yancey}**")
@@ -61,9 +62,12 @@ def test_filter_and_bulk_owner_selects_load_everyone(page, login, live_server):
     page.select_option("#bulk-action", "owner")
     bulk_owner = page.locator("#bulk-owner")
     bulk_owner.focus()
-    expect(bulk_owner.locator("option")).to_have_count(people + 1)
-    expect(bulk_owner.locator("option").first).to_have_text("Nobody")
+    # Its own "Choose…" and the explicit "Nobody" first, then everyone.
+    expect(bulk_owner.locator("option")).to_have_count(people + 2)
+    expect(bulk_owner.locator("option").first).to_have_text("Choose…")
+    expect(bulk_owner.locator("option").nth(1)).to_have_text("Nobody (unassign)")
     bulk_owner.select_option(label="Yancey")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Change owner: Yancey for 2 items?"
     page.click("#bulk-form button[type=submit]")
     page.locator(".flash-success").wait_for()
     with live_server.app.app_context():

@@ -22,8 +22,9 @@ ALLOWED = {
     "notes": {"actions", "audit", "auth", "people", "program"},
     "reminders": {"actions", "audit", "auth", "people", "program"},
     "summary": {"actions", "audit", "auth", "people", "pocs", "program", "reminders"},
-    "dashboard": {"actions", "auth", "program", "reminders"},
-    "demo": {"actions", "audit", "auth", "notes", "people", "pocs", "program"},
+    "dashboard": {"actions", "auth", "program", "reminders", "summary"},
+    "demo": {"actions", "audit", "auth", "notes", "people", "pocs", "program", "summary",
+             "workstreams"},
 }
 
 

@@ -82,7 +82,7 @@ def test_a_page_of_50_rows_without_javascript_lists_every_choice_on_request(app)
     full = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     owner_select = full[full.index('id="f-owner"'):]
     owner_select = owner_select[:owner_select.index("</select>")]
-    assert owner_select.count("<option") == PEOPLE + 2  # any owner, the lead, everyone
+    assert owner_select.count("<option") == PEOPLE + 3  # any owner, unassigned, the lead, everyone
     assert 'name="choices" value="all"' in full  # kept when the filter is submitted
     assert "All owners</a>" not in full
 

@@ -17,7 +17,7 @@ from portal.auth.models import SecurityEvent, UserSession
 from portal.extensions import db
 from portal.reminders import links
 from portal.reminders.models import OutboxMessage
-from tests.factories import PASSWORD, make_item, make_person, make_user
+from tests.factories import PASSWORD, make_item, make_person, make_program, make_user
 
 NEW = "a-long-and-private-phrase"
 
@@ -265,6 +265,7 @@ def test_an_unknown_poc_card_is_not_found(app, demo):
 def test_an_oversize_pasted_note_is_not_echoed(app):
     from portal.notes.forms import MAX_NOTE_BYTES
 
+    make_program()  # without one, an import is refused before its size is read
     client = signed_in(app, make_user("lead"))
     response = client.post("/imports/preview",
                            data={"note_text": "x" * (MAX_NOTE_BYTES + 10)})

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from portal.auth.models import SecurityEvent, User, UserSession
 from portal.extensions import db
+from tests.factories import make_program
 from tests.sso import sign_in_with
 
 
@@ -28,6 +29,7 @@ def _not_signed_in(client):
 
 
 def test_a_token_the_provider_signed_signs_in(sso_app, provider):
+    make_program()  # a lead without one would land on its setup page
     client = sso_app.test_client()
     response = sign_in_with(client, provider)
     assert response.status_code == 303

@@ -165,8 +165,8 @@ def test_create_workstream_with_dependency(app, world, lead_client):
     ({"name": "x" * 121}, "name", "120"),
     ({"name": "Hiring"}, "name", "already exists"),
     ({"name": "Ok", "lead_id": "987654"}, "lead_id", "not a known person"),
-    ({"name": "Ok", "lead_id": "nonsense"}, "lead_id", "not a known person"),
-    ({"name": "Ok", "target_date": "2026-02-30"}, "target_date", "does not exist"),
+    ({"name": "Ok", "lead_id": "nonsense"}, "lead_id", "Choose from the list"),
+    ({"name": "Ok", "target_date": "2026-02-30"}, "target_date", "is not a date that exists"),
     ({"name": "Ok", "keywords": "k" * 1001}, "keywords", "1000"),
     ({"name": "Ok", "description": "d" * 5001}, "description", "5000"),
     ({"name": "Ok", "depends_on": ["424242"]}, "depends_on", "Choose dependencies"),
@@ -312,7 +312,7 @@ def test_a_dependency_change_alone_makes_older_forms_stale(app, world):
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert alice.name in html
-    assert conflict_row(html, "depends_on") == ("Integrations", "none")
+    assert conflict_row(html, "depends_on") == ("Integrations", "—")
     db.session.expire_all()
     assert db.session.get(Workstream, ws.id).name == "Hiring"
 

@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem
+from portal.people.models import Person
 from portal.program.models import Program, Workstream
 from portal.program.readiness import (
     DUE_SOON_DAYS,
@@ -21,6 +22,7 @@ from portal.vocab import OPEN_STATUSES
 
 LIST_LIMIT = 8
 RECENT_LIMIT = 8
+LATE_OWNERS_LIMIT = 6
 
 
 @dataclass
@@ -31,6 +33,27 @@ class Totals:
     mine_open: int = 0
     mine_overdue: int = 0
     unowned: int = 0
+
+
+@dataclass(frozen=True)
+class LateOwner:
+    """One owner's late items: how many, and the due date of the oldest. `person_id` None
+    stands for the items nobody owns."""
+
+    person_id: int | None
+    name: str
+    late: int
+    oldest_due: date
+
+
+@dataclass
+class LateByOwner:
+    owners: list[LateOwner]
+    total_owners: int  # owners with late items, of whom `owners` are the most late
+
+    @property
+    def more(self) -> int:
+        return self.total_owners - len(self.owners)
 
 
 @dataclass
@@ -44,6 +67,7 @@ class Dashboard:
     due_week: list[ActionItem] = field(default_factory=list)
     recent: list[ActionItem] = field(default_factory=list)
     mine: list[ActionItem] = field(default_factory=list)
+    late_by_owner: LateByOwner = field(default_factory=lambda: LateByOwner([], 0))
 
     @property
     def workstreams(self) -> dict[int, Workstream]:
@@ -104,6 +128,24 @@ def totals(session: Session, today: date, person_id: int | None) -> Totals:
     return Totals(*row)
 
 
+def late_by_owner(session: Session, today: date, limit: int = LATE_OWNERS_LIMIT) -> LateByOwner:
+    """Who owns what is late: the `limit` owners with the most overdue open items (the
+    longest late first among equals), the unowned ones as one more "owner", and how many
+    owners have late items in all. One grouped statement."""
+    late = func.count(ActionItem.id)
+    oldest = func.min(ActionItem.due_date)
+    rows = session.execute(
+        select(ActionItem.owner_id, Person.name, late, oldest, func.count().over())
+        .outerjoin(Person, Person.id == ActionItem.owner_id)
+        .where(_is_open(), ActionItem.due_date < today)
+        .group_by(ActionItem.owner_id, Person.name)
+        .order_by(late.desc(), oldest, Person.name).limit(limit)
+    ).all()
+    owners = [LateOwner(owner_id, name or "Nobody (unassigned)", count, first)
+              for owner_id, name, count, first, _ in rows]
+    return LateByOwner(owners, rows[0][4] if rows else 0)
+
+
 def soonest_open(session: Session, condition, limit: int = LIST_LIMIT) -> list[ActionItem]:
     """The `limit` open items matching `condition` that are due soonest, owners and
     workstreams loaded. One index range per open status, read in due order and merged,
@@ -150,4 +192,5 @@ def load_dashboard(session: Session, program: Program, today: date,
         next_due=next_due_by_workstream(session, program.id),
         totals=totals(session, today, person_id),
         overdue=overdue, due_week=due_week, recent=recent, mine=mine,
+        late_by_owner=late_by_owner(session, today),
     )

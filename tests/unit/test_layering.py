@@ -22,7 +22,7 @@ ALLOWED = {
     "notes": {"actions", "audit", "auth", "people", "program"},
     "reminders": {"actions", "audit", "auth", "people", "program"},
     "summary": {"actions", "audit", "auth", "people", "pocs", "program", "reminders"},
-    "dashboard": {"actions", "auth", "program", "reminders", "summary"},
+    "dashboard": {"actions", "auth", "people", "program", "reminders", "summary"},
     "demo": {"actions", "audit", "auth", "notes", "people", "pocs", "program", "summary",
              "workstreams"},
 }

@@ -168,3 +168,44 @@ def test_query_count_is_the_same_for_10_and_2000_items(app, board, query_counter
     assert db.session.scalar(select(func.count(ActionItem.id))) == 2000
     assert count() == small
     assert small < 25
+
+
+def _strip(html: str) -> str:
+    start = html.index('data-figure="late-by-owner"')
+    return html[start:html.index("</section>", start)]
+
+
+def test_late_by_owner_names_who_owns_what_is_late(app, board):
+    """Most late first, then the longest late; the unowned items as an owner of their own;
+    each links to that owner's overdue items; done items and future dates do not count."""
+    ann, bob = board["ann"], board["bob"]
+    for days, owner in ((1, bob), (2, bob), (20, None)):
+        make_item(f"Late {days}", workstream_id=board["calm"].id,
+                  owner_id=owner.id if owner else None,
+                  due_date=TODAY - timedelta(days=days), status="open")
+    db.session.commit()
+    strip = _strip(client_for(app).get("/").get_data(as_text=True))
+    order = [strip.index(name) for name in ("Bob Noemail", "Nobody (unassigned)", "Ann Owner")]
+    assert order == sorted(order)
+    assert "2 late" in strip and "oldest 2 days late" in strip
+    assert "oldest 20 days late" in strip and "oldest 3 days late" in strip
+    assert f"/actions?owner={bob.id}&amp;overdue=1" in strip
+    assert "/actions?owner=none&amp;overdue=1" in strip
+    assert f'data-person-id="{ann.id}"' in strip
+
+
+def test_late_by_owner_shows_the_first_six_and_how_many_more(app, board):
+    for n in range(8):
+        person = make_person(f"Late Owner {n}")
+        make_item(f"Late item {n}", workstream_id=board["calm"].id, owner_id=person.id,
+                  due_date=TODAY - timedelta(days=n + 1), status="open")
+    db.session.commit()
+    strip = _strip(client_for(app).get("/").get_data(as_text=True))
+    assert strip.count("<li ") == 6
+    assert "3 more owners with late items" in strip  # Ann's item is late too: 9 owners
+
+
+def test_late_by_owner_says_when_nothing_is_late(app, board):
+    db.session.execute(ActionItem.__table__.update().values(status="done"))
+    db.session.commit()
+    assert "Nothing is late." in _strip(client_for(app).get("/").get_data(as_text=True))

@@ -252,10 +252,11 @@ def first_data_day(session: Session, program_id: int) -> date | None:
     """The first day the portal knows anything about: program, items, snapshots, audit."""
     from portal.summary.models import Snapshot
 
-    program_day = session.scalar(select(Program.created_at).where(Program.id == program_id))
-    item_day = session.scalar(select(func.min(ActionItem.created_date)))
-    snap_day = session.scalar(select(func.min(Snapshot.taken_on)))
-    audit_day = session.scalar(select(func.min(AuditEvent.created_at)))
-    days = [d for d in (_as_date(program_day), _as_date(item_day), _as_date(snap_day),
-                        _as_date(audit_day)) if d]
+    firsts = session.execute(select(
+        select(Program.created_at).where(Program.id == program_id).scalar_subquery(),
+        select(func.min(ActionItem.created_date)).scalar_subquery(),
+        select(func.min(Snapshot.taken_on)).scalar_subquery(),
+        select(func.min(AuditEvent.created_at)).scalar_subquery(),
+    )).one()  # one statement: the summary page reads it on every view
+    days = [d for d in map(_as_date, firsts) if d]
     return min(days) if days else None

@@ -96,6 +96,7 @@ def index():
     if summary is None:
         return not_set_up(what="The summary")
     return render("summary/index.html", summary=summary, links=Links(program_today()),
+                  first_day=first_data_day(db.session, summary.program.id),
                   **chart_context(summary))
 
 

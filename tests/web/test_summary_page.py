@@ -302,3 +302,43 @@ def test_page_has_charts_with_text_alternatives_and_no_inline_styles(app):
     assert "<figcaption" in html and "<polyline" in html and "timeline-today" in html
     assert "style=" not in html and "<style" not in html and "<script>" not in html
     assert "css/summary.css" in html
+
+
+def _why(html: str) -> str:
+    start = html.index('data-figure="why"')
+    return html[start:html.index("</ul>", start)]
+
+
+def test_the_verdict_leads_with_why_each_red_or_amber_workstream_is(app):
+    """Each red or amber gating workstream with its lead's latest note and its oldest late
+    item; green ones and workstreams that do not gate are left out."""
+    _, made = program_with([
+        ("Compliance", "red", True, [("open", -9), ("open", -2)], []),
+        ("Hiring", "amber", True, [("open", 5)], []),
+        ("Telemetry", "green", True, [("open", 5)], []),
+        ("Side", "red", False, [], []),
+    ])
+    db.session.add(StatusUpdate(workstream_id=made["Compliance"].id, previous_rag="amber",
+                                rag="red", note="Auditor not engaged", created_at=datetime.now()))
+    oldest = db.session.scalars(
+        ActionItem.__table__.select().where(ActionItem.workstream_id == made["Compliance"].id)
+        .order_by(ActionItem.due_date)).first()
+    db.session.commit()
+    why = _why(login(app).get("/summary").get_data(as_text=True))
+    assert why.index("Compliance") < why.index("Hiring")  # red before amber
+    assert "Auditor not engaged" in why
+    assert f"/actions/{oldest}" in why and "9 days late" in why
+    assert "no status note from" in why.split("Hiring", 1)[1]
+    assert "Telemetry" not in why and "Side" not in why
+
+
+def test_an_all_green_summary_needs_no_why(app):
+    program_with([("A", "green", True, [("open", 5)], [])])
+    assert 'data-figure="why"' not in login(app).get("/summary").get_data(as_text=True)
+
+
+def test_an_empty_trend_says_how_it_fills_and_as_of_starts_at_the_first_day(app):
+    program_with([("A", "green", True, [("open", 5)], [])])
+    html = login(app).get("/summary").get_data(as_text=True)
+    assert 'data-figure="trend-empty"' in html and "grow from tomorrow" in html
+    assert f'min="{today().isoformat()}"' in html and f'max="{today().isoformat()}"' in html

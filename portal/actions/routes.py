@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
@@ -89,15 +90,12 @@ def list_context(args, **extra) -> dict:
         "filter_errors": parsed.errors,
         "page": page,
         "items": page.items,
-        "counts": queries.counts(db.session, filters, today),
         "people": people,
         "workstreams": workstreams,
         "return_to": url_for("actions.index", **filters.to_args()),
-        "list_url": lambda **changes: _list_url(filters, **changes),
+        **_count_chips(filters, today),
         "page_url": lambda n: _list_url(filters, page=n),
         "export_url": url_for("actions.export_csv", **filters.to_args(page=1)),
-        "soon_url": _list_url(filters, due_from=today, due_to=today + timedelta(days=7),
-                              status=OPEN_STATUSES, overdue=False, page=1),
         "statuses": ACTION_STATUSES,
         "priorities": PRIORITIES,
         "sorts": queries.SORTS,
@@ -114,6 +112,16 @@ def list_context(args, **extra) -> dict:
             people, workstreams)
     context.update({k: v for k, v in extra.items() if k not in ("create_form", "bulk_form")})
     return context
+
+
+def _count_chips(filters, today) -> dict:
+    """The list's count chips (open, overdue, due soon, done) and where each leads."""
+    return {
+        "counts": queries.counts(db.session, filters, today),
+        "list_url": lambda **changes: _list_url(filters, **changes),
+        "soon_url": _list_url(filters, due_from=today, due_to=today + timedelta(days=7),
+                              status=OPEN_STATUSES, overdue=False, page=1),
+    }
 
 
 def _args_of(return_to: str) -> MultiDict:
@@ -397,6 +405,11 @@ def _row_response(item: ActionItem, status: int, return_to: str, state: dict | N
                                            and request.form.get("ticks") == "1"),
                                hide_workstream=request.form.get("hide_workstream") == "1",
                                row_state=row_state)
+        if status == 200 and urlsplit(return_to).path == url_for("actions.index"):
+            # The list's count chips change with the row: swapped in out of band.
+            filters = queries.parse_filters(_args_of(return_to)).filters
+            html += render_block("actions/index.html", "count_chips", oob=True,
+                                 **_count_chips(filters, program_today()))
         response = make_response(html, status)
         response.vary.add("HX-Request")
         return response

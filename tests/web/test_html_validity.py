@@ -45,6 +45,9 @@ class Checker(HTMLParser):
         where = f"<{tag}{_describe(attrs)}>"
         if attrs.get("id"):
             self.ids[attrs["id"]] += 1
+        # htmx reads data-hx-* as well: the valid form.
+        self.problems += [f"{where} has {name} (write data-{name})"
+                          for name in attrs if name.startswith("hx-")]
         if tag == "label" and attrs.get("for"):
             self.label_for.add(attrs["for"])
         if tag == "details" and self._inside("figure"):
@@ -115,6 +118,7 @@ def problems_of(html: str) -> list[str]:
     ('<a href="/"><button>b</button></a>', '<button> inside <a href="/">'),
     ('<input name="q">', '<input name="q"> has no label'),
     ('<label for="x">X</label><select name="s"></select>', '<select name="s"> has no label'),
+    ('<form hx-post="/x"></form>', "has hx-post (write data-hx-post)"),
 ])
 def test_the_checker_finds_each_problem(html, problem):
     assert problem in "\n".join(problems_of(html))
@@ -125,7 +129,8 @@ def test_the_checker_accepts_the_valid_forms():
             '<span role="img" aria-label="x"></span><table><tr><th aria-label="Pick"></th>'
             '<th><input type="checkbox" aria-label="All"></th><th>Name</th></tr></table>'
             '<label for="q">Q</label><input id="q"><label>W <select></select></label>'
-            '<textarea aria-labelledby="a"></textarea><input type="hidden" name="h">')
+            '<textarea aria-labelledby="a"></textarea><input type="hidden" name="h">'
+            '<form data-hx-post="/x"></form>')
     assert problems_of(html) == []
 
 

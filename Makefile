@@ -31,7 +31,7 @@ lint: $(VENV)/.installed-test  ## ruff and bandit
 	$(VENV)/bin/bandit -q -c pyproject.toml -r portal
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts tests/oidc_provider/node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts tests/oidc_provider/node_modules tests/axe/node_modules
 
 # A new migration from the models' changes, numbered after the last one; read and tidy it.
 migration: $(VENV)/.installed  ## make migration m="what changed": autogenerate the next migration

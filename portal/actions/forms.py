@@ -140,7 +140,7 @@ def row_form(**kwargs) -> RowFormBase:
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("Status", choices=STATUS_CHOICES)
+    status = SelectField("Status", choices=STATUS_CHOICES, id="new-status")
     version = HiddenField("Version")
 
     def validate_version(self, field):

@@ -2,6 +2,7 @@
 export. Thin views: permission -> form -> service -> one commit -> render or 303."""
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -49,6 +50,8 @@ from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
 from portal.web import error_page, found, htmx_redirect, render, safe_return, wants_fragment
 
 bp = Blueprint("actions", __name__)
+# What a table's rows' ids may start with (the dashboard lists an item more than once).
+_ID_PREFIX = re.compile(r"[^a-z-]")
 
 def _actor() -> Actor:
     return Actor.for_user(current_user)
@@ -404,6 +407,7 @@ def _row_response(item: ActionItem, status: int, return_to: str, state: dict | N
                                selectable=(can(current_user, "edit_program")
                                            and request.form.get("ticks") == "1"),
                                hide_workstream=request.form.get("hide_workstream") == "1",
+                               id_prefix=_ID_PREFIX.sub("", request.form.get("id_prefix", ""))[:20],
                                row_state=row_state)
         if status == 200 and urlsplit(return_to).path == url_for("actions.index"):
             # The list's count chips change with the row: swapped in out of band.

@@ -216,6 +216,7 @@
       var values = {version: current.dataset.version, return_to: table.dataset.returnTo};
       if (table.hasAttribute("data-ticks")) { values.ticks = "1"; }
       if (table.hasAttribute("data-hide-workstream")) { values.hide_workstream = "1"; }
+      if (table.dataset.idPrefix) { values.id_prefix = table.dataset.idPrefix; }
       values[name] = value;
       settling[id] = {table: table, name: name, undo: undo,
                       focused: current.contains(document.activeElement) &&

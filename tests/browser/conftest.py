@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,22 +40,35 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def live_server(tmp_path):
-    """The portal with the demo program, CSRF on, on SQLite, in a background thread."""
+@contextmanager
+def serve(tmp_path, seed=None):
+    """The portal with the demo program (or what `seed(session, config)` builds), CSRF on,
+    on SQLite, in a background thread, for the length of the block."""
     app = make_app(f"sqlite:///{tmp_path / 'live.db'}", tmp_path, WTF_CSRF_ENABLED=True)
     with app.app_context():
         db.create_all()
-        seed_demo(db.session)
+        if seed is None:
+            seed_demo(db.session)
+        else:
+            seed(db.session, app.config)
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The portal with the demo program, CSRF on, on SQLite, in a background thread."""
+    with serve(tmp_path) as server:
+        yield server
 
 
 @pytest.hookimpl(wrapper=True)

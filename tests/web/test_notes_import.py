@@ -93,7 +93,7 @@ def test_new_import_page(client, lead):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "<html" in html and 'name="note_file"' in html and 'name="note_text"' in html
-    assert 'enctype="multipart/form-data"' in html and 'hx-post="/imports/preview"' in html
+    assert 'enctype="multipart/form-data"' in html and 'data-hx-post="/imports/preview"' in html
     fragment = client.get("/imports/new", headers=HX).get_data(as_text=True)
     assert "<html" not in fragment and fragment.lstrip().startswith('<div id="import"')
     assert response.headers["Vary"] == "HX-Request" or "HX-Request" in response.headers["Vary"]

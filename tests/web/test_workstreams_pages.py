@@ -434,10 +434,10 @@ def test_status_history_newest_first_with_audit(app, world, lead_client):
     html = response.get_data(as_text=True)
     assert "<html" not in html and 'id="status"' in html
     # The htmx answer also refreshes the head badges and the edit form's version.
-    assert 'id="ws-head-badges" hx-swap-oob="true"' in html
+    assert 'id="ws-head-badges" data-hx-swap-oob="true"' in html
     db.session.expire_all()
     version = db.session.get(Workstream, ws.id).version
-    assert f'id="ws-version" value="{version}" hx-swap-oob="true"' in html
+    assert f'id="ws-version" value="{version}" data-hx-swap-oob="true"' in html
     history = html[html.index("History"):]
     assert history.index("Second slip") < history.index("First slip")
     updates = db.session.scalars(select(StatusUpdate).order_by(StatusUpdate.id)).all()

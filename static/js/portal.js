@@ -281,24 +281,31 @@
   });
 
   // After htmx re-renders part of a page, the focus goes back to the button that was
-  // pressed (htmx finds it by its id). A button with data-focus-group="<id>" that is now
-  // disabled (its row moved to the top or bottom) hands the focus to the first enabled
-  // button of that element, else to the element itself, so the keyboard keeps its place.
-  var pressed = null;
-  document.addEventListener("htmx:beforeRequest", function () {
-    var active = document.activeElement;
-    pressed = active && active.id && active.hasAttribute("data-focus-group") ?
-      {id: active.id, group: active.getAttribute("data-focus-group")} : null;
+  // pressed: the submit event's submitter with data-focus-group="<id>", found again by its
+  // id. One that is now disabled (its row moved to the top or bottom) hands the focus to
+  // the first enabled button of that element, else to the element itself, so the keyboard
+  // keeps its place. The button travels with its request: a request that settles late
+  // does not take the place of the one sent after it (two quick presses of Enter).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var config = event.detail.requestConfig;
+    var trigger = config && config.triggeringEvent;
+    var button = (trigger && trigger.submitter) || document.activeElement;
+    if (event.detail.xhr && button && button.id && button.hasAttribute("data-focus-group")) {
+      event.detail.xhr.portalPressed = {id: button.id,
+                                        group: button.getAttribute("data-focus-group")};
+    }
   });
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var pressed = event.detail.xhr && event.detail.xhr.portalPressed;
     if (!pressed) { return; }
     var button = document.getElementById(pressed.id);
-    if (!button || button.disabled) {
-      var group = document.getElementById(pressed.group);
-      var other = group && group.querySelector("button[data-focus-group]:not([disabled])");
-      (other || group || document.body).focus();
+    if (button && !button.disabled) {
+      button.focus();
+      return;
     }
-    pressed = null;
+    var group = document.getElementById(pressed.group);
+    var other = group && group.querySelector("button[data-focus-group]:not([disabled])");
+    (other || group || document.body).focus();
   });
 
   // The bulk bar says how many items it changes, and asks before it does.

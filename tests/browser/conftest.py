@@ -112,3 +112,12 @@ def sign_in(page, email: str = "lead@example.com", password: str = DEMO_PASSWORD
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
     return page
+
+
+def settled(page) -> None:
+    """Waits until htmx has finished every request and settled what it swapped in: new
+    content is bound to htmx only once it settles, and a key pressed before that would
+    submit a form the ordinary way."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-added, "
+        ".htmx-swapping')")

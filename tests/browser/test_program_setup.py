@@ -8,10 +8,11 @@ import threading
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from werkzeug.serving import make_server
 
 from portal.extensions import db
-from tests.browser.conftest import ARTIFACTS, LiveServer, sign_in
+from tests.browser.conftest import ARTIFACTS, LiveServer, settled, sign_in
 from tests.conftest import make_app
 from tests.factories import PASSWORD, make_person, make_user
 
@@ -72,11 +73,17 @@ def wait_for_names(page, expected: list[str]) -> None:
         "(expected) => JSON.stringify([...document.querySelectorAll("
         "'.hs-row input[name=name]')].map(input => input.value)) === JSON.stringify(expected)",
         arg=expected)
+    settled(page)
 
 
 def wait_for_focus(page, element_id: str) -> None:
-    page.wait_for_function("(id) => document.activeElement && document.activeElement.id === id",
-                           arg=element_id)
+    try:
+        page.wait_for_function(
+            "(id) => document.activeElement && document.activeElement.id === id",
+            arg=element_id)
+    except PlaywrightTimeoutError:
+        focused = page.evaluate("document.activeElement && document.activeElement.outerHTML")
+        raise AssertionError(f"the focus is not on #{element_id} but on {focused}") from None
 
 
 def names(page) -> list[str]:
@@ -117,6 +124,7 @@ def test_an_admin_sets_up_the_program_step_by_step(open_page):
         page.fill("#add-hyperscaler input[name=name]", name)
         page.press("#add-hyperscaler input[name=name]", "Enter")
         page.locator(f".hs-row input[name=name][value='{name}']").wait_for()
+        settled(page)
     up = page.locator(".hs-row", has=page.locator("input[value='Google Cloud']")) \
         .locator("button[value=up]")
     up.focus()

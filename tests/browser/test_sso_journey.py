@@ -17,7 +17,9 @@ from portal.extensions import db
 from tests.browser.conftest import ARTIFACTS
 from tests.sso import free_port, real_provider, sso_settings
 
-pytestmark = pytest.mark.browser
+# The portal serves from its own threads: it commits for real (one shared test transaction
+# cannot serve several threads).
+pytestmark = [pytest.mark.browser, pytest.mark.committed]
 
 ACCOUNTS = {
     "lena": {"sub": "u-1001", "password": "lena-at-the-provider", "name": "Lena Lindqvist",

@@ -49,20 +49,17 @@ class ProgramForm(Versioned, FlaskForm):
 
 class ProgramPageForm(ProgramForm):
     """The program page: the program's fields and its health rule. The two numbers stay
-    text here so that the domain's checks word every refusal (setup.clean_grace_days)."""
+    text here so that the domain's checks word every refusal (setup.clean_grace_days): an
+    empty field is "", refused by name; a field the post did not carry (a page opened
+    before it existed) is None, which leaves the setting as it is."""
 
     health_grace_days = StringField("Grace period, days")
     health_min_share = StringField("Minimum share of late items, %")
 
     def values(self) -> setup.ProgramValues:
         return replace(super().values(),
-                       health_grace_days=_typed(self.health_grace_days.data),
-                       health_min_share=_typed(self.health_min_share.data))
-
-
-def _typed(data) -> int | str:
-    """What the editor typed (an empty field is "", which the domain refuses by name)."""
-    return "" if data is None else data
+                       health_grace_days=self.health_grace_days.data,
+                       health_min_share=self.health_min_share.data)
 
 
 class MilestoneForm(Versioned, FlaskForm):

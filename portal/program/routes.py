@@ -173,18 +173,19 @@ def _conflict_rows(program: Program, form: ProgramForm) -> list[dict]:
               "health_min_share": program.health_min_share}
     yours = {"name": " ".join((form.name.data or "").split()),
              "target_date": form.target_date.data,
-             "timezone": form.timezone.data, "description": (form.description.data or "").strip(),
-             "health_grace_days": _as_number(form.health_grace_days.data),
-             "health_min_share": _as_number(form.health_min_share.data)}
+             "timezone": form.timezone.data, "description": (form.description.data or "").strip()}
+    for name in ("health_grace_days", "health_min_share"):
+        if form[name].data is not None:  # a field the post did not carry changes nothing
+            yours[name] = _as_number(form[name].data)
     return conflict_rows(ConflictView(record=program, current=theirs), yours, PROGRAM_LABELS)
 
 
-def _as_number(text: str | None) -> int | str:
+def _as_number(text: str) -> int | str:
     """A typed number as the number it is, so that 2 and "2" are no difference."""
     try:
-        return int(str(text).strip())
+        return int(text.strip())
     except ValueError:
-        return text or ""
+        return text
 
 
 def _last_change(program: Program) -> AuditEvent | None:

@@ -139,14 +139,19 @@ def explanation(rule: HealthRule) -> list[str]:
     ]
 
 
+def health_sentence(rule: HealthRule) -> str:
+    """The health rule in one sentence, for the program page."""
+    return (f"An item counts as late {rule.late_words()}; health turns amber when "
+            f"{rule.min_share}% of the open items are late or one is "
+            f"{_days(rule.serious_days)} past its date, and red when half are late (at least "
+            f"two) or when {rule.min_share}% are late and one is "
+            f"{_days(rule.serious_days)} past its date.")
+
+
 def short_explanation(rule: HealthRule) -> str:
-    """The formula in one sentence, for the head of a list of workstreams."""
+    """The formula in two sentences, for the head of a list of workstreams."""
     return (f"Readiness is {round(CRITERIA_SHARE * 100)}% exit criteria met and "
-            f"{round(ITEMS_SHARE * 100)}% action items done. An item counts as late "
-            f"{rule.late_words()}; health turns amber when {rule.min_share}% of the open "
-            f"items are late or one is {_days(rule.serious_days)} past its date, and red "
-            f"when half are late (at least two) or when {rule.min_share}% are late and one "
-            f"is {_days(rule.serious_days)} past its date.")
+            f"{round(ITEMS_SHARE * 100)}% action items done. {health_sentence(rule)}")
 
 
 @dataclass(frozen=True)

@@ -384,3 +384,8 @@ def readiness_explained(rule: HealthRule) -> list[str]:
 @bp.app_template_global()
 def readiness_in_short(rule: HealthRule) -> str:
     return readiness.short_explanation(rule)
+
+
+@bp.app_template_global()
+def health_rule_in_words(rule: HealthRule) -> str:
+    return readiness.health_sentence(rule)

@@ -13,6 +13,7 @@ from portal.people.models import Person
 from portal.program.models import Program, Workstream
 from portal.program.readiness import (
     DUE_SOON_DAYS,
+    HealthRule,
     ProgramReadiness,
     WorkstreamFigures,
     program_readiness,
@@ -68,6 +69,11 @@ class Dashboard:
     recent: list[ActionItem] = field(default_factory=list)
     mine: list[ActionItem] = field(default_factory=list)
     late_by_owner: LateByOwner = field(default_factory=lambda: LateByOwner([], 0))
+
+    @property
+    def rule(self) -> HealthRule:
+        """The program's health rule: the words under "Workstreams" state it."""
+        return HealthRule.of(self.program)
 
     @property
     def workstreams(self) -> dict[int, Workstream]:
@@ -170,7 +176,7 @@ def soonest_open(session: Session, condition, limit: int = LIST_LIMIT) -> list[A
 def load_dashboard(session: Session, program: Program, today: date,
                    person_id: int | None) -> Dashboard:
     """Everything on `/` for `program` as seen by `person_id` (None: a login without person)."""
-    figures = workstream_figures(session, program.id, today)
+    figures = workstream_figures(session, program.id, today, rule=HealthRule.of(program))
     is_open = _is_open()
     due_nulls_last = ActionItem.due_date.is_(None)
     overdue = soonest_open(session, ActionItem.due_date < today)

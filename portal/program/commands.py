@@ -81,6 +81,9 @@ def show_command() -> None:
     click.echo(f"  ready by   {program.target_date.isoformat()} "
                f"({f'in {days} days' if days >= 0 else f'{-days} days ago'})")
     click.echo(f"  time zone  {program.timezone}")
+    click.echo(f"  health     late after {program.health_grace_days} day"
+               f"{'' if program.health_grace_days == 1 else 's'} of grace; amber from "
+               f"{program.health_min_share} % of a workstream's open items late")
     if program.description:
         click.echo(f"  about      {' '.join(program.description.split())}")
     _section("Milestones", [f"{m.due_date.isoformat()}  {m.name}" for m in seen.milestones])

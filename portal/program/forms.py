@@ -2,6 +2,8 @@
 the form and are refused by the domain functions with a message beside the field."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask_wtf import FlaskForm
 from wtforms import (
     SelectField,
@@ -43,6 +45,21 @@ class ProgramForm(Versioned, FlaskForm):
         return setup.ProgramValues(name=self.name.data or "", target_date=self.target_date.data,
                                    timezone=self.timezone.data or "",
                                    description=self.description.data or "")
+
+
+class ProgramPageForm(ProgramForm):
+    """The program page: the program's fields and its health rule. The two numbers stay
+    text here so that the domain's checks word every refusal (setup.clean_grace_days): an
+    empty field is "", refused by name; a field the post did not carry (a page opened
+    before it existed) is None, which leaves the setting as it is."""
+
+    health_grace_days = StringField("Grace period, days")
+    health_min_share = StringField("Minimum share of late items, %")
+
+    def values(self) -> setup.ProgramValues:
+        return replace(super().values(),
+                       health_grace_days=self.health_grace_days.data,
+                       health_min_share=self.health_min_share.data)
 
 
 class MilestoneForm(Versioned, FlaskForm):

@@ -15,8 +15,21 @@ if TYPE_CHECKING:
     from portal.people.models import Person
 
 
+# The health rule's settings (portal.program.readiness.HealthRule): defaults and bounds.
+GRACE_DAYS_DEFAULT = 2
+GRACE_DAYS_MAX = 30
+MIN_SHARE_DEFAULT = 10  # percent of a workstream's open items
+MIN_SHARE_MAX = 100
+
+
 class Program(db.Model):
     __tablename__ = "program"
+    __table_args__ = (
+        sa.CheckConstraint(f"health_grace_days BETWEEN 0 AND {GRACE_DAYS_MAX}",
+                           name="health_grace_days"),
+        sa.CheckConstraint(f"health_min_share BETWEEN 0 AND {MIN_SHARE_MAX}",
+                           name="health_min_share"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
@@ -24,6 +37,10 @@ class Program(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     # The IANA zone the program's days are counted in (portal.program.clock).
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    # The health rule: days past its date before an overdue item counts as late, and the
+    # percent of open items that must be late before a workstream turns amber.
+    health_grace_days: Mapped[int] = mapped_column(default=GRACE_DAYS_DEFAULT)
+    health_min_share: Mapped[int] = mapped_column(default=MIN_SHARE_DEFAULT)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -1,15 +1,16 @@
-"""Readiness: the one formula the dashboard and the executive summary share.
+"""Readiness: the one formula the dashboard, the workstream pages, the executive summary,
+its snapshots and the weekly digest share.
 
-A workstream's readiness is the weighted share of its exit criteria that are met
-(60 %) and the share of its action items that are done (40 %); with only one of the
-two, that one alone; with neither, 0. Its computed health comes from its overdue items:
-red when an item is a week or more overdue or when half of its open items are overdue,
-amber when any item is overdue, green otherwise, done when everything is finished.
+A workstream's readiness is the weighted share of its exit criteria that are met and the
+share of its action items that are done. Its computed health comes from its late items
+under the program's `HealthRule`: a grace period before an overdue item counts as late,
+and a minimum share of late open items before one late item turns the workstream amber,
+so a workstream is not red for one item a day late. The program's RAG is the worst
+effective RAG (the worse of owner-reported and computed) of any gating workstream.
 
-The program's score is the mean readiness of the gating workstreams, each weighted by
-its criteria weight plus its number of items. The program's RAG is the worst effective
-RAG (the worse of owner-reported and computed) of any gating workstream, so a red
-gating workstream is never hidden behind a good average.
+`explanation(rule)` and `short_explanation(rule)` are the words every page shows for all
+this, built from the same constants and the program's rule, so the text never drifts
+from the arithmetic.
 """
 from __future__ import annotations
 
@@ -20,13 +21,22 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from portal.actions.models import ActionItem
-from portal.program.models import Criterion, Workstream
+from portal.program.models import (
+    GRACE_DAYS_DEFAULT,
+    MIN_SHARE_DEFAULT,
+    Criterion,
+    Workstream,
+)
 from portal.vocab import OPEN_STATUSES
 
 CRITERIA_SHARE = 0.6
 ITEMS_SHARE = 0.4
-RED_OVERDUE_DAYS = 7
 DUE_SOON_DAYS = 7
+
+# The health rule's fixed thresholds; its per-program settings, their defaults and bounds
+# are on the Program model.
+RED_SHARE = 50  # percent: at least half of the open items late (and at least two) is red
+RED_AFTER_GRACE_DAYS = 7  # a week beyond the grace period: an item this late is serious
 
 # Worse comes later; `done` counts as the best state.
 RAG_ORDER = {"done": 0, "green": 1, "amber": 2, "red": 3}
@@ -34,6 +44,114 @@ RAG_ORDER = {"done": 0, "green": 1, "amber": 2, "red": 3}
 
 def worse(a: str, b: str) -> str:
     return a if RAG_ORDER.get(a, 1) >= RAG_ORDER.get(b, 1) else b
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'' if n == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class HealthRule:
+    """When late items make a workstream amber or red; each program sets its own.
+
+    An open item is *late* (for health) once it is more than `grace_days` past its due
+    date; it shows as overdue everywhere from its first day. With L late among O open
+    items and the oldest late one A days past its date:
+
+    - red when L >= 2 and L/O >= RED_SHARE %, or when A >= grace_days +
+      RED_AFTER_GRACE_DAYS and L/O >= min_share %;
+    - amber when L/O >= min_share % (L >= 1), or when A >= grace_days +
+      RED_AFTER_GRACE_DAYS (so an item a week beyond the grace period is never hidden
+      in a big workstream);
+    - green otherwise.
+    """
+
+    grace_days: int = GRACE_DAYS_DEFAULT
+    min_share: int = MIN_SHARE_DEFAULT
+
+    @classmethod
+    def of(cls, program) -> HealthRule:
+        """The rule a program has set (a `Program` or anything with its two fields)."""
+        return cls(grace_days=int(program.health_grace_days),
+                   min_share=int(program.health_min_share))
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> HealthRule:
+        return cls(**data) if data else cls()
+
+    @property
+    def serious_days(self) -> int:
+        """Days past its date from which a late item alone is serious."""
+        return self.grace_days + RED_AFTER_GRACE_DAYS
+
+    def late_before(self, today: date) -> date:
+        """An open item due before this day is late on `today`."""
+        return today - timedelta(days=self.grace_days)
+
+    def is_late(self, due_date: date | None, today: date) -> bool:
+        return due_date is not None and due_date < self.late_before(today)
+
+    def health(self, items_open: int, items_late: int, oldest_late_days: int) -> str:
+        """red, amber or green for a workstream's open and late items."""
+        if items_late <= 0 or items_open <= 0:
+            return "green"
+        reaches_min = items_late * 100 >= self.min_share * items_open
+        serious = oldest_late_days >= self.serious_days
+        if (items_late >= 2 and items_late * 100 >= RED_SHARE * items_open) or (
+                serious and reaches_min):
+            return "red"
+        if reaches_min or serious:
+            return "amber"
+        return "green"
+
+    def late_words(self) -> str:
+        """When an item counts as late, in words."""
+        if self.grace_days == 0:
+            return "as soon as it is past its due date"
+        return f"once it is more than {_days(self.grace_days)} past its due date"
+
+
+DEFAULT_RULE = HealthRule()
+
+
+def explanation(rule: HealthRule) -> list[str]:
+    """How readiness and health are computed, in paragraphs: the one text the dashboard,
+    the workstream pages and the summary show."""
+    share = f"{rule.min_share} %"
+    return [
+        f"A workstream's readiness is {round(CRITERIA_SHARE * 100)} % the weighted share of "
+        f"its exit criteria that are met and {round(ITEMS_SHARE * 100)} % the share of its "
+        "action items that are done (cancelled items left out). With only criteria or only "
+        "items, that part alone counts; with neither, it is 0 %.",
+        "The overall score is the average readiness of the gating workstreams, each weighted "
+        "by its criteria weight plus its number of items, so bigger workstreams count more.",
+        f"An open item counts as late for health {rule.late_words()} (it shows as overdue "
+        f"from its first day). A workstream's computed health is red when at least "
+        f"{RED_SHARE} % of its open items are late (and at least two are), or when an item "
+        f"is {_days(rule.serious_days)} or more past its date and at least {share} of its "
+        f"open items are late; amber when at least {share} of its open items are late, or "
+        f"when one item is {_days(rule.serious_days)} or more past its date; green "
+        "otherwise; done when everything is finished. The program page sets the grace "
+        "period and the share.",
+        "The program's status is the worst status of any gating workstream, taking for each "
+        "the worse of the owner-reported status and the computed health. A red gating "
+        "workstream therefore makes the whole program red, whatever the average.",
+    ]
+
+
+def health_sentence(rule: HealthRule) -> str:
+    """The health rule in one sentence, for the program page."""
+    return (f"An item counts as late {rule.late_words()}; health turns amber when "
+            f"{rule.min_share}% of the open items are late or one is "
+            f"{_days(rule.serious_days)} past its date, and red when half are late (at least "
+            f"two) or when {rule.min_share}% are late and one is "
+            f"{_days(rule.serious_days)} past its date.")
+
+
+def short_explanation(rule: HealthRule) -> str:
+    """The formula in two sentences, for the head of a list of workstreams."""
+    return (f"Readiness is {round(CRITERIA_SHARE * 100)}% exit criteria met and "
+            f"{round(ITEMS_SHARE * 100)}% action items done. {health_sentence(rule)}")
 
 
 @dataclass(frozen=True)
@@ -52,6 +170,9 @@ class WorkstreamFigures:
     items_overdue: int = 0
     items_due_soon: int = 0
     oldest_overdue_days: int = 0
+    # Open items late beyond the rule's grace period: what health counts.
+    items_late: int = 0
+    rule: HealthRule = DEFAULT_RULE
 
     @property
     def readiness(self) -> float:
@@ -75,14 +196,24 @@ class WorkstreamFigures:
             and (self.items_total or self.criteria_total_weight)
         ):
             return "done"
-        if self.items_overdue and (
-            self.oldest_overdue_days >= RED_OVERDUE_DAYS
-            or self.items_overdue * 2 >= max(self.items_open, 1)
-        ):
-            return "red"
-        if self.items_overdue:
-            return "amber"
-        return "green"
+        return self.rule.health(self.items_open, self.items_late, self.oldest_late_days)
+
+    @property
+    def oldest_late_days(self) -> int:
+        """The oldest overdue item is the oldest late one, when any is late."""
+        return self.oldest_overdue_days if self.items_late else 0
+
+    @property
+    def health_reason(self) -> str:
+        """The late items behind the computed health, in a few words."""
+        if not self.items_late:
+            if self.items_overdue:
+                return (f"{self.items_overdue} overdue, none beyond the "
+                        f"{_days(self.rule.grace_days)} of grace")
+            return "nothing late"
+        return (f"{self.items_late} of {self.items_open} open "
+                f"item{'' if self.items_open == 1 else 's'} late, the oldest "
+                f"{_days(self.oldest_late_days)} past its date")
 
     @property
     def effective_rag(self) -> str:
@@ -90,7 +221,7 @@ class WorkstreamFigures:
 
     @property
     def disagrees(self) -> bool:
-        """The owner reports better than the figures show (say green with overdue items)."""
+        """The owner reports better than the figures show (say green with late items)."""
         return RAG_ORDER.get(self.health, 1) > RAG_ORDER.get(self.rag, 1)
 
     @property
@@ -134,9 +265,10 @@ def program_readiness(figures: list[WorkstreamFigures]) -> ProgramReadiness:
     return ProgramReadiness(score=score, rag=rag, reason=reason, gating=gating)
 
 
-def workstream_figures(session: Session, program_id: int, today: date) -> list[WorkstreamFigures]:
+def workstream_figures(session: Session, program_id: int, today: date, *,
+                       rule: HealthRule) -> list[WorkstreamFigures]:
     """Figures for every workstream of the program (archived ones left out) in three
-    aggregate queries."""
+    aggregate queries; health under `rule` (`HealthRule.of(program)`)."""
     listed = (Workstream.program_id == program_id) & Workstream.archived_at.is_(None)
     workstreams = session.execute(
         select(Workstream.id, Workstream.name, Workstream.gating, Workstream.rag)
@@ -145,6 +277,7 @@ def workstream_figures(session: Session, program_id: int, today: date) -> list[W
     ).all()
     is_open = ActionItem.status.in_(OPEN_STATUSES)
     overdue = is_open & (ActionItem.due_date < today)
+    late = is_open & (ActionItem.due_date < rule.late_before(today))
     due_soon = is_open & ActionItem.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS))
     item_rows = session.execute(
         select(
@@ -153,6 +286,7 @@ def workstream_figures(session: Session, program_id: int, today: date) -> list[W
             func.sum(case((ActionItem.status == "done", 1), else_=0)).label("done"),
             func.sum(case((is_open, 1), else_=0)).label("open"),
             func.sum(case((overdue, 1), else_=0)).label("overdue"),
+            func.sum(case((late, 1), else_=0)).label("late"),
             func.sum(case((due_soon, 1), else_=0)).label("due_soon"),
             func.min(case((overdue, ActionItem.due_date))).label("oldest_due"),
         )
@@ -186,6 +320,7 @@ def workstream_figures(session: Session, program_id: int, today: date) -> list[W
             items_overdue=int(i.overdue or 0) if i else 0,
             items_due_soon=int(i.due_soon or 0) if i else 0,
             oldest_overdue_days=(today - oldest).days if oldest else 0,
+            items_late=int(i.late or 0) if i else 0, rule=rule,
         ))
     return figures
 
@@ -218,6 +353,8 @@ def figures_from_rows(
     items: list[ItemRow],
     criteria: list[CriterionRow],
     today: date,
+    *,
+    rule: HealthRule,
 ) -> list[WorkstreamFigures]:
     """The same figures as `workstream_figures`, from rows already in memory.
 
@@ -226,7 +363,8 @@ def figures_from_rows(
     of the audit log; the SQL version stays the one for the present.
     """
     counts: dict[int, dict] = {
-        ws_id: {"total": 0, "done": 0, "open": 0, "overdue": 0, "due_soon": 0, "oldest": None,
+        ws_id: {"total": 0, "done": 0, "open": 0, "overdue": 0, "late": 0, "due_soon": 0,
+                "oldest": None,
                 "c_total": 0, "c_done": 0}
         for ws_id, *_ in workstreams
     }
@@ -242,6 +380,7 @@ def figures_from_rows(
             c["open"] += 1
             if item.due_date is not None and item.due_date < today:
                 c["overdue"] += 1
+                c["late"] += rule.is_late(item.due_date, today)
                 if c["oldest"] is None or item.due_date < c["oldest"]:
                     c["oldest"] = item.due_date
             elif item.due_date is not None and today <= item.due_date <= soon:
@@ -262,5 +401,6 @@ def figures_from_rows(
             items_total=c["total"], items_done=c["done"], items_open=c["open"],
             items_overdue=c["overdue"], items_due_soon=c["due_soon"],
             oldest_overdue_days=(today - c["oldest"]).days if c["oldest"] else 0,
+            items_late=c["late"], rule=rule,
         ))
     return figures

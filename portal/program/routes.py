@@ -23,9 +23,15 @@ from portal.extensions import db
 from portal.program import setup
 from portal.program.checklist import setup_checklist
 from portal.program.clock import program_today
-from portal.program.forms import MilestoneForm, ProgramForm, VersionedConfirmForm
+from portal.program.forms import (
+    MilestoneForm,
+    ProgramForm,
+    ProgramPageForm,
+    VersionedConfirmForm,
+)
 from portal.program.models import Milestone, Program
 from portal.program.pages import in_setup, not_set_up, setup_args
+from portal.program.readiness import HealthRule
 from portal.web import htmx_redirect, render
 
 bp = Blueprint("program", __name__)
@@ -39,7 +45,8 @@ SETUP_STEPS = (
 )
 # Fields of the program page, in its order, with their labels (the conflict table).
 PROGRAM_LABELS = {"name": "Name", "target_date": "Readiness date", "timezone": "Time zone",
-                  "description": "Description"}
+                  "description": "Description", "health_grace_days": "Grace period, days",
+                  "health_min_share": "Minimum share of late items, %"}
 
 
 def _actor() -> Actor:
@@ -88,11 +95,13 @@ def setup_flow() -> SetupFlow | None:
 
 # --- setup ----------------------------------------------------------------------------------
 
-def _program_form(program: Program | None = None, formdata=None) -> ProgramForm:
+def _program_form(program: Program | None = None, formdata=None,
+                  form_class: type[ProgramForm] = ProgramForm) -> ProgramForm:
+    """The setup page's form (ProgramForm) or the program page's (ProgramPageForm)."""
     if formdata is not None:
-        form = ProgramForm(formdata=formdata)
+        form = form_class(formdata=formdata)
     else:
-        form = ProgramForm(formdata=None, obj=program)
+        form = form_class(formdata=None, obj=program)
         if program is not None:
             form.version.data = str(program.version)
     form.set_zones(program.timezone if program else current_app.config["PORTAL_TIMEZONE"])
@@ -159,11 +168,24 @@ def setup_page():
 
 def _conflict_rows(program: Program, form: ProgramForm) -> list[dict]:
     theirs = {"name": program.name, "target_date": program.target_date.isoformat(),
-              "timezone": program.timezone, "description": program.description}
+              "timezone": program.timezone, "description": program.description,
+              "health_grace_days": program.health_grace_days,
+              "health_min_share": program.health_min_share}
     yours = {"name": " ".join((form.name.data or "").split()),
              "target_date": form.target_date.data,
              "timezone": form.timezone.data, "description": (form.description.data or "").strip()}
+    for name in ("health_grace_days", "health_min_share"):
+        if form[name].data is not None:  # a field the post did not carry changes nothing
+            yours[name] = _as_number(form[name].data)
     return conflict_rows(ConflictView(record=program, current=theirs), yours, PROGRAM_LABELS)
+
+
+def _as_number(text: str) -> int | str:
+    """A typed number as the number it is, so that 2 and "2" are no difference."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        return text
 
 
 def _last_change(program: Program) -> AuditEvent | None:
@@ -178,15 +200,17 @@ def _program_page(program: Program, form: ProgramForm | None = None, status: int
                   conflict: list[dict] | None = None):
     editor = can(current_user, "edit_program")
     if editor and form is None:
-        form = _program_form(program)
+        form = _program_form(program, form_class=ProgramPageForm)
     return render("program/edit.html", block="program_form", status=status, program=program,
+                  health_rule=HealthRule.of(program),
                   form=form if editor else None, conflict=conflict,
                   last_change=_last_change(program) if conflict is not None else None)
 
 
 @bp.get("/program")
 def edit():
-    """The program's name, readiness date, time zone and description; leads edit here."""
+    """The program's name, readiness date, time zone, description and health rule; leads
+    edit here."""
     program = setup.current(db.session)
     if program is None:
         return not_set_up()
@@ -201,7 +225,7 @@ def update():
     program = setup.current(db.session)
     if program is None:
         return not_set_up(409)
-    form = _program_form(formdata=request.form)
+    form = _program_form(formdata=request.form, form_class=ProgramPageForm)
     if not _valid(form, new=False):
         return _program_page(program, form, 422)
     try:

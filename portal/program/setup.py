@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from portal.audit.log import Actor, diff, record, snapshot
 from portal.clock import known_zones, local_today
 from portal.errors import Conflict, DomainError
-from portal.program.models import Milestone, Program
+from portal.program.models import GRACE_DAYS_MAX, MIN_SHARE_MAX, Milestone, Program
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 2000
@@ -26,7 +26,8 @@ ZONE_MAX = 64
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2099, 12, 31)
 
-PROGRAM_FIELDS = ("name", "target_date", "timezone", "description")
+PROGRAM_FIELDS = ("name", "target_date", "timezone", "description", "health_grace_days",
+                  "health_min_share")
 MILESTONE_FIELDS = ("name", "due_date", "description")
 
 
@@ -60,10 +61,15 @@ class Stale(SetupError, Conflict):
 
 @dataclass(frozen=True)
 class ProgramValues:
+    """The program's fields as given. The health rule's two settings are whole numbers or
+    their text as typed; None leaves them as they are (a new program: the defaults)."""
+
     name: str
     target_date: date | None
     timezone: str
     description: str = ""
+    health_grace_days: int | str | None = None
+    health_min_share: int | str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,31 @@ def _date(value: date | None, field: str, what: str) -> date:
     return value
 
 
+def _whole(value: int | str, field: str, high: int, what: str, unit: str) -> int:
+    """A whole number from 0 to `high` (the health rule's settings), else SetupError."""
+    text = str(value).strip()
+    if text == "":
+        raise SetupError(f"Give the {what}: a whole number from 0 to {high}{unit}.", field)
+    try:
+        number = int(text)
+    except ValueError:
+        raise SetupError(f"“{text[:20]}” is not a whole number; give the {what} from 0 to "
+                         f"{high}{unit}.", field) from None
+    if not 0 <= number <= high:
+        raise SetupError(f"The {what} is from 0 to {high}{unit}; {number} is outside that.",
+                         field)
+    return number
+
+
+def clean_grace_days(value: int | str) -> int:
+    return _whole(value, "health_grace_days", GRACE_DAYS_MAX, "grace period", " days")
+
+
+def clean_min_share(value: int | str) -> int:
+    return _whole(value, "health_min_share", MIN_SHARE_MAX, "minimum share of late items",
+                  " %")
+
+
 def clean_zone(value: str | None) -> str:
     """An IANA zone name this machine knows (Europe/Berlin), else SetupError."""
     zone = (value or "").strip()
@@ -119,6 +150,10 @@ def _program_values(values: ProgramValues, *, new: bool = False,
               "target_date": lambda: _date(values.target_date, "target_date", "readiness date"),
               "timezone": lambda: clean_zone(values.timezone),
               "description": lambda: _description(values.description)}
+    if values.health_grace_days is not None:
+        checks["health_grace_days"] = lambda: clean_grace_days(values.health_grace_days)
+    if values.health_min_share is not None:
+        checks["health_min_share"] = lambda: clean_min_share(values.health_min_share)
     cleaned, problems = {}, {}
     for field, check in checks.items():
         try:

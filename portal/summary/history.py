@@ -27,7 +27,13 @@ from portal.actions.models import ActionItem
 from portal.audit.models import AuditEvent
 from portal.pocs.models import Poc
 from portal.program.models import Criterion, Program, StatusUpdate, Workstream
-from portal.program.readiness import CriterionRow, ItemRow, WorkstreamFigures, figures_from_rows
+from portal.program.readiness import (
+    CriterionRow,
+    HealthRule,
+    ItemRow,
+    WorkstreamFigures,
+    figures_from_rows,
+)
 from portal.vocab import OPEN_STATUSES
 
 ITEM_FIELDS = ("status", "due_date", "workstream_id")
@@ -226,7 +232,8 @@ class History:
 
     def figures_on(self, day: date, items: list[ItemState] | None = None
                    ) -> list[WorkstreamFigures]:
-        """Every workstream's readiness figures at the end of `day`."""
+        """Every workstream's readiness figures at the end of `day`, under the program's
+        health rule now."""
         items = self.items_on(day) if items is None else items
         rags = self.rags_on(day)
         return figures_from_rows(
@@ -235,6 +242,7 @@ class History:
             [ItemRow(i.workstream_id, i.status, i.due_date) for i in items],
             self.criteria_on(day),
             day,
+            rule=HealthRule.of(self.program) if self.program is not None else HealthRule(),
         )
 
 

@@ -27,11 +27,10 @@ from portal.program.models import (
     workstream_dependency,
 )
 from portal.program.readiness import (
-    CRITERIA_SHARE,
-    ITEMS_SHARE,
     RAG_ORDER,
-    RED_OVERDUE_DAYS,
+    HealthRule,
     WorkstreamFigures,
+    explanation,
     program_readiness,
     workstream_figures,
 )
@@ -45,20 +44,6 @@ TREND_DAYS = 84  # twelve weeks
 TOP_OVERDUE = 10
 VERDICTS = {"red": "Off track", "amber": "At risk", "green": "On track", "done": "Ready"}
 
-FORMULA = [
-    f"A workstream's readiness is {round(CRITERIA_SHARE * 100)} % the weighted share of its "
-    f"exit criteria that are met and {round(ITEMS_SHARE * 100)} % the share of its action "
-    "items that are done (cancelled items left out). With only criteria or only items, that "
-    "part alone counts; with neither, it is 0 %.",
-    "The overall score is the average readiness of the gating workstreams, each weighted by "
-    "its criteria weight plus its number of items, so bigger workstreams count more.",
-    f"A workstream's computed health is red when an open item is {RED_OVERDUE_DAYS} days or "
-    "more overdue or at least half of its open items are overdue, amber when any item is "
-    "overdue, green otherwise.",
-    "The program's status is the worst status of any gating workstream, taking for each the "
-    "worse of the owner-reported status and the computed health. A red gating workstream "
-    "therefore makes the whole program red, whatever the average.",
-]
 
 
 class SummaryError(DomainError):
@@ -149,6 +134,7 @@ class WorkstreamRow:
     items_overdue: int
     items_due_soon: int
     oldest_overdue_days: int | None
+    items_late: int
     criteria_done_weight: int
     criteria_total_weight: int
     lead: str | None
@@ -215,7 +201,9 @@ class Summary:
     pocs: list[dict]
     trend: list[TrendPoint]
     forecast: Outlook
-    formula: list[str] = field(default_factory=lambda: list(FORMULA))
+    # The health rule the day's figures were computed under, and the formula in words.
+    health_rule: HealthRule = field(default_factory=HealthRule)
+    formula: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         """The JSON of /summary.json: dates as ISO strings."""
@@ -378,6 +366,7 @@ def _ws_row(f: WorkstreamFigures, details: dict, note: Note | None) -> Workstrea
         readiness=round(f.readiness, 4), percent=f.percent, items_total=f.items_total,
         items_done=f.items_done, items_open=f.items_open, items_overdue=f.items_overdue,
         items_due_soon=f.items_due_soon, oldest_overdue_days=f.oldest_overdue_days,
+        items_late=f.items_late,
         criteria_done_weight=f.criteria_done_weight,
         criteria_total_weight=f.criteria_total_weight, lead=details.get("lead"),
         lead_id=details.get("lead_id"), latest_note=note)
@@ -394,34 +383,42 @@ class _DayState:
     overdue_items: list[OverdueItem]
     stages: dict[int, str] | None
     source: str
+    rule: HealthRule
 
 
-def _live_state(session: Session, program_id: int, day: date) -> _DayState:
-    figures = workstream_figures(session, program_id, day)
+def _live_state(session: Session, program: Program, day: date) -> _DayState:
+    rule = HealthRule.of(program)
+    figures = workstream_figures(session, program.id, day, rule=rule)
     gating_ids = [f.workstream_id for f in figures if f.gating]
     return _DayState(figures, snapshots.live_item_totals(session, day),
-                     _live_overdue_items(session, gating_ids, day), None, "live")
+                     _live_overdue_items(session, gating_ids, day), None, "live", rule)
 
 
-def _past_state(session: Session, program_id: int, day: date) -> _DayState:
-    history = History.load(session, program_id)
+def _past_state(session: Session, program: Program, day: date) -> _DayState:
+    """A past day: its snapshot as taken (under the rule of that day) where there is one,
+    else rebuilt from the audit log under the program's rule now."""
+    history = History.load(session, program.id)
     items = history.items_on(day)
     snap = snapshots.program_snapshot(session, day)
-    if snap is not None and snap.figures.get("workstreams") is not None:
-        figures = snapshots.figures_from_json(snap.figures["workstreams"])
+    stored = snapshots.figures_from_json(snap.figures.get("workstreams")) \
+        if snap is not None else None
+    if stored is not None:
+        figures, rule = stored
+        rule = rule or HealthRule.of(program)
         totals = {"open": snap.open_items, "overdue": snap.overdue_items,
                   "done": snap.done_items}
         source = "snapshot"
     else:
         figures, totals, source = history.figures_on(day, items), item_totals(items, day), \
             "audit log"
+        rule = HealthRule.of(program)
     gating_ids = {f.workstream_id for f in figures if f.gating}
     overdue = sorted((i for i in items if i.workstream_id in gating_ids
                       and i.status in OPEN_STATUSES and i.due_date is not None
                       and i.due_date < day), key=lambda i: (i.due_date, i.id))
     overdue_items = [OverdueItem(i.id, i.title, i.due_date, i.priority, i.status,
                                  i.workstream_id, i.owner) for i in overdue[:TOP_OVERDUE]]
-    return _DayState(figures, totals, overdue_items, history.poc_stages_on(day), source)
+    return _DayState(figures, totals, overdue_items, history.poc_stages_on(day), source, rule)
 
 
 def _blocking(session: Session, program_id: int,
@@ -458,8 +455,8 @@ def build_summary(session: Session, today: date, as_of: date | None = None,
         return None
     day = as_of or today
     historical = as_of is not None
-    state = _past_state(session, program.id, day) if historical \
-        else _live_state(session, program.id, day)
+    state = _past_state(session, program, day) if historical \
+        else _live_state(session, program, day)
     details = _workstream_details(session, program.id)
     notes = _latest_notes(session, program.id, day)
     rows = [_ws_row(f, details.get(f.workstream_id, {}), notes.get(f.workstream_id))
@@ -494,6 +491,8 @@ def build_summary(session: Session, today: date, as_of: date | None = None,
         pocs=_pipeline(session, day, state.stages),
         trend=_trend(session, day, live_point),
         forecast=forecast,
+        health_rule=state.rule,
+        formula=explanation(state.rule),
     )
 
 

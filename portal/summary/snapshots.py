@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 
 from portal.actions.models import ActionItem
 from portal.program.queries import current_program
-from portal.program.readiness import WorkstreamFigures, program_readiness, workstream_figures
+from portal.program.readiness import (
+    HealthRule,
+    WorkstreamFigures,
+    program_readiness,
+    workstream_figures,
+)
 from portal.summary.history import History, item_totals
 from portal.summary.models import Snapshot
 from portal.vocab import OPEN_STATUSES
@@ -39,9 +44,18 @@ def figures_to_json(figures: list[WorkstreamFigures]) -> list[dict]:
     return [asdict(f) for f in figures]
 
 
-def figures_from_json(rows: list[dict]) -> list[WorkstreamFigures]:
+def figures_from_json(rows: list[dict] | None
+                      ) -> tuple[list[WorkstreamFigures], HealthRule] | None:
+    """A snapshot's figures and the health rule they were taken under; None for a snapshot
+    without them or taken before the health rule (no late counts: rebuild the day instead)."""
+    if rows is None or any("items_late" not in row or "rule" not in row for row in rows):
+        return None
     fields = WorkstreamFigures.__dataclass_fields__
-    return [WorkstreamFigures(**{k: v for k, v in row.items() if k in fields}) for row in rows]
+    figures = [WorkstreamFigures(**{k: v for k, v in row.items() if k in fields and k != "rule"},
+                                 rule=HealthRule.from_json(row["rule"]))
+               for row in rows]
+    rule = figures[0].rule if figures else None
+    return figures, rule
 
 
 def _rows_for(day: date, figures: list[WorkstreamFigures], totals: dict[str, int]) -> list[dict]:
@@ -80,7 +94,7 @@ def take_snapshot(session: Session, day: date, today: date | None = None) -> int
         return 0
     today = today or day
     if day >= today:
-        figures = workstream_figures(session, program.id, day)
+        figures = workstream_figures(session, program.id, day, rule=HealthRule.of(program))
         totals = live_item_totals(session, day)
     else:
         history = History.load(session, program.id)

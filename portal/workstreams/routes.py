@@ -2,8 +2,6 @@
 dependencies and action items; archiving. Leads and admins change; everyone reads."""
 from __future__ import annotations
 
-import inspect
-
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -21,7 +19,7 @@ from portal.program.clock import program_today
 from portal.program.models import StatusUpdate, Workstream
 from portal.program.pages import in_setup, not_set_up, setup_args
 from portal.program.queries import current_program
-from portal.program.readiness import program_readiness, workstream_figures
+from portal.program.readiness import HealthRule, program_readiness, workstream_figures
 from portal.web import error_page, htmx_redirect, render
 from portal.workstreams import service
 from portal.workstreams.forms import (
@@ -78,7 +76,8 @@ def _index_page(form: WorkstreamForm | None = None, status: int = 200, block: st
     program = current_program(db.session)
     if program is None:
         return not_set_up(409 if request.method == "POST" else 200, what="The workstream list")
-    figures = workstream_figures(db.session, program.id, program_today())
+    figures = workstream_figures(db.session, program.id, program_today(),
+                                 rule=HealthRule.of(program))
     people = lookups.people_for_select(db.session)
     if form is None:
         form = WorkstreamForm(formdata=None)
@@ -147,7 +146,7 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
 
     today = program_today()
     program = _program_or_404()
-    figures = workstream_figures(db.session, program.id, today)
+    figures = workstream_figures(db.session, program.id, today, rule=HealthRule.of(program))
     figure = next((f for f in figures if f.workstream_id == ws.id), None)
     history = list(db.session.scalars(
         select(StatusUpdate).where(StatusUpdate.workstream_id == ws.id)
@@ -165,6 +164,7 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
     criterion_form = criterion_form or CriterionForm(formdata=None)
     return render(
         TEMPLATE_DETAIL, block=block, status=status, ws=ws, program=program, figure=figure,
+        health_rule=HealthRule.of(program),
         history=history, page=page, items=page.items, people=people,
         workstreams=program.workstreams, return_to=request.full_path.rstrip("?")
         if request.method == "GET" else url_for("workstreams.detail", workstream_id=ws.id),
@@ -376,7 +376,16 @@ def criterion_delete(workstream_id: int, criterion_id: int):
 
 
 @bp.app_template_global()
-def readiness_explained() -> list[str]:
-    """The formula, in the words of readiness.py's docstring (so the page never drifts)."""
-    doc = inspect.cleandoc(readiness.__doc__ or "")
-    return [" ".join(part.split()) for part in doc.split("\n\n")[1:]]
+def readiness_explained(rule: HealthRule) -> list[str]:
+    """The formula under the program's health rule, in readiness.py's words."""
+    return readiness.explanation(rule)
+
+
+@bp.app_template_global()
+def readiness_in_short(rule: HealthRule) -> str:
+    return readiness.short_explanation(rule)
+
+
+@bp.app_template_global()
+def health_rule_in_words(rule: HealthRule) -> str:
+    return readiness.health_sentence(rule)

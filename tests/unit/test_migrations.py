@@ -67,3 +67,29 @@ def test_single_sign_on_migration_allows_the_new_kinds_and_whole_identities(app)
         assert conn.execute(text("SELECT count(*) FROM security_event")).scalar() == 1
     _empty(app)
     db.create_all()  # leave the schema as the other tests expect it
+
+
+def test_health_rule_migration_gives_existing_programs_the_defaults(app):
+    """0008: a program from before gets 2 days of grace and 10 %; the bounds hold; the
+    downgrade drops both columns."""
+    _empty(app)
+    upgrade(revision="0007")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO program (name, target_date, description, timezone, "
+                          "version, created_at) VALUES ('Old', '2026-06-30', '', 'UTC', 1, "
+                          "'2025-01-01 00:00:00')"))
+    upgrade()
+    with db.engine.connect() as conn:
+        row = conn.execute(text("SELECT health_grace_days, health_min_share FROM program")).one()
+    assert tuple(row) == (2, 10)
+    for statement in ("UPDATE program SET health_grace_days = 31",
+                      "UPDATE program SET health_min_share = -1"):
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text(statement))
+    downgrade(revision="0007")
+    columns = {c["name"] for c in inspect(db.engine).get_columns("program")}
+    assert "health_grace_days" not in columns and "health_min_share" not in columns
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM program")).scalar() == "Old"
+    _empty(app)
+    db.create_all()  # leave the schema as the other tests expect it

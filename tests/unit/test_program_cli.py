@@ -44,6 +44,8 @@ def test_create_then_show(app, flask):
     assert shown.exit_code == 0, shown.output
     lines = shown.output.splitlines()
     assert lines[0] == "Cloud Launch" and "time zone  Europe/Berlin" in shown.output
+    assert ("health     late after 2 days of grace; amber from 10 % of a workstream's open "
+            "items late") in shown.output
     assert "Tooling  [gating; lead: Lena Lead; keywords: ticketing]" in shown.output
     assert "Archived workstreams:" in shown.output and "Staffing  (archived" in shown.output
     assert "Milestones:\n  none yet" in shown.output

@@ -19,7 +19,7 @@ from portal.pocs.sequencing import SequencingError, StaleBoard, change_rank
 from portal.program import setup
 from portal.program.checklist import setup_checklist
 from portal.program.models import Milestone, Program
-from portal.program.readiness import workstream_figures
+from portal.program.readiness import HealthRule, workstream_figures
 from portal.summary.history import History
 from portal.workstreams import service
 from tests.factories import make_item, make_person, make_program, make_user, make_workstream
@@ -49,8 +49,10 @@ def test_create_program_is_audited(session):
                                                                  "Europe/Berlin", 1)
     [event] = events("program")
     assert event.action == "create" and event.entity_id == program.id
+    # The health rule it starts with is the defaults, recorded with the rest.
     assert event.after == {"name": "Cloud Launch", "target_date": "2026-09-30",
-                           "timezone": "Europe/Berlin", "description": "Support for the new cloud."}
+                           "timezone": "Europe/Berlin", "description": "Support for the new cloud.",
+                           "health_grace_days": 2, "health_min_share": 10}
 
 
 def test_a_second_program_is_refused(session):
@@ -220,7 +222,8 @@ def test_an_archived_workstream_leaves_the_figures_and_the_suggestions(session, 
     program, kept, gone = streams
     service.archive_workstream(session, ACTOR, gone)
     session.commit()
-    assert [f.name for f in workstream_figures(session, program.id, TODAY)] == ["Tooling"]
+    assert [f.name for f in workstream_figures(session, program.id, TODAY,
+                                                      rule=HealthRule.of(program))] == ["Tooling"]
     suggester = WorkstreamSuggester.load(session)
     assert suggester.suggest("Start hiring SREs").workstream is None
     assert suggester.suggest("Move the ticketing queue").workstream.name == "Tooling"
@@ -241,8 +244,8 @@ def test_unarchive_brings_it_back(session, streams):
     service.unarchive_workstream(session, ACTOR, gone)
     session.commit()
     assert not gone.archived and gone.version == version + 1
-    assert {f.name for f in workstream_figures(session, program.id, TODAY)} == {"Tooling",
-                                                                                 "Staffing"}
+    figures = workstream_figures(session, program.id, TODAY, rule=HealthRule.of(program))
+    assert {f.name for f in figures} == {"Tooling", "Staffing"}
 
 
 def test_an_archived_name_is_not_taken_twice(session, streams):

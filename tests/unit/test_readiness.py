@@ -5,7 +5,14 @@ import pytest
 
 from portal.extensions import db
 from portal.program.models import Criterion
-from portal.program.readiness import WorkstreamFigures, program_readiness, workstream_figures
+from portal.program.readiness import (
+    HealthRule,
+    WorkstreamFigures,
+    explanation,
+    program_readiness,
+    short_explanation,
+    workstream_figures,
+)
 from tests.factories import make_item, make_program, make_workstream
 
 TODAY = date(2026, 1, 10)
@@ -32,18 +39,85 @@ def test_nothing_at_all_is_zero_and_green():
     assert f.readiness == 0.0 and f.health == "green" and f.weight == 1
 
 
-def test_health_from_overdue_items():
-    assert ws(items_total=10, items_open=10, items_overdue=1, oldest_overdue_days=2).health \
-        == "amber"
-    assert ws(items_total=10, items_open=10, items_overdue=1, oldest_overdue_days=7).health \
-        == "red"
-    assert ws(items_total=4, items_open=4, items_overdue=2, oldest_overdue_days=1).health == "red"
+def test_done_when_everything_is_finished():
     assert ws(items_total=2, items_done=2, criteria_done_weight=1,
               criteria_total_weight=1).health == "done"
 
 
-def test_green_owner_with_overdue_items_is_flagged():
-    f = ws(rag="green", items_total=3, items_open=3, items_overdue=1, oldest_overdue_days=1)
+# The health rule: 2 days of grace, amber from 10 % of the open items late (the defaults).
+
+def test_one_of_one_open_a_day_late_is_green():
+    """The issue's case: a single item one day late no longer turns a workstream red."""
+    f = ws(items_total=1, items_open=1, items_overdue=1, items_late=0, oldest_overdue_days=1)
+    assert f.health == "green" and not f.disagrees
+    assert f.health_reason == "1 overdue, none beyond the 2 days of grace"
+
+
+def test_the_grace_period_boundary():
+    rule = HealthRule()
+    assert (rule.grace_days, rule.min_share) == (2, 10)
+    assert not rule.is_late(TODAY - timedelta(days=2), TODAY)
+    assert rule.is_late(TODAY - timedelta(days=3), TODAY)
+    assert not rule.is_late(None, TODAY)
+    assert HealthRule(grace_days=0).is_late(TODAY - timedelta(days=1), TODAY)
+    assert not HealthRule(grace_days=0).is_late(TODAY, TODAY)
+
+
+def test_the_minimum_share_boundary():
+    rule = HealthRule()
+    assert rule.health(items_open=10, items_late=1, oldest_late_days=3) == "amber"  # 10 %
+    assert rule.health(items_open=11, items_late=1, oldest_late_days=3) == "green"  # 9 %
+    assert HealthRule(min_share=0).health(100, 1, 3) == "amber"
+    assert HealthRule(min_share=100).health(2, 1, 3) == "green"
+    assert rule.health(items_open=0, items_late=0, oldest_late_days=0) == "green"
+
+
+def test_red_by_share_needs_half_and_at_least_two():
+    rule = HealthRule()
+    assert rule.health(items_open=4, items_late=2, oldest_late_days=3) == "red"
+    assert rule.health(items_open=5, items_late=2, oldest_late_days=3) == "amber"  # 40 %
+    assert rule.health(items_open=2, items_late=1, oldest_late_days=3) == "amber"  # only one
+    assert rule.health(items_open=1, items_late=1, oldest_late_days=8) == "amber"
+
+
+def test_red_by_age_a_week_beyond_the_grace_period():
+    rule = HealthRule()
+    assert rule.serious_days == 9
+    assert rule.health(items_open=10, items_late=1, oldest_late_days=9) == "red"
+    assert rule.health(items_open=10, items_late=1, oldest_late_days=8) == "amber"
+    assert HealthRule(grace_days=5).health(10, 1, 11) == "amber"
+    assert HealthRule(grace_days=5).health(10, 1, 12) == "red"
+    # Below the minimum share an item that old still shows, as amber.
+    assert rule.health(items_open=30, items_late=1, oldest_late_days=9) == "amber"
+    assert rule.health(items_open=30, items_late=1, oldest_late_days=8) == "green"
+
+
+def test_figures_carry_the_rule_they_were_computed_under():
+    strict = HealthRule(grace_days=0, min_share=0)
+    f = ws(items_total=10, items_open=10, items_overdue=1, items_late=1, oldest_overdue_days=1,
+           rule=strict)
+    assert f.health == "amber" and f.oldest_late_days == 1
+    assert f.health_reason == "1 of 10 open items late, the oldest 1 day past its date"
+    assert ws(items_total=10, items_open=10, items_overdue=1, items_late=0,
+              oldest_overdue_days=1).oldest_late_days == 0
+
+
+def test_the_words_state_the_rules_numbers():
+    words = " ".join(explanation(HealthRule(grace_days=5, min_share=25)))
+    assert "more than 5 days past its due date" in words
+    assert "at least 25 % of its open items are late" in words
+    assert "12 days or more past its date" in words and "at least 50 %" in words
+    assert "60 % the weighted share of its exit criteria" in words
+    short = short_explanation(HealthRule(grace_days=0, min_share=15))
+    assert "as soon as it is past its due date" in short
+    assert "15% of the open items are late or one is 7 days past its date" in short
+    one = short_explanation(HealthRule(grace_days=1, min_share=10))
+    assert "more than 1 day past its due date" in one and "one is 8 days past" in one
+
+
+def test_green_owner_with_late_items_is_flagged():
+    f = ws(rag="green", items_total=3, items_open=3, items_overdue=1, items_late=1,
+           oldest_overdue_days=3)
     assert f.disagrees and f.effective_rag == "amber"
     assert not ws(rag="red").disagrees
 
@@ -90,13 +164,15 @@ def test_aggregate_queries_match_the_rows(app, query_counter):
     program_id = program.id
     db.session.commit()
     with query_counter() as statements:
-        figures = workstream_figures(db.session, program_id, TODAY)
+        figures = workstream_figures(db.session, program_id, TODAY, rule=HealthRule())
     assert len(statements) == 3
     by_name = {f.name: f for f in figures}
     f = by_name["Integrations"]
     assert (f.items_total, f.items_done, f.items_open, f.items_overdue, f.items_due_soon) == \
         (3, 1, 2, 1, 1)
     assert (f.criteria_done_weight, f.criteria_total_weight) == (2, 3)
-    assert f.oldest_overdue_days == 8 and f.health == "red"
+    # One of two open items late, 8 days past its date: amber (one late item is not half
+    # "and at least two"; 8 days is short of a week beyond the grace period).
+    assert f.oldest_overdue_days == 8 and f.items_late == 1 and f.health == "amber"
     assert by_name["Hiring"].items_total == 0 and by_name["Hiring"].gating is False
     assert [x.name for x in figures] == ["Integrations", "Hiring"]

@@ -60,7 +60,7 @@ def _board_page(*, notice=None, error=None, status=200, open_card=None, poc_form
     cards show a link that opens theirs (all controls on all cards would make a large
     board's page megabytes long)."""
     board = sequencing.board(db.session)
-    warnings = sequencing.sequencing_checks(db.session, program_today(), board.pocs)
+    warnings = sequencing.sequencing_checks(db.session, program_today(), board)
     return render("pocs/board.html", block=block, status=status, board=board,
                   warnings=warnings, stages=POC_STAGES, notice=notice, error=error,
                   open_card=open_card, poc_form=poc_form,

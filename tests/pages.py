@@ -28,6 +28,7 @@ PAGES: dict[str, frozenset[str]] = {
     "/pocs/hyperscalers": EVERYONE,
     "/pocs/customers": EVERYONE,
     "/pocs/customers/{customer}": EVERYONE,
+    "/pocs/link-item/{item}": LEADS,
     "/people": EVERYONE,
     "/people/{person}": EVERYONE,
     "/summary": EVERYONE,

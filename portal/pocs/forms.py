@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.forms import IdSelectField
 from portal.pocs.hyperscalers import NAME_MAX
 from portal.vocab import OFFER_TYPES, POC_STAGES, label
 
@@ -118,3 +119,14 @@ class RankForm(FlaskForm):
             return [int(i) for i in self.expected.data.split(",") if i]
         except ValueError:
             return None
+
+
+class LinkToPocForm(FlaskForm):
+    """An action item's link to a POC, the POC chosen by name; whether it still exists is
+    the domain function's check (`service.link_item_to_poc`)."""
+
+    poc_id = IdSelectField("POC")
+
+    def set_choices(self, choices: list[tuple[int, str]]) -> None:
+        self.poc_id.choices = [SelectChoice("", "Choose a POC…")] + [
+            SelectChoice(str(pid), name) for pid, name in choices]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import lookups
+from portal.actions.models import ActionItem
 from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
 from portal.extensions import db
@@ -18,12 +19,13 @@ from portal.pocs import sequencing, service, timeline
 from portal.pocs.forms import (
     CustomerForm,
     HyperscalerForm,
+    LinkToPocForm,
     MoveForm,
     PocForm,
     RankForm,
     StageForm,
 )
-from portal.pocs.models import Customer, Hyperscaler, Poc
+from portal.pocs.models import Customer, Hyperscaler, Poc, poc_action_item
 from portal.program.clock import program_today
 from portal.program.models import Program
 from portal.program.pages import setup_args
@@ -60,7 +62,7 @@ def _board_page(*, notice=None, error=None, status=200, open_card=None, poc_form
     cards show a link that opens theirs (all controls on all cards would make a large
     board's page megabytes long)."""
     board = sequencing.board(db.session)
-    warnings = sequencing.sequencing_checks(db.session, program_today(), board.pocs)
+    warnings = sequencing.sequencing_checks(db.session, program_today(), board)
     return render("pocs/board.html", block=block, status=status, board=board,
                   warnings=warnings, stages=POC_STAGES, notice=notice, error=error,
                   open_card=open_card, poc_form=poc_form,
@@ -229,8 +231,9 @@ def _poc_page(poc: Poc, form: PocForm | None = None, status: int = 200, error: s
         form.version.data = str(poc.version)
     if form is not None:
         _with_choices(form)
+    items = service.item_choices(db.session, poc) if can(current_user, "edit_program") else {}
     return render("pocs/poc.html", block=block, status=status, poc=poc, form=form,
-                  error=error, link_error=link_error)
+                  error=error, link_error=link_error, item_choices=items)
 
 
 @bp.get("/pocs/<int:poc_id>")
@@ -265,7 +268,8 @@ def update(poc_id: int):
 @bp.post("/pocs/<int:poc_id>/items")
 @permission_required("edit_program")
 def link_item(poc_id: int):
-    """Links an action item (by its number) to the POC."""
+    """Links an action item, chosen by its title on the POC's page, to the POC; `item_id`
+    may also be a number typed as `12` or `#12` (older forms)."""
     return _change_links(poc_id, service.link_item, request.form.get("item_id", ""),
                          done="Action item linked.")
 
@@ -287,6 +291,47 @@ def _change_links(poc_id: int, change, argument, *, done: str):
         return _poc_page(_load_poc(poc_id), status=422, link_error=error.message, block=None)
     flash(done, "success")
     return htmx_redirect(url_for("pocs.detail", poc_id=poc_id))
+
+
+def _link_to_poc_page(item: ActionItem, form: LinkToPocForm | None = None, status: int = 200):
+    """An action item's POCs and the select to link it to another, by name."""
+    linked = db.session.scalars(
+        select(Poc).join(poc_action_item, poc_action_item.c.poc_id == Poc.id)
+        .where(poc_action_item.c.action_item_id == item.id)
+        .options(joinedload(Poc.customer), joinedload(Poc.hyperscaler))
+        .order_by(Poc.id)).all()
+    form = form or LinkToPocForm(formdata=None)
+    form.set_choices(service.poc_choices(db.session, exclude={p.id for p in linked}))
+    return render("pocs/link_item.html", status=status, item=item, linked=linked, form=form,
+                  poc_name=service.poc_name)
+
+
+@bp.get("/pocs/link-item/<int:item_id>")
+@permission_required("edit_program")
+def link_to_poc(item_id: int):
+    """Links an action item to a POC chosen by name ("Customer · Hyperscaler"): the item's
+    side of the POC page's link form."""
+    return _link_to_poc_page(db.session.get(ActionItem, item_id) or abort(404))
+
+
+@bp.post("/pocs/link-item/<int:item_id>")
+@permission_required("edit_program")
+def link_to_poc_save(item_id: int):
+    """An unknown, stale or already linked POC answers 422 beside the select."""
+    item = db.session.get(ActionItem, item_id) or abort(404)
+    form = LinkToPocForm()
+    if form.validate():
+        try:
+            poc = service.link_item_to_poc(db.session, _actor(), item_id, form.poc_id.data)
+            name = service.poc_name(poc)
+            db.session.commit()
+        except service.PocInputError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            flash(f"Linked “{item.title}” to {name}.", "success")
+            return htmx_redirect(url_for("pocs.link_to_poc", item_id=item_id))
+    return _link_to_poc_page(db.session.get(ActionItem, item_id), form, 422)
 
 
 @bp.post("/pocs/hyperscalers/<int:hyperscaler_id>/rank")

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, joinedload
 from portal.audit.log import Actor, record
 from portal.errors import Conflict, DomainError
 from portal.pocs.models import Customer, Hyperscaler, Poc, poc_action_item
-from portal.vocab import POC_STAGES
+from portal.vocab import POC_STAGES, label
 
 
 class SequencingError(DomainError):
@@ -320,7 +320,19 @@ def change_rank(session: Session, actor: Actor, hyperscaler_id: int, direction: 
 
 # --- sequencing checks -----------------------------------------------------------------
 
-CHECK_KINDS = ("rank_order", "parallel_running", "scheduled_incomplete", "overrun")
+CHECK_KINDS = ("priority_gap", "rank_order", "sequence_order", "parallel_running",
+               "scheduled_incomplete", "late_start", "overrun")
+
+# What the board calls each kind beside its sentence.
+CHECK_LABELS = {
+    "priority_gap": "Priority without a POC",
+    "rank_order": "Out of priority order",
+    "sequence_order": "Out of sequence",
+    "parallel_running": "Parallel POCs",
+    "scheduled_incomplete": "Incomplete schedule",
+    "late_start": "Start date passed",
+    "overrun": "Overrunning",
+}
 
 
 @dataclass(frozen=True)
@@ -333,72 +345,178 @@ class SequencingWarning:
     hyperscaler: str | None = None
     hyperscaler_id: int | None = None
 
+    @property
+    def label(self) -> str:
+        return CHECK_LABELS[self.kind]
 
-# Stages whose planned dates still mean something for the order of starts.
+
+# Stages of a POC that is in play: its planned dates still mean something for the order
+# of starts. Lost and on-hold POCs are parked and count for no check of the order.
 _PLANNED_STAGES = ("candidate", "confirmed", "scheduled", "running", "won")
+_NOT_STARTED = ("candidate", "confirmed", "scheduled")
+# A sentence names at most this many POCs of one problem, then "and N more".
+_MAX_PARTS = 3
 
 
 def _fmt(day: date) -> str:
     return day.strftime("%d %b %Y")
 
 
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _capped(parts: list[str], separator: str = "; ") -> str:
+    text = separator.join(parts[:_MAX_PARTS])
+    if len(parts) > _MAX_PARTS:
+        text += f"{separator}and {len(parts) - _MAX_PARTS} more"
+    return text
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def sequencing_checks(session: Session, today: date,
-                      pocs: list[Poc] | None = None) -> list[SequencingWarning]:
-    """The four checks of the sequencing rules, in a fixed order.
+                      board: Board | None = None) -> list[SequencingWarning]:
+    """The checks of the sequencing rules, in a fixed order (`CHECK_KINDS`).
 
-    1. rank_order: a POC on a lower-ranked hyperscaler planned to start before the first
-       POC of a higher-ranked one (or while a higher-ranked one has none planned);
-    2. parallel_running: two running POCs for the same customer;
-    3. scheduled_incomplete: a scheduled POC without dates or owner;
-    4. overrun: a running POC past its planned end.
-    Pass `pocs` (with hyperscaler and customer loaded) to reuse a board's rows.
+    The program runs its POCs hyperscaler by hyperscaler in priority order (rank 1 first)
+    and, within a hyperscaler, top to bottom (position 1 first):
+
+    1. priority_gap: a hyperscaler with no POC in play while a lower-priority one has some;
+    2. rank_order: a hyperscaler whose first planned start comes before the first planned
+       start of a higher-priority one (or while that one has no start date yet);
+    3. sequence_order: within a hyperscaler, a POC not won yet planned to start before
+       one placed above it, or running while one above it has not started;
+    4. parallel_running: two running POCs for the same customer;
+    5. scheduled_incomplete: a scheduled POC without dates or owner;
+    6. late_start: POCs not started yet whose planned start has passed;
+    7. overrun: a running POC past its planned end.
+
+    Everything is computed from the current ranks and positions, so a reorder or a
+    priority change is judged on the next call. Pass the `board` to reuse its rows (no
+    query); without it, two queries.
     """
-    if pocs is None:
-        pocs = list(session.scalars(
-            select(Poc).options(joinedload(Poc.customer), joinedload(Poc.hyperscaler))
-        ).all())
-    pocs = sorted(pocs, key=lambda p: (p.hyperscaler.rank, p.hyperscaler_id, p.position, p.id))
-    warnings: list[SequencingWarning] = []
+    if board is not None:
+        scalers = [column.hyperscaler for column in board.columns]
+        pocs = board.pocs
+    else:
+        scalers = list(session.scalars(select(Hyperscaler)))
+        pocs = list(session.scalars(select(Poc).options(joinedload(Poc.customer))))
+    scalers = sorted(scalers, key=lambda s: (s.rank, s.id))
+    by_scaler: dict[int, list[Poc]] = defaultdict(list)
+    for poc in sorted(pocs, key=lambda p: (p.position, p.id)):
+        by_scaler[poc.hyperscaler_id].append(poc)
+    in_play = {s.id: [p for p in by_scaler[s.id] if p.stage in _PLANNED_STAGES]
+               for s in scalers}
+    ordered = [p for s in scalers for p in by_scaler[s.id]]
 
-    # 1. Rank order: compare each planned start with the first start of every higher rank.
-    scalers = {p.hyperscaler_id: p.hyperscaler for p in pocs}
-    first_start: dict[int, Poc] = {}
-    for poc in pocs:
-        if poc.stage in _PLANNED_STAGES and poc.planned_start:
-            best = first_start.get(poc.hyperscaler_id)
-            if best is None or poc.planned_start < best.planned_start:
-                first_start[poc.hyperscaler_id] = poc
-    for poc in pocs:
-        if poc.stage not in _PLANNED_STAGES or poc.planned_start is None:
+    return [*_priority_gaps(scalers, by_scaler, in_play),
+            *_rank_order(scalers, in_play),
+            *_sequence_order(scalers, in_play),
+            *_parallel_running(ordered),
+            *_scheduled_incomplete(ordered),
+            *_late_starts(scalers, by_scaler, today),
+            *_overruns(ordered, today)]
+
+
+def _priority_gaps(scalers, by_scaler, in_play) -> list[SequencingWarning]:
+    warnings = []
+    for index, scaler in enumerate(scalers):
+        if in_play[scaler.id]:
             continue
-        rank = poc.hyperscaler.rank
-        ahead_of = []
-        for hid, scaler in scalers.items():
-            if scaler.rank >= rank:
-                continue
-            first = first_start.get(hid)
-            if first is None:
-                ahead_of.append((scaler, None))
-            elif poc.planned_start < first.planned_start:
-                ahead_of.append((scaler, first))
-        if ahead_of:
-            ahead_of.sort(key=lambda pair: pair[0].rank)
-            parts = [f"{s.name} (priority {s.rank}) "
-                     + (f"starts {_fmt(f.planned_start)} with {f.customer.name}" if f
-                        else "has no POC planned yet") for s, f in ahead_of]
+        lower = [s for s in scalers[index + 1:] if in_play[s.id]]
+        if not lower:
+            continue
+        parked = len(by_scaler[scaler.id])
+        has = (f"has no POC in play ({parked} lost or on hold)" if parked else "has no POC")
+        others = _and([f"{s.name} (priority {s.rank}) has {_plural(len(in_play[s.id]), 'POC')}"
+                       for s in lower])
+        warnings.append(SequencingWarning(
+            "priority_gap",
+            f"{scaler.name} (priority {scaler.rank}) {has}, while {others}: add "
+            f"{scaler.name}'s first POC or lower its priority.",
+            tuple(p.id for s in lower for p in in_play[s.id][:1]),
+            scaler.name, scaler.id,
+        ))
+    return warnings
+
+
+def _first_start(pocs: list[Poc]) -> Poc | None:
+    dated = [p for p in pocs if p.planned_start]
+    return min(dated, key=lambda p: (p.planned_start, p.position, p.id)) if dated else None
+
+
+def _rank_order(scalers, in_play) -> list[SequencingWarning]:
+    firsts = {s.id: _first_start(in_play[s.id]) for s in scalers}
+    warnings = []
+    for index, scaler in enumerate(scalers):
+        first = firsts[scaler.id]
+        if first is None:
+            continue
+        parts, ids = [], []
+        for higher in scalers[:index]:
+            theirs = firsts[higher.id]
+            if not in_play[higher.id]:
+                continue  # a priority gap, said once by its own check
+            if theirs is None:
+                parts.append(f"{higher.name} (priority {higher.rank}) has no POC with a start "
+                             f"date yet")
+            elif first.planned_start < theirs.planned_start:
+                parts.append(f"{higher.name} (priority {higher.rank}) starts "
+                             f"{_fmt(theirs.planned_start)} with {theirs.customer.name}")
+                ids.append(theirs.id)
+        if parts:
             warnings.append(SequencingWarning(
                 "rank_order",
-                f"{poc.customer.name} on {poc.hyperscaler.name} (priority {rank}) is planned "
-                f"to start {_fmt(poc.planned_start)}, before {'; '.join(parts)}.",
-                (poc.id, *[f.id for _s, f in ahead_of if f]),
-                poc.hyperscaler.name, poc.hyperscaler_id,
+                f"{first.customer.name} on {scaler.name} (priority {scaler.rank}) is planned "
+                f"to start {_fmt(first.planned_start)}, before {'; '.join(parts)}.",
+                (first.id, *ids), scaler.name, scaler.id,
             ))
+    return warnings
 
-    # 2. Two running POCs for the same customer.
+
+def _sequence_order(scalers, in_play) -> list[SequencingWarning]:
+    warnings = []
+    for scaler in scalers:
+        # Won POCs are history: their dates no longer say anything about the order ahead.
+        column = [p for p in in_play[scaler.id] if p.stage != "won"]
+        parts: list[str] = []
+        ids: list[int] = []
+        for index, later in enumerate(column):
+            above = column[:index]
+            earlier_dates = [p for p in above if later.planned_start and p.planned_start
+                             and later.planned_start < p.planned_start]
+            waiting = [p for p in above if later.stage == "running"
+                       and p.stage in _NOT_STARTED and p not in earlier_dates]
+            name = f"{later.customer.name} (#{later.position})"
+            if earlier_dates:
+                parts.append(f"{name} starts {_fmt(later.planned_start)}, before " + _and(
+                    [f"{p.customer.name} (#{p.position}, {_fmt(p.planned_start)})"
+                     for p in earlier_dates]))
+            if waiting:
+                parts.append(f"{name} is running while " + _and(
+                    [f"{p.customer.name} (#{p.position}, {label(p.stage).lower()})"
+                     for p in waiting]) + " has not started")
+            if earlier_dates or waiting:
+                ids.extend(p.id for p in (later, *earlier_dates, *waiting) if p.id not in ids)
+        if parts:
+            warnings.append(SequencingWarning(
+                "sequence_order",
+                f"{scaler.name}'s POCs run top to bottom, but {_capped(parts)}: move the "
+                f"cards or change the dates.",
+                tuple(ids), scaler.name, scaler.id,
+            ))
+    return warnings
+
+
+def _parallel_running(pocs) -> list[SequencingWarning]:
     running: dict[int, list[Poc]] = defaultdict(list)
     for poc in pocs:
         if poc.stage == "running":
             running[poc.customer_id].append(poc)
+    warnings = []
     for group in sorted(running.values(), key=lambda g: g[0].customer.name.casefold()):
         if len(group) > 1:
             where = " and ".join(p.hyperscaler.name for p in group)
@@ -407,8 +525,11 @@ def sequencing_checks(session: Session, today: date,
                 f"{group[0].customer.name} has {len(group)} POCs running at once ({where}).",
                 tuple(p.id for p in group),
             ))
+    return warnings
 
-    # 3. Scheduled without dates or owner.
+
+def _scheduled_incomplete(pocs) -> list[SequencingWarning]:
+    warnings = []
     for poc in pocs:
         if poc.stage != "scheduled":
             continue
@@ -422,16 +543,43 @@ def sequencing_checks(session: Session, today: date,
                 f"{_join(missing)}.",
                 (poc.id,), poc.hyperscaler.name, poc.hyperscaler_id,
             ))
+    return warnings
 
-    # 4. Running past the planned end.
+
+def _late_starts(scalers, by_scaler, today: date) -> list[SequencingWarning]:
+    """One warning per hyperscaler, so that a stale plan does not bury the other checks."""
+    warnings = []
+    for scaler in scalers:
+        late = [p for p in by_scaler[scaler.id]
+                if p.stage in _NOT_STARTED and p.planned_start and p.planned_start < today]
+        if not late:
+            continue
+        if len(late) == 1:
+            poc = late[0]
+            message = (f"{poc.customer.name} on {scaler.name} was planned to start "
+                       f"{_fmt(poc.planned_start)} "
+                       f"({_plural((today - poc.planned_start).days, 'day')} ago) but is "
+                       f"still {label(poc.stage).lower()}: start it or move its dates.")
+        else:
+            names = [f"{p.customer.name} ({label(p.stage).lower()}, {_fmt(p.planned_start)})"
+                     for p in late]
+            message = (f"{len(late)} POCs on {scaler.name} have passed their planned start "
+                       f"without starting: {_capped(names, ', ')}: start them or move their "
+                       f"dates.")
+        warnings.append(SequencingWarning("late_start", message, tuple(p.id for p in late),
+                                          scaler.name, scaler.id))
+    return warnings
+
+
+def _overruns(pocs, today: date) -> list[SequencingWarning]:
+    warnings = []
     for poc in pocs:
         if poc.stage == "running" and poc.planned_end and poc.planned_end < today:
             late = (today - poc.planned_end).days
             warnings.append(SequencingWarning(
                 "overrun",
                 f"{poc.customer.name} on {poc.hyperscaler.name} is still running "
-                f"{late} day{'s' if late != 1 else ''} after its planned end "
-                f"({_fmt(poc.planned_end)}).",
+                f"{_plural(late, 'day')} after its planned end ({_fmt(poc.planned_end)}).",
                 (poc.id,), poc.hyperscaler.name, poc.hyperscaler_id,
             ))
     return warnings

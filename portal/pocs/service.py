@@ -186,26 +186,89 @@ def save_customer(session: Session, actor: Actor, customer: Customer | None, *, 
     return customer
 
 
+CHOOSE_ITEM = "Choose an action item from the list."
+
+
 def _item_number(raw: str) -> int:
+    """The item's number from the select (`12`) or from an older form (`12`, `#12`)."""
     text = (raw or "").strip().lstrip("#")
     if not text.isdigit() or len(text) > 9:
-        raise PocInputError("Enter an action item number, like 12 or #12.", field="item_id")
+        raise PocInputError(CHOOSE_ITEM, field="item_id")
     return int(text)
+
+
+def poc_name(poc: Poc) -> str:
+    """How people name a POC: its customer and its hyperscaler."""
+    return f"{poc.customer.name} · {poc.hyperscaler.name}"
+
+
+def poc_choices(session: Session, exclude: set[int] = frozenset()) -> list[tuple[int, str]]:
+    """The program's POCs by name ("Customer · Hyperscaler"), in board order: hyperscalers
+    by priority, each top to bottom (one query)."""
+    rows = session.execute(
+        select(Poc.id, Customer.name, Hyperscaler.name)
+        .join(Customer, Customer.id == Poc.customer_id)
+        .join(Hyperscaler, Hyperscaler.id == Poc.hyperscaler_id)
+        .order_by(Hyperscaler.rank, Hyperscaler.id, Poc.position, Poc.id))
+    return [(pid, f"{customer} · {scaler}") for pid, customer, scaler in rows
+            if pid not in exclude]
+
+
+@dataclass(frozen=True)
+class ItemChoice:
+    id: int
+    title: str
+    status: str
+
+
+def item_choices(session: Session, poc: Poc) -> dict[str, list[ItemChoice]]:
+    """The action items a POC can link, by number and title: open ones first, then the
+    finished ones; the ones linked already are left out (one query)."""
+    from portal.actions.models import ActionItem
+    from portal.vocab import OPEN_STATUSES
+
+    linked = {item.id for item in poc.action_items}
+    groups: dict[str, list[ItemChoice]] = {"Open": [], "Done or cancelled": []}
+    for item_id, title, status in session.execute(
+            select(ActionItem.id, ActionItem.title, ActionItem.status)
+            .order_by(ActionItem.id)):
+        if item_id not in linked:
+            group = "Open" if status in OPEN_STATUSES else "Done or cancelled"
+            groups[group].append(ItemChoice(item_id, title, status))
+    return {name: items for name, items in groups.items() if items}
 
 
 def link_item(session: Session, actor: Actor, poc: Poc, raw_item_id: str) -> None:
     """Links an action item to the POC (its follow-up work); audited."""
     from portal.actions.models import ActionItem
 
-    item = session.get(ActionItem, _item_number(raw_item_id))
+    number = _item_number(raw_item_id)
+    item = session.get(ActionItem, number)
     if item is None:
-        raise PocInputError(f"There is no action item {raw_item_id.strip()}.", field="item_id")
+        raise PocInputError(f"There is no action item #{number} (any more): choose one from "
+                            f"the list.", field="item_id")
     if item in poc.action_items:
-        raise PocInputError(f"Action item #{item.id} is already linked.", field="item_id")
+        raise PocInputError(f"Action item #{item.id} is already linked to {poc_name(poc)}.",
+                            field="item_id")
     poc.action_items.append(item)
     record(session, actor, "poc", poc.id, "link_item",
            summary=f"Linked action item #{item.id} to the POC of {poc.customer.name}",
            after={"action_item_id": item.id})
+
+
+def link_item_to_poc(session: Session, actor: Actor, item_id: int,
+                     poc_id: int | None) -> Poc:
+    """Links an action item to the POC chosen by name (the item's side of `link_item`)."""
+    poc = session.get(Poc, poc_id) if poc_id is not None else None
+    if poc is None:
+        raise PocInputError("Choose a POC from the list." if poc_id is None else
+                            "That POC no longer exists: choose one from the list.",
+                            field="poc_id")
+    try:
+        link_item(session, actor, poc, str(item_id))
+    except PocInputError as error:
+        raise PocInputError(error.message, field="poc_id") from None
+    return poc
 
 
 def unlink_item(session: Session, actor: Actor, poc: Poc, item_id: int) -> None:

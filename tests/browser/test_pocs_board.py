@@ -245,3 +245,44 @@ def test_read_the_timeline(page, login, live_server):
     rows = table.locator("tbody tr")
     assert rows.count() == 3
     assert rows.nth(0).locator("td").nth(2).inner_text() == "Microsoft"
+
+
+def _box(locator) -> tuple[int, int]:
+    box = locator.bounding_box()
+    return round(box["width"]), round(box["height"])
+
+
+def test_touch_screens_get_no_drag_hint_and_large_targets(browser, live_server):
+    """On a phone (touch, no hover) the board neither explains nor offers dragging, and
+    every control of a card is at least 44×44 px; a laptop keeps both and its compact
+    controls."""
+    from tests.browser.conftest import sign_in
+
+    phone = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844},
+                                is_mobile=True, has_touch=True)
+    page = sign_in(phone.new_page(), "lead@example.com")
+    page.goto("/pocs")
+    assert page.locator(".board-hint").is_visible()
+    assert not page.locator(".hint-drag").is_visible()
+    assert not page.locator(".drag-handle").first.is_visible()
+    assert "Open a card with “Move…”" in page.locator(".board-hint").inner_text()
+    move = card(page, "Microsoft").get_by_role("link", name="Move Microsoft or change its stage")
+    width, height = _box(move)
+    assert width >= 44 and height >= 44, (width, height)
+    move.click()
+    card(page, "Microsoft").locator(".poc-tools").wait_for()
+    controls = page.locator(".poc-tools button, .poc-tools select, .rank-form button, "
+                            ".poc-open, .poc-customer a")
+    sizes = [_box(controls.nth(i)) for i in range(controls.count())]
+    assert len(sizes) > 8 and all(w >= 44 and h >= 44 for w, h in sizes), sizes
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.close()
+
+    laptop = browser.new_context(base_url=live_server.url,
+                                 viewport={"width": 1440, "height": 900})
+    page = sign_in(laptop.new_page(), "lead@example.com")
+    page.goto("/pocs")
+    assert page.locator(".hint-drag").is_visible()
+    assert page.locator(".drag-handle").first.is_visible()
+    assert _box(page.locator(".poc-open").first)[1] < 44
+    laptop.close()

@@ -253,9 +253,9 @@ def test_no_warnings_for_a_sound_sequence(session):
     owner = make_person("Owner")
     make_poc(gcp, stage="scheduled", planned_start=TODAY, planned_end=TODAY + timedelta(30),
              owner=owner)
-    make_poc(azure, stage="candidate", planned_start=TODAY + timedelta(10))
     make_poc(azure, stage="running", planned_start=TODAY - timedelta(5),
              planned_end=TODAY + timedelta(5))
+    make_poc(azure, stage="candidate", planned_start=TODAY + timedelta(10))
     session.commit()
     # The running Azure POC started before GCP's first: that is the one warning.
     warnings = sequencing_checks(session, TODAY)
@@ -288,7 +288,7 @@ def test_check_rank_order_when_higher_rank_has_nothing_planned(session):
     warnings = sequencing_checks(session, TODAY)
     assert kinds(warnings) == ["rank_order"]
     assert warnings[0].poc_ids == (poc.id,)
-    assert "GCP (priority 1) has no POC planned yet" in warnings[0].message
+    assert "GCP (priority 1) has no POC with a start date yet" in warnings[0].message
 
 
 def test_check_ranks_follow_the_current_priority(session):
@@ -351,6 +351,175 @@ def test_check_running_past_its_end(session):
     assert sequencing_checks(session, TODAY - timedelta(3)) == []
 
 
+def test_check_first_priority_without_any_poc(session):
+    gcp, azure, aws = make_scalers("GCP", "Azure", "AWS")
+    first = make_poc(azure, make_customer("Microsoft"))
+    make_poc(azure, make_customer("UKMET"))
+    zoom = make_poc(aws, make_customer("Zoom"))
+    session.commit()
+    warnings = sequencing_checks(session, TODAY)
+    assert kinds(warnings) == ["priority_gap"]
+    gap = warnings[0]
+    assert gap.hyperscaler == "GCP" and gap.hyperscaler_id == gcp.id
+    assert gap.poc_ids == (first.id, zoom.id)
+    assert gap.message == ("GCP (priority 1) has no POC, while Azure (priority 2) has 2 POCs "
+                           "and AWS (priority 3) has 1 POC: add GCP's first POC or lower its "
+                           "priority.")
+    # Without the board the checks read the hyperscalers themselves; with it, its columns.
+    assert sequencing_checks(session, TODAY, sequencing.board(session)) == warnings
+
+
+def test_check_priority_gap_counts_only_pocs_in_play(session):
+    gcp, azure, aws = make_scalers("GCP", "Azure", "AWS")
+    make_poc(gcp, stage="lost")
+    make_poc(azure, stage="on_hold")
+    make_poc(aws, make_customer("Zoom"), stage="candidate")
+    session.commit()
+    messages = [w.message for w in sequencing_checks(session, TODAY)]
+    assert messages == [
+        "GCP (priority 1) has no POC in play (1 lost or on hold), while AWS (priority 3) has "
+        "1 POC: add GCP's first POC or lower its priority.",
+        "Azure (priority 2) has no POC in play (1 lost or on hold), while AWS (priority 3) "
+        "has 1 POC: add Azure's first POC or lower its priority.",
+    ]
+
+
+def test_no_priority_gap_when_only_the_last_ones_are_empty(session):
+    gcp, _azure, _aws = make_scalers("GCP", "Azure", "AWS")
+    make_poc(gcp)
+    session.commit()
+    assert sequencing_checks(session, TODAY) == []
+    # A program with hyperscalers and no POC yet: nothing to warn about either.
+    session.delete(session.scalar(select(Poc)))
+    session.commit()
+    assert sequencing_checks(session, TODAY) == []
+
+
+def test_check_rank_order_names_each_hyperscalers_first_poc_once(session):
+    gcp, azure, _aws = make_scalers("GCP", "Azure", "AWS")
+    make_poc(gcp, make_customer("Sigma"), planned_start=date(2026, 3, 1))
+    first = make_poc(azure, make_customer("NBCU"), planned_start=date(2026, 2, 10))
+    make_poc(azure, make_customer("Citadel"), planned_start=date(2026, 2, 20))
+    session.commit()
+    warnings = sequencing_checks(session, TODAY)
+    # One warning per hyperscaler, not one per POC that jumps ahead.
+    assert kinds(warnings) == ["rank_order"]
+    assert warnings[0].poc_ids[0] == first.id
+    assert warnings[0].message == ("NBCU on Azure (priority 2) is planned to start 10 Feb 2026, "
+                                   "before GCP (priority 1) starts 01 Mar 2026 with Sigma.")
+
+
+def test_check_rank_order_is_judged_again_after_a_priority_change(session):
+    gcp, azure, _aws = make_scalers("GCP", "Azure", "AWS")
+    make_poc(gcp, make_customer("Sigma"), planned_start=date(2026, 2, 1))
+    make_poc(azure, make_customer("NBCU"), planned_start=date(2026, 3, 1))
+    session.commit()
+    assert sequencing_checks(session, TODAY) == []
+    sequencing.change_rank(session, ACTOR, azure.id, "up", None)
+    session.commit()
+    warnings = sequencing_checks(session, TODAY)
+    assert kinds(warnings) == ["rank_order"]
+    assert warnings[0].message == ("Sigma on GCP (priority 2) is planned to start 01 Feb 2026, "
+                                   "before Azure (priority 1) starts 01 Mar 2026 with NBCU.")
+
+
+def test_check_rank_order_is_judged_again_after_a_move_across_columns(session):
+    gcp, azure, _aws = make_scalers("GCP", "Azure", "AWS")
+    early = make_poc(gcp, make_customer("Early"), planned_start=date(2026, 2, 1))
+    make_poc(gcp, make_customer("Sigma"), planned_start=date(2026, 3, 1))
+    make_poc(azure, make_customer("Zoom"), planned_start=date(2026, 4, 1))
+    session.commit()
+    assert sequencing_checks(session, TODAY) == []
+    reorder(session, ACTOR, early.id, azure.id, 1, orders())
+    session.commit()
+    warnings = sequencing_checks(session, TODAY)
+    assert kinds(warnings) == ["rank_order"]
+    assert warnings[0].message == ("Early on Azure (priority 2) is planned to start 01 Feb "
+                                   "2026, before GCP (priority 1) starts 01 Mar 2026 with Sigma.")
+
+
+def test_check_sequence_order_within_a_column_after_a_reorder(session):
+    gcp, _azure, _aws = make_scalers("GCP", "Azure", "AWS")
+    sigma = make_poc(gcp, make_customer("Sigma"), planned_start=date(2026, 2, 1))
+    make_poc(gcp, make_customer("NBCU"), planned_start=date(2026, 3, 1))
+    citadel = make_poc(gcp, make_customer("Citadel"), planned_start=date(2026, 4, 1))
+    session.commit()
+    assert sequencing_checks(session, TODAY) == []
+    reorder(session, ACTOR, citadel.id, gcp.id, 1, orders())  # the board's drag or arrows
+    session.commit()
+    warnings = sequencing_checks(session, TODAY)
+    assert kinds(warnings) == ["sequence_order"]
+    assert warnings[0].hyperscaler == "GCP"
+    assert set(warnings[0].poc_ids) == {sigma.id, citadel.id} | {
+        p.id for p in session.scalars(select(Poc)) if p.customer.name == "NBCU"}
+    assert warnings[0].message == (
+        "GCP's POCs run top to bottom, but Sigma (#2) starts 01 Feb 2026, before Citadel "
+        "(#1, 01 Apr 2026); NBCU (#3) starts 01 Mar 2026, before Citadel (#1, 01 Apr 2026): "
+        "move the cards or change the dates.")
+    reorder(session, ACTOR, citadel.id, gcp.id, 3, orders())
+    session.commit()
+    assert sequencing_checks(session, TODAY) == []
+
+
+def test_check_sequence_order_running_while_one_above_has_not_started(session):
+    (gcp,) = make_scalers("GCP")
+    make_poc(gcp, make_customer("Sigma"), stage="confirmed")
+    make_poc(gcp, make_customer("NBCU"), stage="running")
+    make_poc(gcp, make_customer("Old"), stage="won", planned_start=date(2025, 1, 1))
+    session.commit()
+    warnings = sequencing_checks(session, TODAY)
+    assert kinds(warnings) == ["sequence_order"]
+    assert warnings[0].message == (
+        "GCP's POCs run top to bottom, but NBCU (#2) is running while Sigma (#1, confirmed) "
+        "has not started: move the cards or change the dates.")
+
+
+def test_check_sequence_order_names_three_and_counts_the_rest(session):
+    (gcp,) = make_scalers("GCP")
+    make_poc(gcp, make_customer("Last"), planned_start=date(2026, 12, 1))
+    for n in range(5):
+        make_poc(gcp, make_customer(f"Early {n}"), planned_start=date(2026, 2, 1 + n))
+    session.commit()
+    (warning,) = sequencing_checks(session, TODAY)
+    assert warning.message.count("before Last (#1") == 3
+    assert warning.message.endswith("; and 2 more: move the cards or change the dates.")
+    assert len(warning.poc_ids) == 6
+
+
+def test_check_start_date_passed_but_not_started(session):
+    (gcp,) = make_scalers("GCP")
+    owner = make_person("Owner")
+    make_poc(gcp, stage="running", planned_start=TODAY - timedelta(6))
+    late = make_poc(gcp, make_customer("UKMET"), stage="scheduled", owner=owner,
+                    planned_start=TODAY - timedelta(4), planned_end=TODAY + timedelta(20))
+    make_poc(gcp, stage="confirmed", planned_start=TODAY)
+    session.commit()
+    warnings = sequencing_checks(session, TODAY)
+    assert kinds(warnings) == ["late_start"]
+    assert warnings[0].poc_ids == (late.id,)
+    assert warnings[0].message == ("UKMET on GCP was planned to start 11 Jan 2026 (4 days ago) "
+                                   "but is still scheduled: start it or move its dates.")
+    assert sequencing_checks(session, TODAY - timedelta(4)) == []
+
+
+def test_check_start_dates_passed_are_one_warning_per_hyperscaler(session):
+    gcp, azure = make_scalers("GCP", "Azure")
+    for n in range(5):
+        make_poc(gcp, make_customer(f"Late {n}"), planned_start=TODAY - timedelta(9 - n))
+    make_poc(azure, stage="on_hold", planned_start=TODAY - timedelta(30))  # parked: fine
+    session.commit()
+    (warning,) = sequencing_checks(session, TODAY)
+    assert warning.kind == "late_start" and len(warning.poc_ids) == 5
+    assert warning.message == (
+        "5 POCs on GCP have passed their planned start without starting: Late 0 (candidate, "
+        "06 Jan 2026), Late 1 (candidate, 07 Jan 2026), Late 2 (candidate, 08 Jan 2026), and "
+        "2 more: start them or move their dates.")
+
+
+def test_every_kind_has_a_label():
+    assert set(sequencing.CHECK_LABELS) == set(sequencing.CHECK_KINDS)
+
+
 def test_checks_reuse_the_board_without_queries(session, query_counter):
     gcp, azure, _aws = make_scalers("GCP", "Azure", "AWS")
     for n in range(5):
@@ -360,7 +529,7 @@ def test_checks_reuse_the_board_without_queries(session, query_counter):
     session.expire_all()
     board = sequencing.board(session)
     with query_counter() as statements:
-        sequencing_checks(session, TODAY, board.pocs)
+        sequencing_checks(session, TODAY, board)
     assert statements == []
 
 

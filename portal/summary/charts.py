@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from portal.clock import short_date
+
 
 @dataclass(frozen=True)
 class Series:
@@ -115,7 +117,7 @@ def line_chart(start: date, end: date, series: list[tuple[str, str, dict[date, f
     # A tick at each Monday, labelled every other week to keep the axis readable.
     mondays = [i for i, day in enumerate(days) if day.weekday() == 0]
     for n, i in enumerate(mondays):
-        x_ticks.append((x(i), days[i].strftime("%d %b") if n % 2 == 0 else ""))
+        x_ticks.append((x(i), short_date(days[i]) if n % 2 == 0 else ""))
     mark = None
     if marker is not None and start <= marker <= end:
         mark = (x((marker - start).days), marker_label)

@@ -28,6 +28,29 @@ def short_date(value: date | datetime | None) -> str:
     return value.strftime(SHORT_DATE) if value is not None else ""
 
 
+def reading_time(moment: datetime | None) -> str:
+    """`30 Nov 2026, 14:05`, a moment as people read it (in whatever zone it carries)."""
+    return moment.strftime(f"{READING_DATE}, %H:%M") if moment is not None else ""
+
+
+def in_zone(moment: datetime, timezone: str) -> datetime:
+    """A stored naive UTC datetime as an aware one in `timezone` (UTC when unknown)."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return moment.replace(tzinfo=UTC).astimezone(zone)
+
+
+def zone_start(day: date, timezone: str) -> datetime:
+    """The first moment of `day` in `timezone`, as a naive UTC datetime (for queries)."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.combine(day, datetime.min.time(), zone).astimezone(UTC).replace(tzinfo=None)
+
+
 def utcnow() -> datetime:
     """Now, as a naive UTC datetime (the form every DateTime column stores)."""
     return datetime.now(UTC).replace(tzinfo=None)

@@ -14,7 +14,7 @@ from portal.extensions import csrf, db
 from portal.numbers import page_number
 from portal.program.clock import program_zone
 from portal.reminders import calendar, links, outbox, policy, service
-from portal.reminders.forms import COMMON_ZONES, PreferencesForm, SettingsForm
+from portal.reminders.forms import PreferencesForm, SettingsForm
 from portal.reminders.models import OutboxMessage, ReminderPoint
 from portal.web import error_page, htmx_redirect, render
 
@@ -175,7 +175,7 @@ def _preferences_page(person, form, status=200):
     return render("reminders/preferences.html", block="prefs_form", status=status,
                   person=person, form=form, feed=feed, program_feed=program_feed,
                   action=url_for("reminders.preferences", person_id=person.id),
-                  zones=COMMON_ZONES, default_zone=program_zone())
+                  default_zone=program_zone())
 
 
 # ---------------------------------------------------------------- preferences by mail link
@@ -225,7 +225,7 @@ def mail_preferences(token: str):
     return render("reminders/mail_preferences.html", block="prefs_form", status=status,
                   person=person, form=form, saved=saved,
                   action=url_for("reminders.mail_preferences", token=token),
-                  zones=COMMON_ZONES, default_zone=program_zone())
+                  default_zone=program_zone())
 
 
 @bp.route("/mail/unsubscribe/<token>", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.log import Actor, diff, record, snapshot
+from portal.auth import users
 from portal.auth.permissions import can, permission_required, public
 from portal.clock import utcnow
 from portal.extensions import csrf, db
@@ -300,22 +301,35 @@ def settings():
 def mail_action(token: str):
     """A link from a reminder mail: GET shows what it would do; only the POST does it."""
     now = utcnow()
+    claim = None
     try:
         claim = links.read_token(current_app.config["SECRET_KEY"], token, now)
         item = links.check_claim(db.session, claim)
     except links.LinkError as error:
-        return render("reminders/link_invalid.html", status=error.status, reason=str(error))
+        return _link_refused(error, claim.person_id if claim else None)
     if request.method == "POST":
         try:
             item = links.apply_claim(db.session, claim, _owner_today(item, now))
         except links.LinkError as error:
             db.session.rollback()
-            return render("reminders/link_invalid.html", status=error.status, reason=str(error))
+            return _link_refused(error, claim.person_id)
         db.session.commit()
         return render("reminders/link_done.html", item=item, action=claim.action)
     return render("reminders/link_confirm.html", item=item, action=claim.action,
                   label=links.ACTIONS[claim.action], snooze_days=links.SNOOZE_DAYS,
                   new_due=links.snoozed_due(item, _owner_today(item, now)))
+
+
+def _link_refused(error: links.LinkError, person_id: int | None):
+    """The page of a link that cannot be used: why, and the item as it stands now (status,
+    owner, due date), with a link to it for those who can sign in (someone signed in, or
+    the person the mail went to has a login)."""
+    item = error.item
+    can_sign_in = item is not None and (
+        current_user.is_authenticated
+        or (person_id is not None and users.login_of(db.session, person_id) is not None))
+    return render("reminders/link_invalid.html", status=error.status, reason=str(error),
+                  item=item, can_sign_in=can_sign_in)
 
 
 def _owner_today(item, now):

@@ -380,3 +380,12 @@ def test_list_rows_leave_out_tags_that_say_nothing(client, world):
     assert "#task" not in row and "#proposed" not in row and "#In-Progress" not in row
     detail = client.get(f"/actions/{item.id}").get_data(as_text=True)
     assert "#task" in detail and "#proposed" in detail and "#security" in detail
+
+
+def test_new_item_link_renders_the_panel_open(client, world):
+    login(client, world["lead"])
+    closed = client.get("/actions?status=open").get_data(as_text=True)
+    assert '<details class="card create-panel" id="create-panel">' in closed
+    assert 'href="/actions?new=1&amp;status=open#create-panel" data-opens="create-panel"' in closed
+    opened = client.get("/actions?new=1&status=open").get_data(as_text=True)
+    assert '<details class="card create-panel" id="create-panel" open>' in opened

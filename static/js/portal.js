@@ -371,4 +371,9 @@
   }
   window.addEventListener("load", openFromHash);  // after the browser's own jump to the fragment
   window.addEventListener("hashchange", openFromHash);
+
+  // A Print button (<button data-print>, shown only with JavaScript) prints the page.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) { window.print(); }
+  });
 })();

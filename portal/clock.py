@@ -1,5 +1,9 @@
 """The portal stores naive UTC datetimes; these helpers keep that in one place, with the
-time zones people may choose from."""
+time zones people may choose from and the one way a date is written for people to read.
+
+Dates for reading are `30 Nov 2026` (`reading_date`), and `30 Nov` (`short_date`) only where
+a table is about this year; machine outputs (JSON, CSV, ICS, data-* attributes, input
+values) stay ISO (`date.isoformat()`), and people enter dates with the browser's picker."""
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -8,6 +12,43 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 # aliases kept for old software: US/Eastern, Etc/GMT+5, ...).
 ZONE_REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia",
                 "Europe", "Indian", "Pacific")
+
+
+READING_DATE = "%d %b %Y"
+SHORT_DATE = "%d %b"
+
+
+def reading_date(value: date | datetime | None) -> str:
+    """`30 Nov 2026`, the date as every page and mail writes it; empty for None."""
+    return value.strftime(READING_DATE) if value is not None else ""
+
+
+def short_date(value: date | datetime | None) -> str:
+    """`30 Nov`, for tables and charts about this year only; empty for None."""
+    return value.strftime(SHORT_DATE) if value is not None else ""
+
+
+def reading_time(moment: datetime | None) -> str:
+    """`30 Nov 2026, 14:05`, a moment as people read it (in whatever zone it carries)."""
+    return moment.strftime(f"{READING_DATE}, %H:%M") if moment is not None else ""
+
+
+def in_zone(moment: datetime, timezone: str) -> datetime:
+    """A stored naive UTC datetime as an aware one in `timezone` (UTC when unknown)."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return moment.replace(tzinfo=UTC).astimezone(zone)
+
+
+def zone_start(day: date, timezone: str) -> datetime:
+    """The first moment of `day` in `timezone`, as a naive UTC datetime (for queries)."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.combine(day, datetime.min.time(), zone).astimezone(UTC).replace(tzinfo=None)
 
 
 def utcnow() -> datetime:

@@ -7,6 +7,7 @@ from datetime import date
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, SelectMultipleField
 
+from portal.clock import zone_choices
 from portal.errors import DomainError
 from portal.numbers import bounded_int
 from portal.vocab import label
@@ -123,3 +124,33 @@ def field_error(form, error: DomainError, aliases: dict[str, str] | None = None)
         target.errors = list(target.errors) + [error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def zone_groups(chosen: str | None, empty: str | None = None) -> dict:
+    """The IANA zones for a select, grouped by region (UTC first); `empty` labels a first
+    choice of no zone; a stored zone outside the list stays choosable under "Current"."""
+    groups: dict = {None: [("", empty)]} if empty else {}
+    listed = {region or "Universal": list(names) for region, names in zone_choices()}
+    if chosen and not any(chosen in names for names in listed.values()):
+        groups["Current"] = [chosen]
+    return groups | listed
+
+
+class ZoneField(SelectField):
+    """A time zone picked from the IANA list (`zone_groups`), the current value kept. An
+    unknown zone posted anyway passes the form: the domain function or a validator refuses
+    it with its own message."""
+
+    def __init__(self, *args, empty: str | None = None, **kwargs):
+        kwargs.setdefault("validate_choice", False)
+        kwargs.setdefault("choices", [])
+        super().__init__(*args, **kwargs)
+        self.empty = empty
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = (valuelist[0] or "").strip()
+
+    def __call__(self, **kwargs):
+        self.choices = zone_groups(self.data, self.empty)
+        return super().__call__(**kwargs)

@@ -12,21 +12,25 @@ from portal import vocab
 from portal.actions import fields
 from portal.auth.oidc import password_login_for
 from portal.auth.permissions import can, can_change_item, can_comment_on
+from portal.clock import reading_date, reading_time, short_date
 from portal.program.clock import program_today
 from portal.vocab import label
 
 
-def format_date(value: date | datetime | None, fmt: str = "%d %b %Y") -> str:
-    """`27 Nov 2026`; empty for None."""
+def format_date(value: date | datetime | None, fmt: str | None = None) -> str:
+    """`27 Nov 2026` (`portal.clock.reading_date`); empty for None. `fmt` is kept only for
+    the templates not yet moved to `date_short`; a new template writes no pattern."""
     if value is None:
         return ""
-    return value.strftime(fmt)
+    return value.strftime(fmt) if fmt else reading_date(value)
 
 
 def format_datetime(value: datetime | None) -> str:
+    """A stored (naive UTC) moment: `30 Nov 2026, 14:05 UTC`; `moment` writes an aware one
+    in its own zone."""
     if value is None:
         return ""
-    return value.strftime("%d %b %Y, %H:%M UTC")
+    return f"{reading_time(value)} UTC"
 
 
 def days_text(days: int | None) -> str:
@@ -95,7 +99,8 @@ def nav_items(user) -> list[NavItem]:
 
 
 def init_templates(app: Flask) -> None:
-    app.jinja_env.filters.update(date=format_date, datetime=format_datetime, days=days_text,
+    app.jinja_env.filters.update(date=format_date, date_short=short_date,
+                                 datetime=format_datetime, moment=reading_time, days=days_text,
                                  label=label, bare_attr=bare_attr)
     app.jinja_env.globals.update(nav_items=nav_items, can=can, can_change_item=can_change_item,
                                  can_comment_on=can_comment_on, vocab=vocab,

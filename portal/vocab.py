@@ -23,6 +23,13 @@ SECURITY_EVENTS = ("sign_in", "sign_in_failed", "sign_in_throttled", "lockout_no
                    "password_reset_by_admin", "password_reset_requested",
                    "password_set_by_link", "account_linked", "sign_in_refused",
                    "provider_error")
+# What the audit trail records changes of (`portal.audit.log.record`'s entity_type), as
+# people read it; the activity page filters by these kinds.
+AUDIT_KINDS = {"action_item": "Action item", "criterion": "Exit criterion",
+               "customer": "Customer", "decision": "Decision", "hyperscaler": "Hyperscaler",
+               "meeting": "Meeting", "milestone": "Milestone", "outbox_message": "Mail",
+               "person": "Person", "poc": "POC", "program": "Program",
+               "setting": "Setting", "user": "Login", "workstream": "Workstream"}
 
 
 def label(value: str | None) -> str:

@@ -11,6 +11,9 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.vocab import ACTION_STATUSES, PRIORITIES, check_in
 
+# Tags every item from a meeting note carries (the Obsidian Tasks marker): no chip in lists.
+QUIET_TAGS = frozenset({"task"})
+
 if TYPE_CHECKING:
     from portal.people.models import Person
     from portal.program.models import Workstream
@@ -77,6 +80,15 @@ class ActionItem(db.Model):
     @property
     def tag_list(self) -> list[str]:
         return self.tags.split()
+
+    @property
+    def telling_tags(self) -> list[str]:
+        """The tags worth a chip in a list: without the marker every imported task carries
+        (`#task`, the Obsidian Tasks filter) and without a status word (`#proposed`), which
+        the status column says, or contradicts once the status moved on."""
+        return [tag for tag in self.tag_list
+                if tag.lower() not in QUIET_TAGS
+                and tag.lower().replace("-", "_") not in ACTION_STATUSES]
 
     def __repr__(self) -> str:
         return f"<ActionItem {self.id} {self.title[:30]!r}>"

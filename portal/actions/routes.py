@@ -135,8 +135,9 @@ def _args_of(return_to: str) -> MultiDict:
 
 @bp.get("/actions")
 def index():
-    """The filtered, sorted, paginated list; htmx gets only the results block."""
-    context = list_context(request.args)
+    """The filtered, sorted, paginated list; htmx gets only the results block. `?new=1`
+    (the "New item" link) renders the create panel open."""
+    context = list_context(request.args, create_open=request.args.get("new") == "1")
     status = 400 if context["filter_errors"] else 200
     response = render("actions/index.html", block="results", status=status, **context)
     if wants_fragment():

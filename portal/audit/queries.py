@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem
 from portal.audit.models import AuditEvent
+from portal.clock import zone_start
 from portal.pagination import Page, clamp_page
 from portal.people.models import Person
 from portal.program.models import Workstream
@@ -25,10 +26,11 @@ class ActivityFilters:
     workstream: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    kind: str | None = None
     page: int = 1
 
     def to_args(self, **changes) -> dict:
-        values = {"person": self.person, "workstream": self.workstream,
+        values = {"person": self.person, "workstream": self.workstream, "kind": self.kind,
                   "from": self.date_from.isoformat() if self.date_from else None,
                   "to": self.date_to.isoformat() if self.date_to else None,
                   "page": self.page}
@@ -38,18 +40,22 @@ class ActivityFilters:
         return {k: v for k, v in values.items() if v is not None}
 
 
-def activity(session: Session, filters: ActivityFilters) -> Page[AuditEvent]:
-    """The matching events, newest first, one page of them (two statements)."""
+def activity(session: Session, filters: ActivityFilters,
+             zone: str = "UTC") -> Page[AuditEvent]:
+    """The matching events, newest first, one page of them (two statements); the dates are
+    days in `zone`, the viewer's time zone."""
     clauses = []
+    if filters.kind is not None:
+        clauses.append(AuditEvent.entity_type == filters.kind)
     if filters.person is not None:
         clauses.append(AuditEvent.actor_person_id == filters.person)
     if filters.workstream is not None:
         clauses.append(AuditEvent.workstream_id == filters.workstream)
     if filters.date_from:
-        clauses.append(AuditEvent.created_at >= datetime.combine(filters.date_from, time.min))
+        clauses.append(AuditEvent.created_at >= zone_start(filters.date_from, zone))
     if filters.date_to:
-        clauses.append(AuditEvent.created_at < datetime.combine(filters.date_to
-                                                                + timedelta(days=1), time.min))
+        clauses.append(AuditEvent.created_at < zone_start(filters.date_to + timedelta(days=1),
+                                                          zone))
     total = session.scalar(select(func.count(AuditEvent.id)).where(*clauses)) or 0
     page = clamp_page(filters.page, total, PER_PAGE)
     events = list(session.scalars(

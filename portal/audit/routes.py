@@ -5,13 +5,17 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import Blueprint, request, url_for
+from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from portal import lookups
 from portal.audit import queries
 from portal.audit.models import AuditEvent
 from portal.audit.queries import ActivityFilters
+from portal.clock import in_zone
 from portal.extensions import db
+from portal.program.clock import viewer_zone
+from portal.vocab import AUDIT_KINDS
 from portal.web import render
 
 bp = Blueprint("audit", __name__)
@@ -24,8 +28,8 @@ class ParsedActivity:
 
 
 def parse_activity_filters(args) -> ParsedActivity:
-    """Reads `person`, `workstream`, `from`, `to`, `page`; a nonsense value is reported and
-    left out."""
+    """Reads `person`, `workstream`, `kind`, `from`, `to`, `page`; a nonsense value is
+    reported and left out."""
     errors: list[str] = []
 
     def ident(name):
@@ -47,16 +51,24 @@ def parse_activity_filters(args) -> ParsedActivity:
             errors.append(f"{name}: {raw[:40]!r} is not a date (YYYY-MM-DD); it was ignored.")
             return None
 
+    kind = (args.get("kind") or "").strip() or None
+    if kind is not None and kind not in AUDIT_KINDS:
+        errors.append(f"kind: {kind[:40]!r} is not a kind of change; choose one of "
+                      f"{', '.join(AUDIT_KINDS.values())}. It was ignored.")
+        kind = None
+
     raw_page = (args.get("page") or "1").strip()
     page = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) < 7 else 0
     if page < 1:
         errors.append(f"page: {raw_page[:40]!r} is not a page number; showing page 1.")
         page = 1
     filters = ActivityFilters(person=ident("person"), workstream=ident("workstream"),
-                              date_from=day("from"), date_to=day("to"), page=page)
+                              date_from=day("from"), date_to=day("to"), kind=kind,
+                              page=page)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         errors.append("to: the range ends before it starts; the dates were ignored.")
-        filters = ActivityFilters(person=filters.person, workstream=filters.workstream, page=page)
+        filters = ActivityFilters(person=filters.person, workstream=filters.workstream,
+                                  kind=filters.kind, page=page)
     return ParsedActivity(filters, errors)
 
 
@@ -77,11 +89,17 @@ def entity_links(session: Session, events: list[AuditEvent]) -> dict[tuple[str, 
 
 @bp.get("/activity", endpoint="activity")
 def activity_view():
-    """Every recorded change, newest first, with who, what, before -> after, when and via."""
+    """Every recorded change, newest first, with who, what, before -> after, when and via;
+    times (and the days of the date filters) in the viewer's time zone."""
     parsed = parse_activity_filters(request.args)
     filters = parsed.filters
-    result = queries.activity(db.session, filters)
+    zone, own_zone = viewer_zone(current_user.person)
+    result = queries.activity(db.session, filters, zone)
     context = {
+        "zone": zone,
+        "own_zone": own_zone,
+        "local": lambda moment: in_zone(moment, zone),
+        "kinds": AUDIT_KINDS,
         "filters": filters,
         "filter_errors": parsed.errors,
         "result": result,

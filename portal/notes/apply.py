@@ -36,7 +36,7 @@ from portal.actions.service import (
     update_item,
 )
 from portal.audit.log import Actor, record
-from portal.clock import local_today
+from portal.clock import local_today, reading_date
 from portal.notes.parse import (
     NoteError,
     ParsedNote,
@@ -318,7 +318,7 @@ def meeting_header(note: ParsedNote, source_name: str,
     if when is None:
         when = today
         notice = Notice(0, "The note names no date (front matter, file name or first "
-                           f"heading); the meeting is dated today, {today.isoformat()}.")
+                           f"heading); the meeting is dated today, {reading_date(today)}.")
     if not title:
         title = f"Meeting of {when.isoformat()}"
     return title[:MEETING_TITLE_MAX], when, notice is not None, notice

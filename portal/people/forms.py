@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from portal.forms import ZoneField
 from portal.people.service import MAX_EMAIL, MAX_NAME
 
 KIND_CHOICES = [SelectChoice("person", "Person"), SelectChoice("team", "Team")]
@@ -15,7 +16,7 @@ class PersonForm(FlaskForm):
                                            Length(max=MAX_NAME)])
     email = StringField("Email", validators=[Length(max=MAX_EMAIL)])
     kind = SelectField("Person or team", choices=KIND_CHOICES, default="person")
-    timezone = StringField("Time zone", validators=[Length(max=64)])
+    timezone = ZoneField("Time zone", empty="The program's time zone")
 
 
 class AliasForm(FlaskForm):

@@ -18,7 +18,7 @@ from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.clock import local_today
+from portal.clock import known_zones, local_today
 from portal.extensions import db
 from portal.program.models import Program
 
@@ -48,6 +48,15 @@ def program_zone() -> str:
 def program_today(now: datetime | None = None) -> date:
     """Today (or the day of `now`, naive UTC) in the program's zone."""
     return local_today(program_zone(), now)
+
+
+def viewer_zone(person) -> tuple[str, bool]:
+    """The zone a person reads times in: their own (the one their reminders use) when they
+    have set a known one, else the program's; and whether it is their own."""
+    own = getattr(person, "timezone", None)
+    if own and own in known_zones():
+        return own, True
+    return program_zone(), False
 
 
 def last_read_zone(app: Flask) -> str:

@@ -12,8 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from portal.clock import zone_choices
-from portal.forms import IsoDateField, Versioned
+from portal.forms import IsoDateField, Versioned, zone_groups
 from portal.program import setup
 
 
@@ -33,13 +32,9 @@ class ProgramForm(Versioned, FlaskForm):
 
     def set_zones(self, default: str) -> None:
         """The zones grouped by region; a stored zone outside the list stays choosable."""
-        groups = {region or "Universal": list(names) for region, names in zone_choices()}
         if not self.timezone.data:
             self.timezone.data = default
-        chosen = self.timezone.data
-        if chosen and not any(chosen in names for names in groups.values()):
-            groups = {"Current": [chosen]} | groups
-        self.timezone.choices = groups
+        self.timezone.choices = zone_groups(self.timezone.data)
 
     def values(self) -> setup.ProgramValues:
         return setup.ProgramValues(name=self.name.data or "", target_date=self.target_date.data,

@@ -6,20 +6,15 @@ from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.clock import known_zones
+from portal.forms import ZoneField
 
 HOUR_CHOICES = [SelectChoice(str(hour), f"{hour:02d}:00") for hour in range(24)]
-COMMON_ZONES = (
-    "UTC", "Europe/London", "Europe/Berlin", "Europe/Paris", "Asia/Jerusalem", "Asia/Kolkata",
-    "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "America/New_York", "America/Chicago",
-    "America/Denver", "America/Los_Angeles",
-)
 
 
 class PreferencesForm(FlaskForm):
     reminders = BooleanField("Send reminder mails", default=True)
     send_hour = SelectField("Send hour", choices=HOUR_CHOICES, validators=[InputRequired()])
-    timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
-                           filters=[lambda value: value.strip() if value else value])
+    timezone = ZoneField("Time zone", empty="The program's time zone")
     weekdays_only = BooleanField("Weekdays only (weekend reminders come on Friday or Monday)")
     overdue_only = BooleanField("Only remind me of overdue items")
     pause_from = DateField("Pause from", validators=[Optional()])
@@ -43,8 +38,8 @@ class PreferencesForm(FlaskForm):
             raise ValidationError("Choose an hour between 00:00 and 23:00.")
 
     def validate_timezone(self, field):
-        if field.data and field.data not in known_zones():
-            raise ValidationError("Unknown time zone: use an IANA name such as Europe/Berlin.")
+        if field.data and (len(field.data) > 64 or field.data not in known_zones()):
+            raise ValidationError("Unknown time zone: choose one from the list.")
 
     def validate_pause_until(self, field):
         if self.pause_from.data and field.data and field.data < self.pause_from.data:

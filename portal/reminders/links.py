@@ -26,11 +26,13 @@ ACTIONS = {"done": "Mark done", "snooze": f"Snooze {SNOOZE_DAYS} days"}
 
 
 class LinkError(Exception):
-    """The link cannot be used; the message says why, for the page, with an HTTP status."""
+    """The link cannot be used; the message says why, for the page, with an HTTP status,
+    and `item` is the item as it stands now when the link was for one that still exists."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, item=None):
         super().__init__(message)
         self.status = status
+        self.item = item
 
 
 @dataclass(frozen=True)
@@ -126,12 +128,13 @@ def check_claim(session: Session, claim: LinkClaim):
         raise LinkError("The action item of this link no longer exists.", 404)
     refuse_deactivated(session, claim.person_id)
     if item.owner_id != claim.person_id:
-        raise LinkError("This item has another owner now; the link no longer works.", 409)
+        raise LinkError("This item has another owner now; the link no longer works.", 409,
+                        item)
     if item.version != claim.version:
         raise LinkError("This link was already used, or the item changed since the mail was "
-                        "sent. Open the portal to see where it stands.", 409)
+                        "sent. Here is where it stands now.", 409, item)
     if item.status not in OPEN_STATUSES:
-        raise LinkError("This item is already closed.", 409)
+        raise LinkError("This item is already closed.", 409, item)
     return item
 
 

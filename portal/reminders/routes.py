@@ -8,13 +8,14 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.log import Actor, diff, record, snapshot
+from portal.auth import users
 from portal.auth.permissions import can, permission_required, public
 from portal.clock import utcnow
 from portal.extensions import csrf, db
 from portal.numbers import page_number
 from portal.program.clock import program_zone
 from portal.reminders import calendar, links, outbox, policy, service
-from portal.reminders.forms import COMMON_ZONES, PreferencesForm, SettingsForm
+from portal.reminders.forms import PreferencesForm, SettingsForm
 from portal.reminders.models import OutboxMessage, ReminderPoint
 from portal.web import error_page, htmx_redirect, render
 
@@ -175,7 +176,7 @@ def _preferences_page(person, form, status=200):
     return render("reminders/preferences.html", block="prefs_form", status=status,
                   person=person, form=form, feed=feed, program_feed=program_feed,
                   action=url_for("reminders.preferences", person_id=person.id),
-                  zones=COMMON_ZONES, default_zone=program_zone())
+                  default_zone=program_zone())
 
 
 # ---------------------------------------------------------------- preferences by mail link
@@ -225,7 +226,7 @@ def mail_preferences(token: str):
     return render("reminders/mail_preferences.html", block="prefs_form", status=status,
                   person=person, form=form, saved=saved,
                   action=url_for("reminders.mail_preferences", token=token),
-                  zones=COMMON_ZONES, default_zone=program_zone())
+                  default_zone=program_zone())
 
 
 @bp.route("/mail/unsubscribe/<token>", methods=["GET", "POST"])
@@ -300,22 +301,35 @@ def settings():
 def mail_action(token: str):
     """A link from a reminder mail: GET shows what it would do; only the POST does it."""
     now = utcnow()
+    claim = None
     try:
         claim = links.read_token(current_app.config["SECRET_KEY"], token, now)
         item = links.check_claim(db.session, claim)
     except links.LinkError as error:
-        return render("reminders/link_invalid.html", status=error.status, reason=str(error))
+        return _link_refused(error, claim.person_id if claim else None)
     if request.method == "POST":
         try:
             item = links.apply_claim(db.session, claim, _owner_today(item, now))
         except links.LinkError as error:
             db.session.rollback()
-            return render("reminders/link_invalid.html", status=error.status, reason=str(error))
+            return _link_refused(error, claim.person_id)
         db.session.commit()
         return render("reminders/link_done.html", item=item, action=claim.action)
     return render("reminders/link_confirm.html", item=item, action=claim.action,
                   label=links.ACTIONS[claim.action], snooze_days=links.SNOOZE_DAYS,
                   new_due=links.snoozed_due(item, _owner_today(item, now)))
+
+
+def _link_refused(error: links.LinkError, person_id: int | None):
+    """The page of a link that cannot be used: why, and the item as it stands now (status,
+    owner, due date), with a link to it for those who can sign in (someone signed in, or
+    the person the mail went to has a login)."""
+    item = error.item
+    can_sign_in = item is not None and (
+        current_user.is_authenticated
+        or (person_id is not None and users.login_of(db.session, person_id) is not None))
+    return render("reminders/link_invalid.html", status=error.status, reason=str(error),
+                  item=item, can_sign_in=can_sign_in)
 
 
 def _owner_today(item, now):

@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from portal.clock import reading_date, short_date
+
 
 @dataclass(frozen=True)
 class Series:
@@ -115,7 +117,7 @@ def line_chart(start: date, end: date, series: list[tuple[str, str, dict[date, f
     # A tick at each Monday, labelled every other week to keep the axis readable.
     mondays = [i for i, day in enumerate(days) if day.weekday() == 0]
     for n, i in enumerate(mondays):
-        x_ticks.append((x(i), days[i].strftime("%d %b") if n % 2 == 0 else ""))
+        x_ticks.append((x(i), short_date(days[i]) if n % 2 == 0 else ""))
     mark = None
     if marker is not None and start <= marker <= end:
         mark = (x((marker - start).days), marker_label)
@@ -129,9 +131,20 @@ class TimelinePoint:
     name: str
     day: date
     past: bool
-    label_y: float
+    label_y: float | None  # None: no room for the label (the list and table still name it)
     anchor: str
     is_target: bool
+    label_width: float = 0.0
+
+    @property
+    def label_span(self) -> tuple[float, float]:
+        """The label's left and right edge on the x axis (name and date, whichever is
+        wider), from its anchor."""
+        if self.anchor == "start":
+            return self.x, self.x + self.label_width
+        if self.anchor == "end":
+            return self.x - self.label_width, self.x
+        return self.x - self.label_width / 2, self.x + self.label_width / 2
 
 
 @dataclass(frozen=True)
@@ -148,30 +161,61 @@ class Timeline:
     end: date
 
 
+# Label geometry of the timeline, in SVG units (summary.css: names 13px bold, dates 12px):
+# the average advance of a character of each, the space kept between two labels on one
+# line, and the distance between two lines of labels on the same side of the axis.
+NAME_CHAR, DATE_CHAR, LABEL_GAP, LANE_STEP = 7.8, 6.6, 10, 32
+LANES = ((-1, 0), (1, 0), (-1, 1), (1, 1))  # (side: -1 above the axis, level)
+
+
+def label_width(name: str, day: date) -> float:
+    """The estimated width of a milestone's label: its name over its date."""
+    return max(len(name) * NAME_CHAR, len(reading_date(day)) * DATE_CHAR)
+
+
 def timeline(milestones: list[tuple[str, date]], today: date, target: date | None = None,
              *, today_label: str = "Today", width: int = 600, height: int = 150) -> Timeline:
-    """Milestones on a horizontal axis, labels alternating above and below, today marked."""
+    """Milestones on a horizontal axis, today marked. Labels alternate above and below the
+    axis; a label that would overlap one already on its line goes to the next line out
+    (two a side), and is left out when all four are taken, so no two labels collide on
+    screen or on paper."""
     margin = 60
     days = [d for _, d in milestones] + [today] + ([target] if target else [])
     start = min(days) - timedelta(days=7)
     end = max(days) + timedelta(days=7)
     span = max((end - start).days, 1)
-    axis_y = height / 2
 
     def x(day: date) -> float:
         return round(margin + (width - 2 * margin) * (day - start).days / span, 1)
 
-    points = []
+    taken: dict[tuple[int, int], list[tuple[float, float]]] = {lane: [] for lane in LANES}
+    placed = []
     for n, (name, day) in enumerate(sorted(milestones, key=lambda m: m[1])):
         px = x(day)
-        anchor = "start" if px < width * 0.15 else "end" if px > width * 0.85 else "middle"
-        points.append(TimelinePoint(
-            x=px, name=name, day=day, past=day < today,
-            label_y=axis_y - 34 if n % 2 == 0 else axis_y + 40, anchor=anchor,
-            is_target=target is not None and day == target,
-        ))
-    return Timeline(width, height, axis_y, margin, width - margin, points, x(today), today_label,
-                    start, end)
+        wide = label_width(name, day)
+        anchor = ("start" if px - wide / 2 < 0 else "end" if px + wide / 2 > width
+                  else "middle")
+        point = TimelinePoint(x=px, name=name, day=day, past=day < today, label_y=None,
+                              anchor=anchor, is_target=target is not None and day == target,
+                              label_width=wide)
+        left, right = point.label_span
+        order = LANES if n % 2 == 0 else tuple((-side, level) for side, level in LANES)
+        lane = next((lane for lane in order
+                     if all(right + LABEL_GAP <= a or b + LABEL_GAP <= left
+                            for a, b in taken[lane])), None)
+        if lane is not None:
+            taken[lane].append((left, right))
+        placed.append((point, lane))
+
+    above = LANE_STEP if taken[(-1, 1)] else 0
+    below = LANE_STEP if taken[(1, 1)] else 0
+    axis_y = height / 2 + above
+    points = [replace(point, label_y=None if lane is None else
+                      axis_y - 34 - LANE_STEP * lane[1] if lane[0] < 0 else
+                      axis_y + 40 + LANE_STEP * lane[1])
+              for point, lane in placed]
+    return Timeline(width, height + above + below, axis_y, margin, width - margin, points,
+                    x(today), today_label, start, end)
 
 
 def forecast_fan(done_by_day: dict[date, float], forecast, today: date, ready_by: date,

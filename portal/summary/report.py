@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.actions.models import ActionItem
+from portal.clock import reading_date
 from portal.errors import DomainError
 from portal.people.models import Person
 from portal.pocs.models import Customer, Hyperscaler, Poc
@@ -51,7 +52,8 @@ class SummaryError(DomainError):
 
 
 def parse_as_of(raw: str | None, today: date, first_day: date | None) -> date | None:
-    """The `as_of` query value as a date, None for today; SummaryError when unusable."""
+    """The `as_of` query value (YYYY-MM-DD, what the date picker sends) as a date, None for
+    today; SummaryError when unusable, in words about picking a day."""
     if raw is None or raw.strip() == "":
         return None
     text = raw.strip()
@@ -60,14 +62,15 @@ def parse_as_of(raw: str | None, today: date, first_day: date | None) -> date | 
     except ValueError:
         day = None
     if day is None:
-        raise SummaryError(f"“{text[:40]}” is not a date. Use the form YYYY-MM-DD, "
-                           f"for example {today.isoformat()}.")
+        raise SummaryError(f"“{text[:40]}” is not a date. Pick a day in the calendar, "
+                           f"up to today ({reading_date(today)}).")
     if day > today:
-        raise SummaryError(f"{day.isoformat()} is in the future; the summary can only show "
-                           f"days up to today ({today.isoformat()}).")
+        raise SummaryError(f"{reading_date(day)} is in the future; pick a day up to today "
+                           f"({reading_date(today)}).")
     if first_day is None or day < first_day:
-        since = f" The first day with data is {first_day.isoformat()}." if first_day else ""
-        raise SummaryError(f"There is no data for {day.isoformat()}: it is before the "
+        since = (f" Pick a day from {reading_date(first_day)}, the first day with data, to "
+                 f"today." if first_day else "")
+        raise SummaryError(f"There is no data for {reading_date(day)}: it is before the "
                            f"program was tracked here.{since}")
     return None if day == today else day
 

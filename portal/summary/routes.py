@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from portal.auth.permissions import permission_required
+from portal.clock import short_date
 from portal.extensions import db
 from portal.program.clock import program_today
 from portal.program.pages import not_set_up
@@ -80,7 +81,7 @@ def chart_context(summary: Summary) -> dict:
                 {p.day: p.done for p in trend}, summary.forecast.program, day, target),
             "timeline": charts.timeline(
                 milestones, day, target,
-                today_label=day.strftime("%d %b") if summary.historical else "Today")}
+                today_label=short_date(day) if summary.historical else "Today")}
 
 
 @bp.get("/summary")
@@ -91,8 +92,10 @@ def index():
     try:
         summary = _load(raw)
     except SummaryError as error:
+        program = current_program(db.session)
         return render("summary/bad_date.html", status=400, message=str(error),
-                      raw_as_of=raw, today=program_today())
+                      raw_as_of=raw, today=program_today(),
+                      first_day=first_data_day(db.session, program.id) if program else None)
     if summary is None:
         return not_set_up(what="The summary")
     return render("summary/index.html", summary=summary, links=Links(program_today()),

@@ -351,4 +351,36 @@
       box.checked = all.checked;
     });
   });
+
+  // A <details> panel opened by a link or by the URL's fragment ("New item" on /actions:
+  // <a data-opens="create-panel">, #create-panel) opens, comes into view below the sticky
+  // top bar (its scroll-margin-top) and gives its first field the focus. Without
+  // JavaScript the link's ?new=1 has the server render the panel open.
+  function openPanel(panel) {
+    if (!panel || panel.tagName !== "DETAILS") { return false; }
+    panel.open = true;
+    panel.scrollIntoView({ block: "start" });
+    var field = panel.querySelector("input:not([type=hidden]), select, textarea");
+    if (field) { field.focus({ preventScroll: true }); }
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-opens]");
+    if (link && openPanel(document.getElementById(link.getAttribute("data-opens")))) {
+      event.preventDefault();
+    }
+  });
+
+  function openFromHash() {
+    var id = window.location.hash.slice(1);
+    if (id) { openPanel(document.getElementById(decodeURIComponent(id))); }
+  }
+  window.addEventListener("load", openFromHash);  // after the browser's own jump to the fragment
+  window.addEventListener("hashchange", openFromHash);
+
+  // A Print button (<button data-print>, shown only with JavaScript) prints the page.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) { window.print(); }
+  });
 })();

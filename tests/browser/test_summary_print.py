@@ -67,3 +67,46 @@ def test_prints_on_at_most_two_pages_without_navigation(page, login, paper):
 
 def test_pdf_page_count_helper():
     assert pdf_pages(b"<< /Type /Pages /Count 2 >> << /Type /Page >> << /Type/Page >>") == 2
+
+
+def test_print_button_prints_and_is_hidden_in_print(page, login):
+    login("exec@example.com")
+    page.goto("/summary")
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    button = page.get_by_role("button", name="Print")
+    assert button.is_visible()
+    button.click()
+    assert page.evaluate("window.printed") == 1
+    page.emulate_media(media="print")
+    assert not button.is_visible()
+
+
+def test_timeline_labels_do_not_collide_in_print(page, login, live_server):
+    """Milestones days apart: on paper no two labels of the timeline overlap."""
+    from datetime import timedelta
+
+    from portal.extensions import db
+    from portal.program.clock import program_today
+    from portal.program.models import Milestone, Program
+
+    with live_server.app.test_request_context():
+        program = db.session.query(Program).first()
+        today = program_today()
+        for n, name in enumerate(["Pricing approved", "Marketplace listing", "Support ready",
+                                  "Launch comms"]):
+            db.session.add(Milestone(program_id=program.id, name=name,
+                                     due_date=today + timedelta(days=10 + 2 * n)))
+        db.session.commit()
+    login("exec@example.com")
+    page.goto("/summary")
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 760, "height": 1000})
+    boxes = page.evaluate("""() => [...document.querySelectorAll(
+        '.timeline-svg text.timeline-name, .timeline-svg text.timeline-date')]
+        .map(t => { const r = t.getBoundingClientRect();
+                    return [r.left, r.top, r.right, r.bottom, t.textContent]; })""")
+    assert len(boxes) >= 8
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            overlap = a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+            assert not overlap, (a, b)

@@ -51,3 +51,49 @@ def test_parse_as_of():
             assert "not a date" in str(error)
         else:
             raise AssertionError(bad)
+
+
+def _crowded(days_apart: int, count: int = 6):
+    names = ["Private offers", "Marketplace listing", "Pricing approved", "Support ready",
+             "Launch comms", "GA"]
+    return [(names[n % len(names)], START + timedelta(days=n * days_apart)) for n in range(count)]
+
+
+def _no_label_overlaps(t) -> None:
+    lines: dict[float, list[tuple[float, float]]] = {}
+    for p in t.points:
+        if p.label_y is not None:
+            lines.setdefault(p.label_y, []).append(p.label_span)
+    for spans in lines.values():
+        spans.sort()
+        for (_, right), (left, _) in zip(spans, spans[1:], strict=False):
+            assert right <= left, spans
+    for p in t.points:
+        if p.label_y is not None:
+            left, right = p.label_span
+            assert 0 <= left and right <= t.width and 0 < p.label_y < t.height
+
+
+def test_timeline_labels_closer_than_their_width_do_not_share_a_line():
+    """Milestones a few days apart: each label is wider than the gap to the next, so
+    neighbours go to other lines (two a side) and none overlaps one on its line."""
+    t = timeline(_crowded(3), START + timedelta(days=5), START + timedelta(days=15))
+    assert all((p.label_width + b.label_width) / 2 > b.x - p.x
+               for p, b in zip(t.points, t.points[1:], strict=False))
+    _no_label_overlaps(t)
+    placed = [p for p in t.points if p.label_y is not None]
+    assert len({p.label_y for p in placed}) >= 3  # an outer line is in use
+    assert t.height > 150 and t.axis_y > 75  # the chart grows to hold the outer lines
+
+
+def test_timeline_leaves_out_labels_when_every_line_is_taken():
+    t = timeline(_crowded(1, count=8), START)
+    _no_label_overlaps(t)
+    assert any(p.label_y is None for p in t.points)
+    assert 4 <= sum(p.label_y is not None for p in t.points) < len(t.points)
+
+
+def test_timeline_far_apart_labels_stay_on_the_first_lines():
+    t = timeline(_crowded(40, count=4), START)
+    _no_label_overlaps(t)
+    assert t.height == 150 and all(p.label_y is not None for p in t.points)

@@ -364,3 +364,28 @@ def test_inline_edit_answers_a_row_that_fits_its_table(client, world):
     html = bare.get_data(as_text=True)
     assert bare.status_code == 200 and 'name="ids"' not in html and "Hiring" not in html
     assert html.count("<td") == 5  # title, owner, status, priority, due
+
+
+def test_list_rows_leave_out_tags_that_say_nothing(client, world):
+    """`#task` (every imported item has it) and a status word (`#proposed`) get no chip on
+    /actions; other tags keep theirs, and the item page still lists every tag."""
+    item = make_item("Tagged thing", status="in_progress", tags="task proposed In-Progress "
+                                                               "security")
+    db.session.commit()
+    login(client, world["lead"])
+    html = client.get("/actions?q=Tagged").get_data(as_text=True)
+    row = html[html.index(f'id="item-{item.id}"'):]
+    row = row[:row.index("</tr>") if "</tr>" in row else row.index("<tr", 10)]
+    assert '<span class="tag">#security</span>' in row
+    assert "#task" not in row and "#proposed" not in row and "#In-Progress" not in row
+    detail = client.get(f"/actions/{item.id}").get_data(as_text=True)
+    assert "#task" in detail and "#proposed" in detail and "#security" in detail
+
+
+def test_new_item_link_renders_the_panel_open(client, world):
+    login(client, world["lead"])
+    closed = client.get("/actions?status=open").get_data(as_text=True)
+    assert '<details class="card create-panel" id="create-panel">' in closed
+    assert 'href="/actions?new=1&amp;status=open#create-panel" data-opens="create-panel"' in closed
+    opened = client.get("/actions?new=1&status=open").get_data(as_text=True)
+    assert '<details class="card create-panel" id="create-panel" open>' in opened

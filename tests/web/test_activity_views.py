@@ -76,3 +76,73 @@ def test_activity_pagination(trail):
     first = trail["client"].get("/activity").get_data(as_text=True)
     assert "Page 1 of 2" in first and first.count("<tr data-action") == 50
     assert db.session.query(AuditEvent).count() > 60
+
+
+def test_activity_filter_by_kind_with_a_shareable_url(trail):
+    client = trail["client"]
+    record(db.session, Actor(via="cli"), "milestone", 7, "create", summary="Added Launch")
+    db.session.commit()
+    page = client.get("/activity?kind=milestone")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html" in html  # works without JavaScript
+    assert "Added Launch" in html and "Changed owner" not in html and "Old thing" not in html
+    assert '<option value="milestone" selected>Milestone</option>' in html
+    assert '<select id="a-kind" name="kind">' in html and '<option value="poc">POC</option>' in html
+    items = client.get("/activity?kind=action_item", headers=HX).get_data(as_text=True)
+    assert "Changed owner" in items and "Old thing" in items and "Added Launch" not in items
+
+
+def test_activity_unknown_kind_is_a_clear_400(trail):
+    response = trail["client"].get("/activity?kind=spaceship")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "kind: &#39;spaceship&#39; is not a kind of change" in html and "Milestone" in html
+    assert "Changed owner" in html  # the bad filter is left out, the list stays
+
+
+def test_every_recorded_kind_is_offered():
+    """A new kind of audit event must be named in vocab.AUDIT_KINDS to be filterable."""
+    import re
+    from pathlib import Path
+
+    from portal.vocab import AUDIT_KINDS
+
+    source = Path(__file__).resolve().parents[2] / "portal"
+    call = re.compile(r'record\(\s*[\w.]+,\s*[^,]+?,\s*"(\w+)"', re.S)
+    kinds = {kind for path in source.rglob("*.py")
+             for kind in call.findall(path.read_text(encoding="utf-8"))}
+    assert "action_item" in kinds and kinds <= set(AUDIT_KINDS)
+
+
+def test_activity_times_in_the_viewers_zone(app, trail):
+    """12:00 UTC on 15 January is 13:00 in Berlin; the program's zone for a viewer without
+    their own, and the ISO moment with its offset in the time element."""
+    client = trail["client"]
+    html = client.get("/activity?from=2025-01-15&to=2025-01-15").get_data(as_text=True)
+    assert "in UTC, the program&#39;s time zone" in html
+    assert '<time datetime="2025-01-15T12:00:00+00:00">15 Jan 2025, 12:00</time>' in html
+    viewer = make_user("executive")
+    viewer.person.timezone = "Europe/Berlin"
+    db.session.commit()
+    berlin = app.test_client()
+    berlin.post("/login", data={"email": viewer.email, "password": PASSWORD})
+    html = berlin.get("/activity?from=2025-01-15&to=2025-01-15").get_data(as_text=True)
+    assert "Times and days in Europe/Berlin, your time zone." in html
+    assert '<time datetime="2025-01-15T13:00:00+01:00">15 Jan 2025, 13:00</time>' in html
+    assert "UTC</td>" not in html
+
+
+def test_activity_days_are_the_viewers_days(app, trail):
+    """23:30 UTC on 31 January is 1 February in Tokyo: a Tokyo viewer finds it there."""
+    late = record(db.session, Actor(via="cli"), "program", 1, "update", summary="Late change")
+    db.session.flush()
+    late.created_at = datetime(2025, 1, 31, 23, 30)
+    viewer = make_user("executive")
+    viewer.person.timezone = "Asia/Tokyo"
+    db.session.commit()
+    tokyo = app.test_client()
+    tokyo.post("/login", data={"email": viewer.email, "password": PASSWORD})
+    assert "Late change" in tokyo.get("/activity?from=2025-02-01&to=2025-02-01").get_data(True)
+    assert "Late change" not in tokyo.get("/activity?to=2025-01-31").get_data(True)
+    utc = trail["client"].get("/activity?from=2025-01-31&to=2025-01-31").get_data(True)
+    assert "Late change" in utc

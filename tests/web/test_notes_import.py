@@ -184,7 +184,7 @@ def test_edited_note_preview_and_commit(client, lead):
     client.post("/imports/commit", data=commit_data(first))
     preview = upload(client, edited_sample(), name="edited.md").get_data(as_text=True)
     assert rows(preview, "update") == 2 and rows(preview, "create") == 1
-    assert "<del>2025-10-31</del> → <ins>2025-11-04</ins>" in preview
+    assert "<del>31 Oct 2025</del> → <ins>04 Nov 2025</ins>" in preview
     assert "<del>Proposed</del> → <ins>Done</ins>" in preview
     response = client.post("/imports/commit", data=commit_data(preview))
     html = response.get_data(as_text=True)

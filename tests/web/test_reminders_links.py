@@ -2,6 +2,7 @@
 tampered, reused and foreign tokens are refused; changes are audited via the mail."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -10,11 +11,13 @@ import time_machine
 from itsdangerous import URLSafeTimedSerializer
 
 from portal.actions.models import ActionItem
+from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
+from portal.auth import users
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.reminders import links
-from tests.factories import make_item, make_person
+from tests.factories import PASSWORD, make_item, make_person
 
 
 @pytest.fixture
@@ -139,3 +142,33 @@ def test_links_work_without_login_and_with_csrf(app_factory, item):
     csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
     assert client.post(f"/mail/{token}", data={"csrf_token": csrf}).status_code == 200
     assert fresh(item.id).status == "done"
+
+
+def test_a_used_link_says_where_the_item_stands_now(app, client, item):
+    """The "already used" page shows the status, owner and due date now; the link to the
+    item only for a person who can sign in."""
+    token = token_for(app, item, "snooze")
+    assert client.post(f"/mail/{token}").status_code == 200
+    moved = fresh(item.id).due_date
+    again = client.get(f"/mail/{token}")
+    html = again.get_data(as_text=True)
+    assert again.status_code == 409 and "already used" in html
+    assert "Sign the &lt;DPA&gt;" in html and "Status now" in html
+    assert re.search(r'data-now="status">.*Open', html)
+    assert 'data-now="owner">Olga Owner<' in html
+    assert f'<time datetime="{moved.isoformat()}">{moved.strftime("%d %b %Y")}</time>' in html
+    assert f'href="/actions/{item.id}"' not in html  # Olga has no login
+    users.create_user(db.session, Actor(via="cli"), email="olga@example.com",
+                      name="Olga Owner", role="owner", password=PASSWORD,
+                      person_id=item.owner_id)
+    db.session.commit()
+    html = client.get(f"/mail/{token}").get_data(as_text=True)
+    assert f'href="/actions/{item.id}"' in html and "Open the item in the portal" in html
+
+
+def test_a_link_to_a_closed_item_shows_it_closed(app, client, item):
+    token = token_for(app, item, "snooze")
+    item.status = "done"
+    db.session.commit()
+    html = client.get(f"/mail/{token}").get_data(as_text=True)
+    assert re.search(r'data-now="status">.*Done', html)

@@ -1,0 +1,58 @@
+"""'New item' on /actions opens its panel, focuses the first field and keeps it clear of
+the sticky top bar, with and without JavaScript (issue 17, point 11)."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def panel_state(page) -> dict:
+    return page.evaluate("""() => {
+        const panel = document.getElementById('create-panel');
+        const bar = document.querySelector('.topbar').getBoundingClientRect();
+        const first = panel.querySelector('input:not([type=hidden]), select, textarea');
+        return {open: panel.open, top: panel.getBoundingClientRect().top,
+                bar: bar.bottom, focused: document.activeElement === first,
+                firstVisible: first.getBoundingClientRect().top >= bar.bottom};
+    }""")
+
+
+@pytest.mark.parametrize("size", [(1366, 900), (390, 844)], ids=["laptop", "phone"])
+def test_new_item_opens_the_panel_below_the_top_bar_with_focus(page, login, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    login("lead@example.com")
+    page.goto("/actions?status=open")
+    assert panel_state(page)["open"] is False
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.get_by_role("link", name="New item").click()
+    state = panel_state(page)
+    assert state["open"] and state["focused"] and state["firstVisible"]
+    assert state["top"] >= state["bar"]  # not hidden under the sticky top bar
+    page.keyboard.type("Order the badges")
+    assert page.locator("#create-panel input:not([type=hidden])").first.input_value() \
+        == "Order the badges"
+
+
+def test_the_link_opens_the_panel_without_javascript(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False,
+                                  viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    from tests.browser.conftest import sign_in
+
+    sign_in(page, "lead@example.com")
+    page.goto("/actions?status=open")
+    href = page.get_by_role("link", name="New item").get_attribute("href")
+    assert "new=1" in href and "status=open" in href and href.endswith("#create-panel")
+    page.get_by_role("link", name="New item").click()
+    page.wait_for_load_state()
+    state = panel_state(page)
+    assert state["open"] and state["top"] >= state["bar"]
+    context.close()
+
+
+def test_a_shared_link_to_the_panel_opens_it(page, login):
+    login("lead@example.com")
+    page.goto("/actions#create-panel")
+    state = panel_state(page)
+    assert state["open"] and state["focused"]

@@ -1,0 +1,91 @@
+"""One date format for reading, ISO for machines, the picker for input (issue 17, point 8)."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+from portal.clock import local_today, reading_date, short_date
+from portal.extensions import db
+from portal.templating import format_date
+from tests.factories import PASSWORD, make_item, make_program, make_user, make_workstream
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def login(client, role="lead"):
+    user = make_user(role)
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    return user
+
+
+def test_the_reading_forms():
+    day = date(2026, 11, 30)
+    assert reading_date(day) == format_date(day) == "30 Nov 2026"
+    assert short_date(day) == "30 Nov"
+    assert reading_date(None) == short_date(None) == format_date(None) == ""
+
+
+def test_no_template_shows_an_iso_date_to_people():
+    """`.isoformat()` only inside attributes (input values, data-*, links), never as text."""
+    shown = re.compile(r">[^<>]*\{\{[^}]*isoformat\(\)[^}]*\}\}[^<>]*<")
+    offenders = [str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.html")
+                 if shown.search(path.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_import_preview_writes_dates_for_reading(client):
+    login(client)
+    program = make_program()
+    make_workstream(program, name="Hiring", keywords="hire")
+    db.session.commit()
+    note = ("---\ntitle: Pasted\ndate: 2025-11-06\n---\n"
+            "- [ ] Hire two SREs @Rob Banga 📅 2025-11-20 ⏫\n")
+    html = client.post("/imports/preview", data={"note_text": note},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "due 20 Nov 2025" in html and "06 Nov 2025" in html
+    assert "2025-11-20" not in re.sub(r'<[^>]*>', "", html)  # not as text, only in attributes
+
+
+def test_item_page_reads_dates_and_inputs_stay_iso(client):
+    login(client)
+    make_program()
+    item = make_item("Sign the contract", due_date=date(2026, 12, 11), status="open")
+    db.session.commit()
+    html = client.get(f"/actions/{item.id}").get_data(as_text=True)
+    assert "<dd>11 Dec 2026</dd>" in html
+    assert 'value="2026-12-11"' in html and 'type="date"' in html
+    assert "2026-12-11" not in re.sub(r'<[^>]*>', "", html)
+
+
+def test_summary_as_of_speaks_of_picking_a_day(client):
+    login(client, "executive")
+    program = make_program(target_date=local_today("UTC") + timedelta(days=40))
+    make_workstream(program, name="A", gating=True)
+    db.session.commit()
+    html = client.get("/summary").get_data(as_text=True)
+    assert 'aria-describedby="as-of-hint"' in html and "Pick a day" in html
+    assert f"to {reading_date(program.target_date)}" in html
+    assert "YYYY" not in html
+    response = client.get("/summary", query_string={"as_of": "30/11/2026"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Pick a day in the calendar" in html and "YYYY" not in html
+    assert reading_date(local_today("UTC")) in html
+    past = client.get("/summary", query_string={"as_of": "1999-01-01"})  # ISO in URLs works
+    assert past.status_code == 400 and "no data for 01 Jan 1999" in past.get_data(as_text=True)
+
+
+def test_json_and_csv_stay_iso(client):
+    login(client, "executive")
+    target = local_today("UTC") + timedelta(days=40)
+    program = make_program(target_date=target)
+    make_workstream(program, name="A", gating=True)
+    make_item("Dated", due_date=date(2026, 12, 11), status="open")
+    db.session.commit()
+    data = client.get("/summary.json").get_json()
+    assert data["program"]["target_date"] == target.isoformat()
+    text = client.get("/actions/export.csv").data.decode("utf-8-sig")
+    assert ",2026-12-11," in text and "11 Dec 2026" not in text
+    assert io.StringIO(text).readline().startswith("id,")

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from portal.audit.log import Actor, record
+from portal.clock import reading_date
 from portal.errors import Conflict, DomainError
 from portal.pocs.models import Customer, Hyperscaler, Poc, poc_action_item
 from portal.vocab import POC_STAGES, label
@@ -358,10 +359,6 @@ _NOT_STARTED = ("candidate", "confirmed", "scheduled")
 _MAX_PARTS = 3
 
 
-def _fmt(day: date) -> str:
-    return day.strftime("%d %b %Y")
-
-
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
@@ -465,13 +462,13 @@ def _rank_order(scalers, in_play) -> list[SequencingWarning]:
                              f"date yet")
             elif first.planned_start < theirs.planned_start:
                 parts.append(f"{higher.name} (priority {higher.rank}) starts "
-                             f"{_fmt(theirs.planned_start)} with {theirs.customer.name}")
+                             f"{reading_date(theirs.planned_start)} with {theirs.customer.name}")
                 ids.append(theirs.id)
         if parts:
             warnings.append(SequencingWarning(
                 "rank_order",
                 f"{first.customer.name} on {scaler.name} (priority {scaler.rank}) is planned "
-                f"to start {_fmt(first.planned_start)}, before {'; '.join(parts)}.",
+                f"to start {reading_date(first.planned_start)}, before {'; '.join(parts)}.",
                 (first.id, *ids), scaler.name, scaler.id,
             ))
     return warnings
@@ -492,8 +489,8 @@ def _sequence_order(scalers, in_play) -> list[SequencingWarning]:
                        and p.stage in _NOT_STARTED and p not in earlier_dates]
             name = f"{later.customer.name} (#{later.position})"
             if earlier_dates:
-                parts.append(f"{name} starts {_fmt(later.planned_start)}, before " + _and(
-                    [f"{p.customer.name} (#{p.position}, {_fmt(p.planned_start)})"
+                parts.append(f"{name} starts {reading_date(later.planned_start)}, before " + _and(
+                    [f"{p.customer.name} (#{p.position}, {reading_date(p.planned_start)})"
                      for p in earlier_dates]))
             if waiting:
                 parts.append(f"{name} is running while " + _and(
@@ -557,12 +554,12 @@ def _late_starts(scalers, by_scaler, today: date) -> list[SequencingWarning]:
         if len(late) == 1:
             poc = late[0]
             message = (f"{poc.customer.name} on {scaler.name} was planned to start "
-                       f"{_fmt(poc.planned_start)} "
+                       f"{reading_date(poc.planned_start)} "
                        f"({_plural((today - poc.planned_start).days, 'day')} ago) but is "
                        f"still {label(poc.stage).lower()}: start it or move its dates.")
         else:
-            names = [f"{p.customer.name} ({label(p.stage).lower()}, {_fmt(p.planned_start)})"
-                     for p in late]
+            names = [f"{p.customer.name} ({label(p.stage).lower()}, "
+                     f"{reading_date(p.planned_start)})" for p in late]
             message = (f"{len(late)} POCs on {scaler.name} have passed their planned start "
                        f"without starting: {_capped(names, ', ')}: start them or move their "
                        f"dates.")
@@ -579,7 +576,7 @@ def _overruns(pocs, today: date) -> list[SequencingWarning]:
             warnings.append(SequencingWarning(
                 "overrun",
                 f"{poc.customer.name} on {poc.hyperscaler.name} is still running "
-                f"{_plural(late, 'day')} after its planned end ({_fmt(poc.planned_end)}).",
+                f"{_plural(late, 'day')} after its planned end ({reading_date(poc.planned_end)}).",
                 (poc.id,), poc.hyperscaler.name, poc.hyperscaler_id,
             ))
     return warnings

@@ -183,3 +183,14 @@ def test_only_editors_link_by_name(app, demo):
         assert response.status_code == 403
     db.session.expire_all()
     assert _microsoft().action_items == []
+
+
+def test_the_item_page_leads_editors_to_the_link_page(app, demo):
+    item = make_item("Reachable from its page")
+    db.session.commit()
+    link = f'href="/pocs/link-item/{item.id}"'
+    assert link in _lead(app).get(f"/actions/{item.id}").get_data(as_text=True)
+    reader = make_user("executive")
+    client = app.test_client()
+    client.post("/login", data={"email": reader.email, "password": PASSWORD})
+    assert link not in client.get(f"/actions/{item.id}").get_data(as_text=True)

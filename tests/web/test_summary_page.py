@@ -327,7 +327,7 @@ def test_the_verdict_leads_with_why_each_red_or_amber_workstream_is(app):
     why = _why(login(app).get("/summary").get_data(as_text=True))
     assert why.index("Compliance") < why.index("Hiring")  # red before amber
     assert "Auditor not engaged" in why
-    assert f"/actions/{oldest}" in why and "9 days late" in why
+    assert f"/actions/{oldest}" in why and "9 days overdue" in why
     assert "no status note from" in why.split("Hiring", 1)[1]
     assert "Telemetry" not in why and "Side" not in why
 

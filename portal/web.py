@@ -1,8 +1,9 @@
 """Rendering for full pages and htmx fragments, the login gate, error pages and headers."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from flask import (
     Flask,
@@ -21,6 +22,7 @@ from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -50,15 +52,52 @@ def wants_fragment() -> bool:
     return bool(hx) and not hx.boosted and not hx.history_restore_request
 
 
-def render(template: str, block: str | None = None, status: int = 200, **context) -> Response:
-    """The whole page, or only `block` of it when htmx asks for a fragment."""
+def render(template: str, block: str | None = None, status: int = 200,
+           oob_blocks: tuple[str, ...] = (), **context) -> Response:
+    """The whole page, or only `block` of it when htmx asks for a fragment; then also the
+    blocks named in `oob_blocks` (the figures the change moved elsewhere on the page), rendered
+    with `oob=True` so that they carry `data-hx-swap-oob`."""
     if block and wants_fragment():
         html = render_block(template, block, **context)
+        html += "".join(render_block(template, name, **{**context, "oob": True})
+                        for name in oob_blocks)
     else:
         html = render_template(template, **context)
     response = make_response(html, status)
     response.vary.add("HX-Request")
     return response
+
+
+# The pages whose figures follow a change made in one of their parts by another area's
+# view (the shared item row): endpoint -> function(view_args, query args) -> the figures'
+# HTML, out of band. Each page's area registers its own with `page_figures`, so the area
+# that answers the change needs to import none of them.
+_PAGE_FIGURES: dict[str, Callable[[dict, MultiDict], str]] = {}
+
+
+def page_figures(endpoint: str):
+    """Registers the function that renders, out of band, the figures of the page at
+    `endpoint` that a change made inside that page may move."""
+    def register(function: Callable[[dict, MultiDict], str]):
+        _PAGE_FIGURES[endpoint] = function
+        return function
+    return register
+
+
+def figures_out_of_band(page: str) -> str:
+    """The out-of-band figures of `page` (a path and query on this site, as a form's
+    `return_to`), or "" for a page that registered none."""
+    parts = urlsplit(page)
+    try:
+        endpoint, view_args = current_app.create_url_adapter(request).match(
+            parts.path, method="GET")
+    except HTTPException:  # no such page, or one that redirects
+        return ""
+    function = _PAGE_FIGURES.get(endpoint)
+    if function is None:
+        return ""
+    args = MultiDict([(k, v) for k, values in parse_qs(parts.query).items() for v in values])
+    return function(view_args, args)
 
 
 def safe_return(target: str | None, default: str) -> str:

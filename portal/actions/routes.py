@@ -47,7 +47,16 @@ from portal.forms import ConfirmForm, field_error
 from portal.numbers import bounded_int
 from portal.program.clock import program_today
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
-from portal.web import error_page, found, htmx_redirect, render, safe_return, wants_fragment
+from portal.web import (
+    error_page,
+    figures_out_of_band,
+    found,
+    htmx_redirect,
+    page_figures,
+    render,
+    safe_return,
+    wants_fragment,
+)
 
 bp = Blueprint("actions", __name__)
 # What a table's rows' ids may start with (the dashboard lists an item more than once).
@@ -125,6 +134,14 @@ def _count_chips(filters, today) -> dict:
         "soon_url": _list_url(filters, due_from=today, due_to=today + timedelta(days=7),
                               status=OPEN_STATUSES, overdue=False, page=1),
     }
+
+
+@page_figures("actions.index")
+def _list_figures(view_args: dict, args: MultiDict) -> str:
+    """The list's count chips under the filters of its URL, out of band."""
+    filters = queries.parse_filters(args).filters
+    return render_block("actions/index.html", "count_chips", oob=True,
+                        **_count_chips(filters, program_today()))
 
 
 def _args_of(return_to: str) -> MultiDict:
@@ -410,11 +427,10 @@ def _row_response(item: ActionItem, status: int, return_to: str, state: dict | N
                                hide_workstream=request.form.get("hide_workstream") == "1",
                                id_prefix=_ID_PREFIX.sub("", request.form.get("id_prefix", ""))[:20],
                                row_state=row_state)
-        if status == 200 and urlsplit(return_to).path == url_for("actions.index"):
-            # The list's count chips change with the row: swapped in out of band.
-            filters = queries.parse_filters(_args_of(return_to)).filters
-            html += render_block("actions/index.html", "count_chips", oob=True,
-                                 **_count_chips(filters, program_today()))
+        if status == 200:
+            # The figures the row's change moves on the page it sits in (the list's count
+            # chips, the dashboard's, the workstream's), swapped in out of band.
+            html += figures_out_of_band(return_to)
         response = make_response(html, status)
         response.vary.add("HX-Request")
         return response

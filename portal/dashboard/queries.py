@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import ClassVar
 
 from sqlalchemy import and_, case, func, select, union_all
 from sqlalchemy.orm import Session, joinedload
@@ -69,6 +70,8 @@ class Dashboard:
     recent: list[ActionItem] = field(default_factory=list)
     mine: list[ActionItem] = field(default_factory=list)
     late_by_owner: LateByOwner = field(default_factory=lambda: LateByOwner([], 0))
+    # The lists show at most this many items; a count above it links to the whole list.
+    list_limit: ClassVar[int] = LIST_LIMIT
 
     @property
     def rule(self) -> HealthRule:
@@ -173,10 +176,23 @@ def soonest_open(session: Session, condition, limit: int = LIST_LIMIT) -> list[A
     return [by_id[i] for i in ids]
 
 
+def dashboard_figures(session: Session, program: Program, today: date,
+                      person_id: int | None) -> Dashboard:
+    """The figures of `/` without its item lists: the counts, the workstreams' figures, the
+    late owners. What an item's change in one of the lists moves (sent out of band)."""
+    figures = workstream_figures(session, program.id, today, rule=HealthRule.of(program))
+    return Dashboard(
+        program=program, figures=figures, overall=program_readiness(figures),
+        next_due=next_due_by_workstream(session, program.id),
+        totals=totals(session, today, person_id),
+        late_by_owner=late_by_owner(session, today),
+    )
+
+
 def load_dashboard(session: Session, program: Program, today: date,
                    person_id: int | None) -> Dashboard:
     """Everything on `/` for `program` as seen by `person_id` (None: a login without person)."""
-    figures = workstream_figures(session, program.id, today, rule=HealthRule.of(program))
+    board = dashboard_figures(session, program, today, person_id)
     is_open = _is_open()
     due_nulls_last = ActionItem.due_date.is_(None)
     overdue = soonest_open(session, ActionItem.due_date < today)
@@ -193,10 +209,5 @@ def load_dashboard(session: Session, program: Program, today: date,
             .options(*_options())
             .order_by(due_nulls_last, ActionItem.due_date, ActionItem.id).limit(LIST_LIMIT)
         ).unique())
-    return Dashboard(
-        program=program, figures=figures, overall=program_readiness(figures),
-        next_due=next_due_by_workstream(session, program.id),
-        totals=totals(session, today, person_id),
-        overdue=overdue, due_week=due_week, recent=recent, mine=mine,
-        late_by_owner=late_by_owner(session, today),
-    )
+    board.overdue, board.due_week, board.recent, board.mine = overdue, due_week, recent, mine
+    return board

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -20,7 +21,7 @@ from portal.program.models import StatusUpdate, Workstream
 from portal.program.pages import in_setup, not_set_up, setup_args
 from portal.program.queries import current_program
 from portal.program.readiness import HealthRule, program_readiness, workstream_figures
-from portal.web import error_page, htmx_redirect, render
+from portal.web import error_page, htmx_redirect, page_figures, render
 from portal.workstreams import service
 from portal.workstreams.forms import (
     CriterionForm,
@@ -34,6 +35,10 @@ bp = Blueprint("workstreams", __name__)
 
 TEMPLATE_INDEX = "workstreams/index.html"
 TEMPLATE_DETAIL = "workstreams/detail.html"
+# The blocks of the workstream page that show its figures, outside the readiness card
+# (whose own response carries them) and with it: what a change made on the page moves.
+HEAD_BLOCKS = ("badges", "flags")
+FIGURE_BLOCKS = (*HEAD_BLOCKS, "readiness_figures")
 
 
 def _actor() -> Actor:
@@ -140,7 +145,8 @@ def _page_number() -> int:
 def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
                  edit_form: WorkstreamForm | None = None, rag_form: RagForm | None = None,
                  criterion_form: CriterionForm | None = None, message: str | None = None,
-                 oob: bool = False, conflict: ConflictView | None = None,
+                 oob_blocks: tuple[str, ...] = (), oob_version: bool = False,
+                 conflict: ConflictView | None = None,
                  conflict_rows: list[dict] | None = None):
     from portal.actions.queries import Filters, search
 
@@ -163,13 +169,15 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
     rag_form = rag_form or RagForm(formdata=None, rag=ws.rag)
     criterion_form = criterion_form or CriterionForm(formdata=None)
     return render(
-        TEMPLATE_DETAIL, block=block, status=status, ws=ws, program=program, figure=figure,
+        TEMPLATE_DETAIL, block=block, status=status, oob_blocks=oob_blocks, ws=ws,
+        program=program, figure=figure,
         health_rule=HealthRule.of(program),
         history=history, page=page, items=page.items, people=people,
         workstreams=program.workstreams, return_to=request.full_path.rstrip("?")
         if request.method == "GET" else url_for("workstreams.detail", workstream_id=ws.id),
         edit_form=edit_form, rag_form=rag_form, criterion_form=criterion_form,
-        confirm_form=ConfirmForm(formdata=None), message=message, oob=oob,
+        confirm_form=ConfirmForm(formdata=None), message=message, oob=False,
+        oob_version=oob_version,
         editor=can(current_user, "edit_program"), conflict=conflict,
         conflict_rows=conflict_rows or [],
         # Names for ids in audit values (the conflict panel), from lists already loaded.
@@ -183,6 +191,21 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
 def detail(workstream_id: int):
     """One workstream: status and history, readiness and exit criteria, dependencies, items."""
     return _detail_page(_workstream_or_404(workstream_id), block="items")
+
+
+@page_figures("workstreams.detail")
+def _figures(view_args: dict, args) -> str:
+    """After an item's change in the page's table: the workstream's badges, flag and
+    readiness figures, out of band (the same blocks the page renders)."""
+    ws = db.session.get(Workstream, view_args["workstream_id"])
+    program = current_program(db.session)
+    if ws is None or program is None:
+        return ""
+    figures = workstream_figures(db.session, program.id, program_today(),
+                                 rule=HealthRule.of(program))
+    figure = next((f for f in figures if f.workstream_id == ws.id), None)
+    return "".join(render_block(TEMPLATE_DETAIL, name, oob=True, ws=ws, figure=figure)
+                   for name in FIGURE_BLOCKS)
 
 
 def _submitted(form: WorkstreamForm) -> dict:
@@ -265,8 +288,10 @@ def set_status(workstream_id: int):
                 flash(f"Status of {ws.name} is now {ws.rag}.", "success")
                 return redirect(url_for("workstreams.detail", workstream_id=ws.id), code=303)
             ws = _workstream_or_404(workstream_id)
+            # The reported badge, the disagreement flag and the readiness meter (coloured
+            # by the worse of reported and computed) follow, out of band.
             return _detail_page(ws, block="status", message=f"Status is now {ws.rag}.",
-                                oob=True)
+                                oob_blocks=FIGURE_BLOCKS, oob_version=True)
     return _detail_page(ws, block="status", status=422, rag_form=form)
 
 
@@ -310,7 +335,8 @@ def _criteria_done(ws_id: int, message: str | None = None):
             flash(message, "success")
         return redirect(url_for("workstreams.detail", workstream_id=ws_id) + "#readiness",
                         code=303)
-    return _detail_page(_workstream_or_404(ws_id), block="readiness", message=message, oob=True)
+    return _detail_page(_workstream_or_404(ws_id), block="readiness", message=message,
+                        oob_blocks=HEAD_BLOCKS)
 
 
 def _criterion_call(ws: Workstream, call, *args):

@@ -362,6 +362,7 @@ def test_inline_edit_answers_a_row_that_fits_its_table(client, world):
     bare = client.post(f"/actions/{item.id}/row", headers=HX, data={
         "priority": "high", "version": 2, "return_to": "/", "hide_workstream": "1"})
     html = bare.get_data(as_text=True)
+    html = html[:html.index("</tr>")]  # the dashboard's figures follow, out of band
     assert bare.status_code == 200 and 'name="ids"' not in html and "Hiring" not in html
     assert html.count("<td") == 5  # title, owner, status, priority, due
 

@@ -50,9 +50,7 @@ def timed(fn, runs: int = RUNS) -> tuple[float, float, object]:
 
 
 def measure(url: str) -> dict:
-    from sqlalchemy import create_engine, text
-
-    from portal import create_app
+    from bench.inprocess import fresh_app
     from portal.extensions import db
     from portal.program.models import Program
     from portal.scale import seed_scale
@@ -61,18 +59,9 @@ def measure(url: str) -> dict:
     from portal.summary.outlook import seed_for
     from portal.summary.pace import PROGRAM, pace
 
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    os.environ["PORTAL_INSTANCE_PATH"] = tempfile.mkdtemp()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
-                      "PORTAL_SCHEDULER": False, "PORTAL_PAGE_CACHE": False})
+    app = fresh_app(url)
     today = date.today()
     with app.app_context():
-        db.create_all()
         seed_scale(db.session, action_items=ITEMS, today=today)
         db.session.commit()
         program = db.session.query(Program).one()

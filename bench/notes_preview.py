@@ -43,26 +43,14 @@ def big_note() -> bytes:
 
 
 def measure(url: str) -> dict:
-    from sqlalchemy import create_engine, text
-
-    from portal import create_app
+    from bench.inprocess import fresh_app
     from portal.demo import seed_demo
     from portal.extensions import db
     from portal.people.models import Person
     from portal.people.names import name_key
 
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    os.environ["PORTAL_INSTANCE_PATH"] = tempfile.mkdtemp()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
-                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-                      "PORTAL_SCHEDULER": False, "PORTAL_PAGE_CACHE": False})
+    app = fresh_app(url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
     with app.app_context():
-        db.create_all()
         seed_demo(db.session)
         db.session.add_all(Person(name=f"Colleague {n:04d}", name_key=name_key(
             f"Colleague {n:04d}"), kind="person") for n in range(EXTRA_PEOPLE))

@@ -69,3 +69,12 @@ def make_item(title: str | None = None, **fields):
     db.session.add(item)
     db.session.flush()
     return item
+
+
+def signed_in(app, role: str = "lead", **fields):
+    """A test client signed in as a new login of `role` (its person made with it)."""
+    user = make_user(role, **fields)
+    client = app.test_client()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code in (302, 303), response.status_code
+    return client

@@ -12,7 +12,7 @@ from portal.clock import local_today
 from portal.extensions import db
 from portal.program.models import Program
 from portal.summary.snapshots import take_snapshot
-from tests.factories import PASSWORD, make_item, make_program, make_user, make_workstream
+from tests.factories import make_item, make_program, make_workstream, signed_in
 
 HX = {"HX-Request": "true"}
 
@@ -22,10 +22,7 @@ def today():
 
 
 def login(app, role="lead"):
-    user = make_user(role)
-    client = app.test_client()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-    return client
+    return signed_in(app, role)
 
 
 @pytest.fixture

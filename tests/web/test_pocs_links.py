@@ -7,14 +7,11 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.pocs.models import Customer, Poc
-from tests.factories import PASSWORD, make_item, make_user
+from tests.factories import PASSWORD, make_item, make_user, signed_in
 
 
 def _lead(app):
-    user = make_user("lead")
-    client = app.test_client()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-    return client
+    return signed_in(app, "lead")
 
 
 def _microsoft():

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.pocs.models import Customer, Hyperscaler, Poc
-from tests.factories import PASSWORD, make_person, make_program, make_user
+from tests.factories import make_person, make_program, signed_in
 from tests.unit.test_pocs_helpers import (
     assert_gapless,
     columns,
@@ -22,10 +22,7 @@ HX = {"HX-Request": "true"}
 
 
 def login(app, role):
-    user = make_user(role)
-    client = app.test_client()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-    return client
+    return signed_in(app, role)
 
 
 @pytest.fixture

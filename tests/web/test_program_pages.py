@@ -24,6 +24,7 @@ from tests.factories import (
     make_program,
     make_user,
     make_workstream,
+    signed_in,
 )
 from tests.unit.test_notes_import import SAMPLE
 from tests.web.test_notes_import import counts, hidden
@@ -36,10 +37,7 @@ PROGRAM_PAGES = ["/", "/summary", "/workstreams", "/program", "/program/mileston
 
 
 def login(app, role="lead", **fields):
-    user = make_user(role, **fields)
-    client = app.test_client()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-    return client
+    return signed_in(app, role, **fields)
 
 
 def setup_form(**changes) -> dict:

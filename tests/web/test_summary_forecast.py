@@ -15,15 +15,9 @@ from portal.demo import rebase_offset, seed_demo
 from portal.extensions import db
 from portal.program.models import Program
 from portal.summary.digest import render_weekly_digest, weekly_changes
-from tests.factories import PASSWORD, make_program, make_user, make_workstream
+from tests.factories import make_program, make_workstream, signed_in
 
 TODAY = date(2026, 12, 1)
-
-
-def signed_in(app, role="executive"):
-    client = app.test_client()
-    client.post("/login", data={"email": make_user(role).email, "password": PASSWORD})
-    return client
 
 
 def living_demo():

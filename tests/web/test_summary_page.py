@@ -12,7 +12,7 @@ from portal.audit.models import AuditEvent
 from portal.clock import local_today
 from portal.extensions import db
 from portal.program.models import Criterion, Milestone, StatusUpdate
-from tests.factories import PASSWORD, make_item, make_program, make_user, make_workstream
+from tests.factories import make_item, make_program, make_workstream, signed_in
 
 
 def today():
@@ -20,10 +20,7 @@ def today():
 
 
 def login(app, role="executive"):
-    user = make_user(role)
-    client = app.test_client()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-    return client
+    return signed_in(app, role)
 
 
 def program_with(workstreams):

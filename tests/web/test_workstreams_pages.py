@@ -20,6 +20,7 @@ from tests.factories import (
     make_program,
     make_user,
     make_workstream,
+    signed_in,
 )
 
 HX = {"HX-Request": "true"}
@@ -36,11 +37,8 @@ def world(app):
     return {"program": program, "ws": ws, "other": other, "third": third, "lead": lead}
 
 
-def login(app, role: str):
-    user = make_user(role)
-    client = app.test_client()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-    return client
+def login(app, role):
+    return signed_in(app, role)
 
 
 @pytest.fixture

@@ -55,6 +55,21 @@ def can_comment_on(user, item) -> bool:
     return can(user, "comment") and item.owner_id is not None and item.owner_id == user.person_id
 
 
+def can_edit_preferences(user, person) -> bool:
+    """A person's reminder preferences and calendar link: their own, or any with
+    `edit_program`."""
+    if can(user, "edit_program"):
+        return True
+    return can(user, "read") and person is not None and user.person_id == person.id
+
+
+def can_see_program_calendar(login, leads_a_workstream: bool) -> bool:
+    """The program calendar is for leads: the lead of a workstream, or a person whose
+    active login may edit the program. `login` is the person's login or None; the
+    calendar link is the credential, so nobody needs to be signed in."""
+    return leads_a_workstream or can(login, "edit_program")
+
+
 def permission_required(permission: str):
     """View decorator: 403 unless the current user holds `permission`."""
 

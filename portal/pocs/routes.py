@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import lookups
@@ -13,9 +11,9 @@ from portal.actions.models import ActionItem
 from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
 from portal.extensions import db
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, field_error
 from portal.pocs import hyperscalers as scalers
-from portal.pocs import sequencing, service, timeline
+from portal.pocs import queries, sequencing, service, timeline
 from portal.pocs.forms import (
     CustomerForm,
     HyperscalerForm,
@@ -25,10 +23,10 @@ from portal.pocs.forms import (
     RankForm,
     StageForm,
 )
-from portal.pocs.models import Customer, Hyperscaler, Poc, poc_action_item
+from portal.pocs.models import Customer, Hyperscaler, Poc
 from portal.program.clock import program_today
-from portal.program.models import Program
 from portal.program.pages import setup_args
+from portal.program.queries import current_program
 from portal.vocab import POC_STAGES
 from portal.web import htmx_redirect, render
 
@@ -39,12 +37,9 @@ def _actor() -> Actor:
     return Actor.for_user(current_user)
 
 
-def _customers():
-    return db.session.scalars(select(Customer).order_by(Customer.name)).all()
-
-
 def _with_choices(form: PocForm) -> PocForm:
-    form.set_choices(_customers(), lookups.hyperscalers_for_select(db.session),
+    form.set_choices(queries.customers_by_name(db.session),
+                     lookups.hyperscalers_for_select(db.session),
                      lookups.people_for_select(db.session))
     return form
 
@@ -101,8 +96,7 @@ def card(poc_id: int):
     is the whole board as it is now (retargeted), so the controls never act on an order
     the user does not see. Without htmx: the board page with the card open."""
     want_open = request.args.get("open", "1") != "0"
-    if db.session.get(Poc, poc_id) is None:
-        abort(404)
+    db.get_or_404(Poc, poc_id)
     if not request.htmx:
         return _board_page(open_card=poc_id if want_open else None)
     if request.args.get("expected", "") != sequencing.current_token(db.session):
@@ -121,8 +115,7 @@ def card(poc_id: int):
 @permission_required("edit_program")
 def move(poc_id: int):
     """Moves a POC within or across columns (drag and drop, or the move buttons)."""
-    if db.session.get(Poc, poc_id) is None:
-        abort(404)
+    db.get_or_404(Poc, poc_id)
     form = MoveForm()
     if not form.validate():
         message = next(iter(form.errors.values()))[0]
@@ -152,7 +145,7 @@ def move(poc_id: int):
 @permission_required("edit_program")
 def change_stage(poc_id: int):
     """The stage select of a card; a stale card gets 409 with who changed what."""
-    poc = db.session.get(Poc, poc_id) or abort(404)
+    poc = db.get_or_404(Poc, poc_id)
     form = StageForm()
     if not form.validate():
         field, messages = next(iter(form.errors.items()))
@@ -188,7 +181,7 @@ def create():
             db.session.commit()
         except service.PocInputError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             flash(f"Added {poc.customer.name}'s POC on {poc.hyperscaler.name}.", "success")
             return htmx_redirect(url_for("pocs.board", _anchor=f"poc-{poc.id}"))
@@ -205,23 +198,8 @@ def _values(form: PocForm) -> service.PocValues:
         notes=(form.notes.data or "").strip())
 
 
-def _field_error(form, error) -> None:
-    field = getattr(form, error.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 def _load_poc(poc_id: int) -> Poc:
-    poc = db.session.scalar(
-        select(Poc).where(Poc.id == poc_id)
-        .options(joinedload(Poc.customer), joinedload(Poc.hyperscaler), joinedload(Poc.owner),
-                 selectinload(Poc.action_items))
-    )
-    if poc is None:
-        abort(404)
-    return poc
+    return queries.poc(db.session, poc_id) or abort(404)
 
 
 def _poc_page(poc: Poc, form: PocForm | None = None, status: int = 200, error: str | None = None,
@@ -231,7 +209,7 @@ def _poc_page(poc: Poc, form: PocForm | None = None, status: int = 200, error: s
         form.version.data = str(poc.version)
     if form is not None:
         _with_choices(form)
-    items = service.item_choices(db.session, poc) if can(current_user, "edit_program") else {}
+    items = queries.item_choices(db.session, poc) if can(current_user, "edit_program") else {}
     return render("pocs/poc.html", block=block, status=status, poc=poc, form=form,
                   error=error, link_error=link_error, item_choices=items)
 
@@ -255,7 +233,7 @@ def update(poc_id: int):
         db.session.commit()
     except service.PocInputError as error:
         db.session.rollback()
-        _field_error(form, error)
+        field_error(form, error)
         return _poc_page(poc, form, 422)
     except (service.VersionConflict, StaleDataError) as error:
         db.session.rollback()
@@ -295,13 +273,9 @@ def _change_links(poc_id: int, change, argument, *, done: str):
 
 def _link_to_poc_page(item: ActionItem, form: LinkToPocForm | None = None, status: int = 200):
     """An action item's POCs and the select to link it to another, by name."""
-    linked = db.session.scalars(
-        select(Poc).join(poc_action_item, poc_action_item.c.poc_id == Poc.id)
-        .where(poc_action_item.c.action_item_id == item.id)
-        .options(joinedload(Poc.customer), joinedload(Poc.hyperscaler))
-        .order_by(Poc.id)).all()
+    linked = queries.pocs_of_item(db.session, item.id)
     form = form or LinkToPocForm(formdata=None)
-    form.set_choices(service.poc_choices(db.session, exclude={p.id for p in linked}))
+    form.set_choices(queries.poc_choices(db.session, exclude={p.id for p in linked}))
     return render("pocs/link_item.html", status=status, item=item, linked=linked, form=form,
                   poc_name=service.poc_name)
 
@@ -311,14 +285,14 @@ def _link_to_poc_page(item: ActionItem, form: LinkToPocForm | None = None, statu
 def link_to_poc(item_id: int):
     """Links an action item to a POC chosen by name ("Customer · Hyperscaler"): the item's
     side of the POC page's link form."""
-    return _link_to_poc_page(db.session.get(ActionItem, item_id) or abort(404))
+    return _link_to_poc_page(db.get_or_404(ActionItem, item_id))
 
 
 @bp.post("/pocs/link-item/<int:item_id>")
 @permission_required("edit_program")
 def link_to_poc_save(item_id: int):
     """An unknown, stale or already linked POC answers 422 beside the select."""
-    item = db.session.get(ActionItem, item_id) or abort(404)
+    item = db.get_or_404(ActionItem, item_id)
     form = LinkToPocForm()
     if form.validate():
         try:
@@ -327,7 +301,7 @@ def link_to_poc_save(item_id: int):
             db.session.commit()
         except service.PocInputError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             flash(f"Linked “{item.title}” to {name}.", "success")
             return htmx_redirect(url_for("pocs.link_to_poc", item_id=item_id))
@@ -338,8 +312,7 @@ def link_to_poc_save(item_id: int):
 @permission_required("edit_program")
 def rank(hyperscaler_id: int):
     """Raises or lowers a hyperscaler's priority (swaps with its neighbour)."""
-    if db.session.get(Hyperscaler, hyperscaler_id) is None:
-        abort(404)
+    db.get_or_404(Hyperscaler, hyperscaler_id)
     form = RankForm()
     if not form.validate() or form.expected_ids() is None:
         return _board_page(error="Reload the page and try again.", status=422)
@@ -364,8 +337,7 @@ def rank(hyperscaler_id: int):
 def timeline_page():
     """The planned dates as a Gantt, with the program's milestones and today."""
     board = sequencing.board(db.session)
-    program = db.session.scalar(select(Program).options(selectinload(Program.milestones))
-                                .order_by(Program.id).limit(1))
+    program = current_program(db.session)
     milestones = [(m.name, m.due_date) for m in program.milestones] if program else []
     chart = timeline.build([(c.hyperscaler, c.pocs) for c in board.columns], milestones,
                            program_today())
@@ -379,10 +351,7 @@ def _hyperscalers_page(*, status: int = 200, add_form: HyperscalerForm | None = 
                        rename: tuple[int, str, str] | None = None):
     """The hyperscalers in priority order with their POC counts (two statements);
     `rename` is (id, value, message) of a refused rename, shown on its row."""
-    rows = db.session.execute(
-        select(Hyperscaler, func.count(Poc.id))
-        .outerjoin(Poc, Poc.hyperscaler_id == Hyperscaler.id)
-        .group_by(Hyperscaler.id).order_by(Hyperscaler.rank, Hyperscaler.id)).all()
+    rows = queries.hyperscalers_with_counts(db.session)
     editor = can(current_user, "edit_program")
     return render("pocs/hyperscalers.html", block="hyperscalers", status=status, rows=rows,
                   editor=editor, add_form=add_form or HyperscalerForm(formdata=None),
@@ -421,7 +390,7 @@ def hyperscaler_add():
             db.session.commit()
         except sequencing.SequencingError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             return _hyperscalers_done(f"Added {scaler.name} with priority {scaler.rank}.")
     return _hyperscalers_page(status=422, add_form=form)
@@ -498,11 +467,7 @@ def _customer_form(formdata=None, obj=None) -> CustomerForm:
 
 
 def _customers_page(form=None, status=200):
-    customers = db.session.scalars(
-        select(Customer).order_by(Customer.name)
-        .options(joinedload(Customer.account_owner), selectinload(Customer.hyperscalers),
-                 selectinload(Customer.pocs).joinedload(Poc.hyperscaler))
-    ).all()
+    customers = queries.customers_page(db.session)
     if form is None and can(current_user, "edit_program"):
         form = _customer_form()
     # The form's block answers its own POST; any GET is the whole page.
@@ -527,7 +492,7 @@ def create_customer():
             db.session.commit()
         except service.PocInputError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             flash(f"Added {customer.name}.", "success")
             return htmx_redirect(url_for("pocs.customers"))
@@ -542,14 +507,7 @@ def _save_customer(form: CustomerForm, customer: Customer | None) -> Customer:
 
 
 def _load_customer(customer_id: int) -> Customer:
-    customer = db.session.scalar(
-        select(Customer).where(Customer.id == customer_id)
-        .options(joinedload(Customer.account_owner), selectinload(Customer.hyperscalers),
-                 selectinload(Customer.pocs).joinedload(Poc.hyperscaler))
-    )
-    if customer is None:
-        abort(404)
-    return customer
+    return queries.customer(db.session, customer_id) or abort(404)
 
 
 @bp.get("/pocs/customers/<int:customer_id>")
@@ -572,7 +530,7 @@ def update_customer(customer_id: int):
             db.session.commit()
         except service.PocInputError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             flash("Saved.", "success")
             return htmx_redirect(url_for("pocs.customer", customer_id=customer_id))

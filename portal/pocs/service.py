@@ -202,42 +202,6 @@ def poc_name(poc: Poc) -> str:
     return f"{poc.customer.name} · {poc.hyperscaler.name}"
 
 
-def poc_choices(session: Session, exclude: set[int] = frozenset()) -> list[tuple[int, str]]:
-    """The program's POCs by name ("Customer · Hyperscaler"), in board order: hyperscalers
-    by priority, each top to bottom (one query)."""
-    rows = session.execute(
-        select(Poc.id, Customer.name, Hyperscaler.name)
-        .join(Customer, Customer.id == Poc.customer_id)
-        .join(Hyperscaler, Hyperscaler.id == Poc.hyperscaler_id)
-        .order_by(Hyperscaler.rank, Hyperscaler.id, Poc.position, Poc.id))
-    return [(pid, f"{customer} · {scaler}") for pid, customer, scaler in rows
-            if pid not in exclude]
-
-
-@dataclass(frozen=True)
-class ItemChoice:
-    id: int
-    title: str
-    status: str
-
-
-def item_choices(session: Session, poc: Poc) -> dict[str, list[ItemChoice]]:
-    """The action items a POC can link, by number and title: open ones first, then the
-    finished ones; the ones linked already are left out (one query)."""
-    from portal.actions.models import ActionItem
-    from portal.vocab import OPEN_STATUSES
-
-    linked = {item.id for item in poc.action_items}
-    groups: dict[str, list[ItemChoice]] = {"Open": [], "Done or cancelled": []}
-    for item_id, title, status in session.execute(
-            select(ActionItem.id, ActionItem.title, ActionItem.status)
-            .order_by(ActionItem.id)):
-        if item_id not in linked:
-            group = "Open" if status in OPEN_STATUSES else "Done or cancelled"
-            groups[group].append(ItemChoice(item_id, title, status))
-    return {name: items for name, items in groups.items() if items}
-
-
 def link_item(session: Session, actor: Actor, poc: Poc, raw_item_id: str) -> None:
     """Links an action item to the POC (its follow-up work); audited."""
     from portal.actions.models import ActionItem

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from icalendar import Alarm, Calendar, Event
 from sqlalchemy.orm import Session, joinedload
 
+from portal.auth.permissions import can_see_program_calendar
 from portal.vocab import OPEN_STATUSES
 
 PRODID = "-//Readiness Portal//Reminders//EN"
@@ -150,15 +151,12 @@ def regenerate_token(session: Session, person) -> str:
 
 
 def may_see_program(session: Session, person) -> bool:
-    """A program calendar is for leads: a workstream lead, or a person whose login is a
-    lead or an admin."""
+    """Whether `person` may have the program calendar (the rule is
+    `portal.auth.permissions.can_see_program_calendar`)."""
     from portal.auth.models import User
     from portal.program.models import Workstream
 
-    if session.scalar(sa.select(sa.func.count()).select_from(Workstream)
-                      .where(Workstream.lead_id == person.id)):
-        return True
-    return bool(session.scalar(
-        sa.select(sa.func.count()).select_from(User)
-        .where(User.person_id == person.id, User.active.is_(True),
-               User.role.in_(("lead", "admin")))))
+    leads = bool(session.scalar(sa.select(sa.func.count()).select_from(Workstream)
+                                .where(Workstream.lead_id == person.id)))
+    login = None if leads else session.scalar(sa.select(User).where(User.person_id == person.id))
+    return can_see_program_calendar(login, leads)

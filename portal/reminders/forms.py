@@ -7,6 +7,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from portal.clock import known_zones
 from portal.forms import ZoneField
+from portal.reminders.policy import ReminderSettings
 
 HOUR_CHOICES = [SelectChoice(str(hour), f"{hour:02d}:00") for hour in range(24)]
 
@@ -68,3 +69,18 @@ class SettingsForm(FlaskForm):
         if len(values) > 10:
             raise ValidationError("At most 10 reminders before the due date.")
         self.parsed_days = tuple(sorted(set(values), reverse=True))
+
+    def load(self, settings: ReminderSettings) -> None:
+        """Fills the form from the stored reminder points (a GET)."""
+        self.days_before.data = ", ".join(str(d) for d in settings.days_before)
+        self.on_due_date.data = settings.on_due_date
+        self.overdue_first.data = settings.overdue_first
+        self.overdue_every.data = settings.overdue_every
+        self.escalate_after.data = settings.escalate_after
+
+    def values(self) -> ReminderSettings:
+        """The reminder points the valid form asks for."""
+        return ReminderSettings(
+            days_before=self.parsed_days, on_due_date=self.on_due_date.data,
+            overdue_first=self.overdue_first.data, overdue_every=self.overdue_every.data,
+            escalate_after=self.escalate_after.data)

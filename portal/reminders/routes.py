@@ -2,27 +2,23 @@
 points, the signed-link confirmation pages and the calendar feeds."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
 
-from portal.audit.log import Actor, diff, record, snapshot
+from portal.audit.log import Actor
 from portal.auth import users
-from portal.auth.permissions import can, permission_required, public
+from portal.auth.permissions import can_edit_preferences, permission_required, public
 from portal.clock import utcnow
 from portal.extensions import csrf, db
 from portal.numbers import page_number
+from portal.people.models import Person
 from portal.program.clock import program_zone
-from portal.reminders import calendar, links, outbox, policy, service
+from portal.reminders import calendar, links, outbox, policy, queries, service
 from portal.reminders.forms import PreferencesForm, SettingsForm
-from portal.reminders.models import OutboxMessage, ReminderPoint
+from portal.reminders.models import OutboxMessage
 from portal.web import error_page, htmx_redirect, render
 
 bp = Blueprint("reminders", __name__)
-
-STATE_ORDER = ("pending", "failed", "dead", "sent", "logged", "obsolete")
-PER_PAGE = 25
 
 
 # ---------------------------------------------------------------- outbox
@@ -33,38 +29,19 @@ PER_PAGE = 25
 def outbox_page():
     """Messages by state, with recipient and points; the items that cannot be reminded."""
     state = request.args.get("state", "")
-    if state and state not in STATE_ORDER:
+    if state not in queries.STATE_ORDER:
         state = ""
-    page = page_number(request.args.get("page"))
-    counts = dict(db.session.execute(
-        sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)).all())
-    stmt = sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
-                                             OutboxMessage.id.desc())
-    if state:
-        stmt = stmt.where(OutboxMessage.state == state)
-    page = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
-    ids = [m.id for m in page.items]
-    point_counts = dict(db.session.execute(
-        sa.select(ReminderPoint.message_id, sa.func.count())
-        .where(ReminderPoint.message_id.in_(ids)).group_by(ReminderPoint.message_id)
-    ).all()) if ids else {}
+    listing = queries.outbox_page(db.session, state, page_number(request.args.get("page")))
     stuck = policy.unremindable_items(db.session, limit=50)
-    return render("reminders/outbox.html", block="messages", page=page, state=state,
-                  counts=counts, states=STATE_ORDER, point_counts=point_counts, stuck=stuck,
+    return render("reminders/outbox.html", block="messages", page=listing.page, state=state,
+                  counts=listing.counts, states=queries.STATE_ORDER,
+                  point_counts=listing.point_counts, stuck=stuck,
                   page_url=lambda n: url_for("reminders.outbox", state=state or None, page=n),
                   mail_server=current_app.config.get("MAIL_SERVER"))
 
 
 def _message_or_404(message_id: int) -> OutboxMessage:
-    from portal.actions.models import ActionItem
-
-    message = db.session.scalar(
-        sa.select(OutboxMessage).where(OutboxMessage.id == message_id)
-        .options(selectinload(OutboxMessage.points).joinedload(ReminderPoint.action_item)
-                 .options(joinedload(ActionItem.workstream), joinedload(ActionItem.owner))))
-    if message is None:
-        abort(404)
-    return message
+    return queries.message(db.session, message_id) or abort(404)
 
 
 @bp.get("/outbox/<int:message_id>")
@@ -99,13 +76,11 @@ def message_preview(message_id: int):
 def retry(message_id: int):
     """Queue a failed or dead message for the next run."""
     msg = _message_or_404(message_id)
-    if msg.state not in ("failed", "dead"):
-        return error_page(409, "Only failed and dead messages can be retried.")
-    before = snapshot(msg, ("state", "attempts"))
-    outbox.retry(db.session, msg, utcnow())
-    old, new = diff(before, snapshot(msg, ("state", "attempts")))
-    record(db.session, Actor.for_user(current_user), "outbox_message", msg.id, "retry",
-           summary=f"Queued the mail to {msg.recipient} for another try", before=old, after=new)
+    try:
+        service.retry_message(db.session, Actor.for_user(current_user), msg, utcnow())
+    except service.NotRetryable as error:
+        db.session.rollback()
+        return error_page(409, error.message)
     db.session.commit()
     flash("The message will be sent again at the next reminder run.", "success")
     return htmx_redirect(url_for("reminders.message", message_id=msg.id))
@@ -115,14 +90,15 @@ def retry(message_id: int):
 @permission_required("manage_settings")
 def test_mail():
     """Send a test mail to the signed-in admin, at once, to check the SMTP settings."""
-    if not current_user.email:
-        return error_page(422, "Your login has no email address.")
-    msg = outbox.send_test_mail(db.session, current_app.config, current_user.email, utcnow())
-    record(db.session, Actor.for_user(current_user), "outbox_message", None, "test_mail",
-           summary=f"Test mail to {current_user.email}: {msg.state}")
+    try:
+        msg = service.send_test_mail(db.session, Actor.for_user(current_user),
+                                     current_app.config, current_user.email, utcnow())
+    except service.NoAddress as error:
+        db.session.rollback()
+        return error_page(422, error.message)
     db.session.commit()
     if msg.state == "sent":
-        flash(f"Test mail sent to {current_user.email}.", "success")
+        flash(f"Test mail sent to {msg.recipient}.", "success")
     elif msg.state == "logged":
         flash("No MAIL_SERVER is configured: the test mail was written to the log and "
               "kept in the outbox.", "info")
@@ -134,26 +110,18 @@ def test_mail():
 # ---------------------------------------------------------------- preferences
 
 
-def _may_edit_preferences(person) -> bool:
-    return can(current_user, "edit_program") or (
-        current_user.is_authenticated and current_user.person_id == person.id)
-
-
-def _person_or_404(person_id: int):
-    from portal.people.models import Person
-
-    person = db.session.get(Person, person_id)
-    if person is None:
-        abort(404)
+def _editable_person(person_id: int) -> Person:
+    """The person whose preferences the signed-in user may change, else 404 or 403."""
+    person = db.get_or_404(Person, person_id)
+    if not can_edit_preferences(current_user, person):
+        abort(403)
     return person
 
 
 @bp.route("/people/<int:person_id>/reminders", methods=["GET", "POST"])
 def preferences(person_id: int):
     """A person's reminder preferences and calendar feed; theirs, or a lead's to change."""
-    person = _person_or_404(person_id)
-    if not _may_edit_preferences(person):
-        abort(403)
+    person = _editable_person(person_id)
     form = PreferencesForm()
     if request.method == "GET":
         form.load(person)
@@ -184,8 +152,6 @@ def _preferences_page(person, form, status=200):
 
 def _linked_person(token: str):
     """The person a preferences token names, or the page saying why it cannot be used."""
-    from portal.people.models import Person
-
     try:
         person_id = links.read_preferences_token(current_app.config["SECRET_KEY"], token,
                                                  utcnow())
@@ -250,12 +216,8 @@ def mail_unsubscribe(token: str):
 @bp.post("/people/<int:person_id>/reminders/calendar-token")
 def regenerate_calendar(person_id: int):
     """A new secret calendar URL; the old one stops working."""
-    person = _person_or_404(person_id)
-    if not _may_edit_preferences(person):
-        abort(403)
-    calendar.regenerate_token(db.session, person)
-    record(db.session, Actor.for_user(current_user), "person", person.id, "calendar_token",
-           summary=f"Regenerated the calendar link of {person.name}")
+    person = _editable_person(person_id)
+    service.regenerate_calendar_token(db.session, Actor.for_user(current_user), person)
     db.session.commit()
     flash("New calendar link created. The old one no longer works.", "success")
     return htmx_redirect(url_for("reminders.preferences", person_id=person.id))
@@ -268,23 +230,11 @@ def regenerate_calendar(person_id: int):
 @permission_required("manage_settings")
 def settings():
     """The reminder points, for admins."""
-    current = policy.load_settings(db.session)
     form = SettingsForm()
     if request.method == "GET":
-        form.days_before.data = ", ".join(str(d) for d in current.days_before)
-        form.on_due_date.data = current.on_due_date
-        form.overdue_first.data = current.overdue_first
-        form.overdue_every.data = current.overdue_every
-        form.escalate_after.data = current.escalate_after
+        form.load(policy.load_settings(db.session))
     elif form.validate():
-        new = policy.ReminderSettings(
-            days_before=form.parsed_days, on_due_date=form.on_due_date.data,
-            overdue_first=form.overdue_first.data, overdue_every=form.overdue_every.data,
-            escalate_after=form.escalate_after.data)
-        policy.save_settings(db.session, new)
-        record(db.session, Actor.for_user(current_user), "setting", None, "update",
-               summary="Changed the reminder points", before=current.as_json(),
-               after=new.as_json())
+        service.save_settings(db.session, Actor.for_user(current_user), form.values())
         db.session.commit()
         flash("Reminder points saved. They apply from the next run.", "success")
         return htmx_redirect(url_for("reminders.settings"))

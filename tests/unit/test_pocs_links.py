@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.audit.log import Actor
-from portal.pocs import sequencing, service
+from portal.pocs import queries, sequencing, service
 from portal.pocs.service import PocInputError
 from tests.factories import make_item
 from tests.unit.test_pocs_helpers import make_customer, make_poc, make_scalers
@@ -19,13 +19,13 @@ def test_poc_choices_follow_the_board_and_its_changes(session):
     zoom = make_poc(gcp, make_customer("Zoom"))
     nbcu = make_poc(gcp, make_customer("NBCU"))
     session.commit()
-    assert service.poc_choices(session) == [
+    assert queries.poc_choices(session) == [
         (zoom.id, "Zoom · GCP"), (nbcu.id, "NBCU · GCP"), (sigma.id, "Sigma · Azure")]
-    assert service.poc_choices(session, exclude={nbcu.id}) == [
+    assert queries.poc_choices(session, exclude={nbcu.id}) == [
         (zoom.id, "Zoom · GCP"), (sigma.id, "Sigma · Azure")]
     sequencing.change_rank(session, ACTOR, azure.id, "up", None)
     session.commit()
-    assert [name for _id, name in service.poc_choices(session)][0] == "Sigma · Azure"
+    assert [name for _id, name in queries.poc_choices(session)][0] == "Sigma · Azure"
 
 
 def test_item_choices_leave_out_the_linked_and_put_open_ones_first(session):
@@ -37,7 +37,7 @@ def test_item_choices_leave_out_the_linked_and_put_open_ones_first(session):
     session.commit()
     service.link_item(session, ACTOR, poc, str(linked.id))
     session.commit()
-    groups = service.item_choices(session, poc)
+    groups = queries.item_choices(session, poc)
     assert list(groups) == ["Open", "Done or cancelled"]
     assert [c.id for c in groups["Open"]] == [open_item.id]
     assert [(c.id, c.status) for c in groups["Done or cancelled"]] == [(done.id, "done")]

@@ -89,7 +89,7 @@ def test_green_with_overdue_items_is_flagged(app, board):
 
 def test_explains_the_computation(app, board):
     html = client_for(app).get("/").get_data(as_text=True)
-    assert "How is this computed?" in html and "60 %" in html  # the docstring's words
+    assert "How is this computed?" in html and "60 %" in html  # the rule explained
 
 
 def test_lists_overdue_due_this_week_recent_and_mine(app, board):

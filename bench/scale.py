@@ -1,9 +1,16 @@
-"""`flask seed-scale`: a large, deterministic, realistic data set for the benchmark.
+"""The benchmark's data: a large, deterministic, realistic program (`seed_scale`), and
+`flask --app bench.scale dev seed-scale`, the development command that fills a database
+with it for `make bench`.
 
 Everything comes from one `random.Random(seed)` and from `today`, so two runs with the
 same seed on the same day produce the same rows. Rows go in with bulk inserts
 (`session.execute(insert(Model).returning(Model.id, sort_by_parameter_order=True), rows)`),
 which keeps 20,000 action items to a few seconds on SQLite and PostgreSQL alike.
+
+The command lives here, beside the benchmark, not in the portal's package: the `flask` of
+a deployment (`app.py`) has no `dev` group, and an installed portal carries no benchmark
+code. `--app bench.scale` makes Flask build the app through this module's `create_app`,
+the portal's own with the `dev` group added.
 """
 from __future__ import annotations
 
@@ -14,9 +21,11 @@ from datetime import date, datetime, time, timedelta
 from time import perf_counter
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.orm import Session
 
+from portal import create_app as create_portal_app
 from portal.actions.models import ActionItem
 from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
@@ -522,7 +531,10 @@ def _snapshots(session, rng, ws_ids, items, today, result):
     result.add("snapshots", len(rows))
 
 
-@click.command("seed-scale")
+dev_cli = AppGroup("dev", help="Development tools of the repository (not in a deployment).")
+
+
+@dev_cli.command("seed-scale")
 @click.option("--action-items", default=20000, show_default=True, type=click.IntRange(0))
 @click.option("--people", default=500, show_default=True, type=click.IntRange(10))
 @click.option("--workstreams", default=50, show_default=True, type=click.IntRange(1))
@@ -542,3 +554,10 @@ def seed_scale_command(action_items: int, people: int, workstreams: int, custome
     summary = ", ".join(f"{count} {name.replace('_', ' ')}"
                         for name, count in result.counts.items())
     click.echo(f"Seeded in {perf_counter() - started:.1f} s: {summary}.")
+
+
+def create_app(overrides: dict | None = None):
+    """The portal with the `dev` commands: what `flask --app bench.scale` runs."""
+    app = create_portal_app(overrides)
+    app.cli.add_command(dev_cli)
+    return app

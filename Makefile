@@ -42,7 +42,8 @@ migration: $(VENV)/.installed  ## make migration m="what changed": autogenerate 
 	status=$$?; rm -rf $$tmp; exit $$status
 
 # Performance at scale (issue 9): the main pages at 20,000 and 200 items under gunicorn,
-# driven by wrk; BENCH_DATABASE_URL adds PostgreSQL. See bench/README.md.
+# driven by wrk; BENCH_DATABASE_URL adds PostgreSQL. See bench/README.md. The data comes
+# from bench/scale.py (`flask --app bench.scale dev seed-scale`), not from the portal.
 .PHONY: bench
 bench: $(VENV)/.installed-test  ## measure the main pages at scale, write bench/results/
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \

@@ -51,9 +51,9 @@ def timed(fn, runs: int = RUNS) -> tuple[float, float, object]:
 
 def measure(url: str) -> dict:
     from bench.inprocess import fresh_app
+    from bench.scale import seed_scale
     from portal.extensions import db
     from portal.program.models import Program
-    from portal.scale import seed_scale
     from portal.summary import outlook as outlook_module
     from portal.summary.forecast import DayCounts, forecast
     from portal.summary.outlook import seed_for

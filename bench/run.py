@@ -113,7 +113,8 @@ def prepare_database(kind: str, items: int) -> str:
     env = base_env(url)
     run([FLASK, "db", "upgrade"], env)
     started = time.perf_counter()
-    out = run([FLASK, "seed-scale", "--action-items", str(items)], env).stdout.strip()
+    out = run([FLASK, "--app", "bench.scale", "dev", "seed-scale", "--action-items", str(items)],
+              env).stdout.strip()
     log(f"{kind}: seeded {items} items in {time.perf_counter() - started:.1f} s ({out[:80]}...)")
     if kind == "postgresql":
         from sqlalchemy import create_engine, text

@@ -15,7 +15,6 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.program.commands import program_cli
 from portal.reminders.commands import reminders_cli
-from portal.scale import seed_scale_command
 from portal.summary.commands import snapshots_cli
 from portal.vocab import ROLES
 
@@ -154,6 +153,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(snapshots_cli)
     app.cli.add_command(actions_cli)
     app.cli.add_command(reminders_cli)
-    app.cli.add_command(seed_scale_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

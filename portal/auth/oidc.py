@@ -403,17 +403,10 @@ def _checked_email(settings: Settings, identity: Identity) -> str:
     return email
 
 
-def sign_in(session: Session, settings: Settings, identity: Identity,
-            address: str | None = None) -> User:
-    """The login of an account the provider vouched for, with its role refreshed.
-
-    A login is found by issuer and subject; the first time by its email (and then linked),
-    or it is created, acting as a person by the rules of `users.create_user`. The role is
-    the highest the groups map to, else OIDC_DEFAULT_ROLE; without OIDC_ROLE_MAP a known
-    login keeps its role. Refused (nothing written) for a missing, unverified or foreign
-    email, no role, a deactivated login, or a login linked to another account. The caller
-    logs a refusal, begins the session and commits."""
-    email = _checked_email(settings, identity)
+def _find_login(session: Session, identity: Identity, email: str) -> tuple[User | None, bool]:
+    """The login linked to the account, else the unlinked login with its email (None when
+    there is neither), and whether it still has to be linked. Refused for a login linked to
+    another account or a deactivated one."""
     user = session.scalar(select(User).where(User.oidc_issuer == identity.issuer,
                                              User.oidc_subject == identity.subject))
     linking = user is None
@@ -427,6 +420,12 @@ def sign_in(session: Session, settings: Settings, identity: Identity,
     if user is not None and not user.active:
         raise Refused("Your portal login is deactivated. Ask an administrator if you need it "
                       "again.", "the login is deactivated", email=email, user=user)
+    return user, linking
+
+
+def _role_of(settings: Settings, identity: Identity, user: User | None, email: str) -> str:
+    """The role the groups map to, else OIDC_DEFAULT_ROLE (a known login keeps its own when
+    there is no role map); Refused when that leaves none."""
     role = role_for(settings, identity.groups)
     if role is None:
         role = settings.default_role if settings.role_map or user is None else user.role
@@ -435,15 +434,45 @@ def sign_in(session: Session, settings: Settings, identity: Identity,
                       "give a role in the portal. Ask an administrator to add you to one.",
                       f"no role for the groups {', '.join(identity.groups)[:150] or '(none)'}",
                       email=email, user=user)
+    return role
+
+
+def _create_login(session: Session, identity: Identity, email: str, role: str) -> User:
+    """A new password-less login for the account; Refused when `users.create_user` refuses."""
     actor = Actor(via="sso", name=identity.name or email)
+    try:
+        return users.create_user(session, actor, email=email, name=identity.name or email,
+                                 role=role, password=None)
+    except users.UserError as error:
+        raise Refused(f"The portal could not make a login for you: {error} Ask an "
+                      "administrator.", f"no login could be made: {error}",
+                      email=email) from error
+
+
+def _set_role(session: Session, actor: Actor, user: User, role: str) -> None:
+    """Gives the login the role from the provider's groups, audited when it changes."""
+    if user.role != role:
+        record(session, actor, "user", user.id, "update",
+               summary=f"Role of {user.email} set to {role} from the identity provider's groups",
+               before={"role": user.role}, after={"role": role})
+        user.role = role
+
+
+def sign_in(session: Session, settings: Settings, identity: Identity,
+            address: str | None = None) -> User:
+    """The login of an account the provider vouched for, with its role refreshed.
+
+    A login is found by issuer and subject; the first time by its email (and then linked),
+    or it is created, acting as a person by the rules of `users.create_user`. The role is
+    the highest the groups map to, else OIDC_DEFAULT_ROLE; without OIDC_ROLE_MAP a known
+    login keeps its role. Refused (nothing written) for a missing, unverified or foreign
+    email, no role, a deactivated login, or a login linked to another account. The caller
+    logs a refusal, begins the session and commits."""
+    email = _checked_email(settings, identity)
+    user, linking = _find_login(session, identity, email)
+    role = _role_of(settings, identity, user, email)
     if user is None:
-        try:
-            user = users.create_user(session, actor, email=email, name=identity.name or email,
-                                     role=role, password=None)
-        except users.UserError as error:
-            raise Refused(f"The portal could not make a login for you: {error} Ask an "
-                          "administrator.", f"no login could be made: {error}",
-                          email=email) from error
+        user = _create_login(session, identity, email, role)
         how = "a new login"
     else:
         how = "the login with this email"
@@ -455,11 +484,7 @@ def sign_in(session: Session, settings: Settings, identity: Identity,
     note = ""
     if not linking and user.email != email:
         note = _follow_email(session, actor, user, email)
-    if user.role != role:
-        record(session, actor, "user", user.id, "update",
-               summary=f"Role of {user.email} set to {role} from the identity provider's groups",
-               before={"role": user.role}, after={"role": role})
-        user.role = role
+    _set_role(session, actor, user, role)
     if user.must_change_password:
         # A password an administrator set is not the person's; SSO replaces it.
         user.set_password(secrets.token_urlsafe(32))

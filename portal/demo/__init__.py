@@ -200,10 +200,15 @@ def _person(session: Session, name: str) -> Person:
         person = Person(name=name, name_key=name_key(name), kind="person")
         session.add(person)
     if person.email is None:
-        email = demo_email(name)
-        if session.scalar(select(Person.id).where(Person.email == email)) is None:
-            person.email = email
+        _give_demo_email(session, person, name)
     return person
+
+
+def _give_demo_email(session: Session, person: Person, name: str) -> None:
+    """Gives the person the demo address of `name`, unless another person has it."""
+    email = demo_email(name)
+    if session.scalar(select(Person.id).where(Person.email == email)) is None:
+        person.email = email
 
 
 def _starts(texts: list[str], start: str) -> str:
@@ -214,18 +219,9 @@ def _starts(texts: list[str], start: str) -> str:
     return found[0]
 
 
-def seed_demo(session: Session, *, offset_days: int = 0, living: bool = False,
-              today: date | None = None) -> DemoResult:
-    """Creates the demo program in `session` by importing the sample note (the caller commits).
-
-    Every date moves by `offset_days`: the meeting's, the items', the decisions', the
-    program's, the milestones' and the workstreams' target dates. With `living`, the
-    weeks from the meeting to `today` are played (portal/demo/living.py).
-    """
-    shift = timedelta(days=offset_days)
-    seeder = Actor(via="cli", name="seed-demo")
-
-    # The logins first: the note is imported as the lead, whose person is Jason Vallery.
+def _seed_logins(session: Session, seeder: Actor):
+    """The demo logins (those missing are created); returns the lead's, whose person is
+    Jason Vallery."""
     login_people = {name: _person(session, name) for *_, name in DEMO_LOGINS if name}
     session.flush()
     lead_user = None
@@ -240,7 +236,11 @@ def seed_demo(session: Session, *, offset_days: int = 0, living: bool = False,
             lead_user = user
     if lead_user.person_id is None:
         lead_user.person_id = login_people["Jason Vallery"].id
+    return lead_user
 
+
+def _seed_program(session: Session, shift: timedelta) -> tuple[Program, dict[str, Workstream]]:
+    """The program with its milestones and workstreams, dates moved by `shift`."""
     program = Program(
         name="Cloud marketplace launch",
         target_date=READINESS_DATE + shift,
@@ -263,30 +263,19 @@ def seed_demo(session: Session, *, offset_days: int = 0, living: bool = False,
             target_date=private_offers if name == "Integrations" else program.target_date,
         )
         program.workstreams.append(workstreams[name])
-    scalers = {name: Hyperscaler(name=name, rank=rank) for name, rank in HYPERSCALERS}
-    session.add_all(scalers.values())
-    session.flush()
+    return program, workstreams
 
-    # The note, through the importer, exactly as a lead would import it.
-    note = parse_note(SAMPLE_NOTE.read_bytes())
-    plan = build_plan(session, note, myself_id=lead_user.person_id, source_name=SAMPLE_NOTE.name)
-    result = apply(session, plan, Actor.for_user(lead_user, via="cli"))
-    meeting = session.get(Meeting, result.meeting_id)
-    if offset_days:
-        _move(meeting, offset_days)
 
-    # The people the note introduced get demo addresses, so reminders reach the outbox.
-    created = set(result.people_created)
+def _address_new_people(session: Session, created: set[str]) -> None:
+    """The people the note introduced get demo addresses, so reminders reach the outbox."""
     for person in session.scalars(select(Person).where(Person.email.is_(None))):
-        if person.name not in created:
-            continue
-        email = demo_email(person.name)
-        if session.scalar(select(Person.id).where(Person.email == email)) is None:
-            person.email = email
+        if person.name in created:
+            _give_demo_email(session, person, person.name)
 
-    # Leads and exit criteria, from the note.
-    titles = [item.title for item in plan.items]
-    key_information = list(note.key_information)
+
+def _seed_criteria(session: Session, workstreams: dict[str, Workstream], titles: list[str],
+                   key_information: list[str]) -> None:
+    """Each workstream's lead and exit criteria, the criteria's texts from the note."""
     for name, lead, *_ in DEMO_WORKSTREAMS:
         workstream = workstreams[name]
         workstream.lead = _person(session, lead)
@@ -295,6 +284,9 @@ def seed_demo(session: Session, *, offset_days: int = 0, living: bool = False,
             workstream.criteria.append(Criterion(text=text[:500], weight=weight,
                                                  position=position))
 
+
+def _seed_pocs(session: Session, scalers: dict[str, Hyperscaler], shift: timedelta) -> None:
+    """The customers and their proof-of-concepts, one per hyperscaler considered, in order."""
     positions = {name: 0 for name in scalers}
     for name, segment, considered, notes in DEMO_CUSTOMERS:
         customer = Customer(name=name, segment=segment, notes=notes,
@@ -309,6 +301,36 @@ def seed_demo(session: Session, *, offset_days: int = 0, living: bool = False,
                             planned_start=planned_start,
                             planned_end=planned_start + timedelta(days=length),
                             owner=_person(session, owner) if owner else None))
+
+
+def seed_demo(session: Session, *, offset_days: int = 0, living: bool = False,
+              today: date | None = None) -> DemoResult:
+    """Creates the demo program in `session` by importing the sample note (the caller commits).
+
+    Every date moves by `offset_days`: the meeting's, the items', the decisions', the
+    program's, the milestones' and the workstreams' target dates. With `living`, the
+    weeks from the meeting to `today` are played (portal/demo/living.py).
+    """
+    shift = timedelta(days=offset_days)
+    # The logins first: the note is imported as the lead.
+    lead_user = _seed_logins(session, Actor(via="cli", name="seed-demo"))
+    program, workstreams = _seed_program(session, shift)
+    scalers = {name: Hyperscaler(name=name, rank=rank) for name, rank in HYPERSCALERS}
+    session.add_all(scalers.values())
+    session.flush()
+
+    # The note, through the importer, exactly as a lead would import it.
+    note = parse_note(SAMPLE_NOTE.read_bytes())
+    plan = build_plan(session, note, myself_id=lead_user.person_id, source_name=SAMPLE_NOTE.name)
+    result = apply(session, plan, Actor.for_user(lead_user, via="cli"))
+    meeting = session.get(Meeting, result.meeting_id)
+    if offset_days:
+        _move(meeting, offset_days)
+
+    _address_new_people(session, set(result.people_created))
+    _seed_criteria(session, workstreams, [item.title for item in plan.items],
+                   list(note.key_information))
+    _seed_pocs(session, scalers, shift)
     session.flush()
     if living:
         bring_to_life(session, program, Actor.for_user(lead_user), meeting.date,

@@ -474,30 +474,51 @@ def _rank_order(scalers, in_play) -> list[SequencingWarning]:
     return warnings
 
 
+def _out_of_order(later: Poc, above: list[Poc]) -> tuple[list[Poc], list[Poc]]:
+    """The POCs above `later` in its column that it starts before, and those (not among
+    the former) that have not started while it runs."""
+    earlier_dates = [p for p in above if later.planned_start and p.planned_start
+                     and later.planned_start < p.planned_start]
+    waiting = [p for p in above if later.stage == "running"
+               and p.stage in _NOT_STARTED and p not in earlier_dates]
+    return earlier_dates, waiting
+
+
+def _order_parts(later: Poc, earlier_dates: list[Poc], waiting: list[Poc]) -> list[str]:
+    """What is out of order about `later`, in words."""
+    name = f"{later.customer.name} (#{later.position})"
+    parts = []
+    if earlier_dates:
+        parts.append(f"{name} starts {reading_date(later.planned_start)}, before " + _and(
+            [f"{p.customer.name} (#{p.position}, {reading_date(p.planned_start)})"
+             for p in earlier_dates]))
+    if waiting:
+        parts.append(f"{name} is running while " + _and(
+            [f"{p.customer.name} (#{p.position}, {label(p.stage).lower()})"
+             for p in waiting]) + " has not started")
+    return parts
+
+
+def _column_disorder(column: list[Poc]) -> tuple[list[str], list[int]]:
+    """Where a column's dates or stages disagree with its top-to-bottom order: the parts
+    of the message and the ids of the POCs involved."""
+    parts: list[str] = []
+    ids: list[int] = []
+    for index, later in enumerate(column):
+        earlier_dates, waiting = _out_of_order(later, column[:index])
+        if earlier_dates or waiting:
+            parts.extend(_order_parts(later, earlier_dates, waiting))
+            ids.extend(p.id for p in (later, *earlier_dates, *waiting) if p.id not in ids)
+    return parts, ids
+
+
 def _sequence_order(scalers, in_play) -> list[SequencingWarning]:
+    """One warning per hyperscaler whose column is not in the order of its dates and stages."""
     warnings = []
     for scaler in scalers:
         # Won POCs are history: their dates no longer say anything about the order ahead.
         column = [p for p in in_play[scaler.id] if p.stage != "won"]
-        parts: list[str] = []
-        ids: list[int] = []
-        for index, later in enumerate(column):
-            above = column[:index]
-            earlier_dates = [p for p in above if later.planned_start and p.planned_start
-                             and later.planned_start < p.planned_start]
-            waiting = [p for p in above if later.stage == "running"
-                       and p.stage in _NOT_STARTED and p not in earlier_dates]
-            name = f"{later.customer.name} (#{later.position})"
-            if earlier_dates:
-                parts.append(f"{name} starts {reading_date(later.planned_start)}, before " + _and(
-                    [f"{p.customer.name} (#{p.position}, {reading_date(p.planned_start)})"
-                     for p in earlier_dates]))
-            if waiting:
-                parts.append(f"{name} is running while " + _and(
-                    [f"{p.customer.name} (#{p.position}, {label(p.stage).lower()})"
-                     for p in waiting]) + " has not started")
-            if earlier_dates or waiting:
-                ids.extend(p.id for p in (later, *earlier_dates, *waiting) if p.id not in ids)
+        parts, ids = _column_disorder(column)
         if parts:
             warnings.append(SequencingWarning(
                 "sequence_order",

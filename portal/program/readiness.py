@@ -265,21 +265,14 @@ def program_readiness(figures: list[WorkstreamFigures]) -> ProgramReadiness:
     return ProgramReadiness(score=score, rag=rag, reason=reason, gating=gating)
 
 
-def workstream_figures(session: Session, program_id: int, today: date, *,
-                       rule: HealthRule) -> list[WorkstreamFigures]:
-    """Figures for every workstream of the program (archived ones left out) in three
-    aggregate queries; health under `rule` (`HealthRule.of(program)`)."""
-    listed = (Workstream.program_id == program_id) & Workstream.archived_at.is_(None)
-    workstreams = session.execute(
-        select(Workstream.id, Workstream.name, Workstream.gating, Workstream.rag)
-        .where(listed)
-        .order_by(Workstream.gating.desc(), Workstream.position, Workstream.id)
-    ).all()
+def _item_counts(session: Session, listed, today: date, rule: HealthRule) -> dict:
+    """Per workstream (one aggregate query): its items, done, open, overdue, late, due soon,
+    and the oldest overdue due date; cancelled items left out."""
     is_open = ActionItem.status.in_(OPEN_STATUSES)
     overdue = is_open & (ActionItem.due_date < today)
     late = is_open & (ActionItem.due_date < rule.late_before(today))
     due_soon = is_open & ActionItem.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS))
-    item_rows = session.execute(
+    rows = session.execute(
         select(
             ActionItem.workstream_id,
             func.count().label("total"),
@@ -294,7 +287,12 @@ def workstream_figures(session: Session, program_id: int, today: date, *,
         .where(listed, ActionItem.status != "cancelled")
         .group_by(ActionItem.workstream_id)
     ).all()
-    criteria_rows = session.execute(
+    return {row.workstream_id: row for row in rows}
+
+
+def _criteria_weights(session: Session, listed) -> dict:
+    """Per workstream (one aggregate query): the total and the done weight of its criteria."""
+    rows = session.execute(
         select(
             Criterion.workstream_id,
             func.sum(Criterion.weight).label("total"),
@@ -304,25 +302,41 @@ def workstream_figures(session: Session, program_id: int, today: date, *,
         .where(listed)
         .group_by(Criterion.workstream_id)
     ).all()
-    items = {row.workstream_id: row for row in item_rows}
-    criteria = {row.workstream_id: row for row in criteria_rows}
-    figures = []
-    for ws in workstreams:
-        i, c = items.get(ws.id), criteria.get(ws.id)
-        oldest = _as_date(i.oldest_due) if i else None
-        figures.append(WorkstreamFigures(
-            workstream_id=ws.id, name=ws.name, gating=ws.gating, rag=ws.rag,
-            criteria_done_weight=int(c.done or 0) if c else 0,
-            criteria_total_weight=int(c.total or 0) if c else 0,
-            items_total=i.total if i else 0,
-            items_done=int(i.done or 0) if i else 0,
-            items_open=int(i.open or 0) if i else 0,
-            items_overdue=int(i.overdue or 0) if i else 0,
-            items_due_soon=int(i.due_soon or 0) if i else 0,
-            oldest_overdue_days=(today - oldest).days if oldest else 0,
-            items_late=int(i.late or 0) if i else 0, rule=rule,
-        ))
-    return figures
+    return {row.workstream_id: row for row in rows}
+
+
+def _figures_of(ws, i, c, today: date, rule: HealthRule) -> WorkstreamFigures:
+    """One workstream's figures from its item counts `i` and criteria weights `c` (None
+    when it has no items or no criteria)."""
+    oldest = _as_date(i.oldest_due) if i else None
+    return WorkstreamFigures(
+        workstream_id=ws.id, name=ws.name, gating=ws.gating, rag=ws.rag,
+        criteria_done_weight=int(c.done or 0) if c else 0,
+        criteria_total_weight=int(c.total or 0) if c else 0,
+        items_total=i.total if i else 0,
+        items_done=int(i.done or 0) if i else 0,
+        items_open=int(i.open or 0) if i else 0,
+        items_overdue=int(i.overdue or 0) if i else 0,
+        items_due_soon=int(i.due_soon or 0) if i else 0,
+        oldest_overdue_days=(today - oldest).days if oldest else 0,
+        items_late=int(i.late or 0) if i else 0, rule=rule,
+    )
+
+
+def workstream_figures(session: Session, program_id: int, today: date, *,
+                       rule: HealthRule) -> list[WorkstreamFigures]:
+    """Figures for every workstream of the program (archived ones left out) in three
+    aggregate queries; health under `rule` (`HealthRule.of(program)`)."""
+    listed = (Workstream.program_id == program_id) & Workstream.archived_at.is_(None)
+    workstreams = session.execute(
+        select(Workstream.id, Workstream.name, Workstream.gating, Workstream.rag)
+        .where(listed)
+        .order_by(Workstream.gating.desc(), Workstream.position, Workstream.id)
+    ).all()
+    items = _item_counts(session, listed, today, rule)
+    criteria = _criteria_weights(session, listed)
+    return [_figures_of(ws, items.get(ws.id), criteria.get(ws.id), today, rule)
+            for ws in workstreams]
 
 
 def _as_date(value) -> date | None:

@@ -115,19 +115,20 @@ def _insert(session: Session, model, rows: list[dict], returning):
     return won
 
 
-def _plan(session: Session, config, now: datetime, dry_run: bool, result: RunResult) -> list[int]:
-    """Inserts today's digests and their points; returns the ids of messages this runner won."""
-    settings = policy.load_settings(session)
-    items, people = _candidates(session, settings, now)
-    digests = policy.due_points(items, people, settings, now, _program_zone(session, config))
-    if not digests:
-        return []
-    existing = _existing_point_keys(session)
-    keys = [d.idempotency_key for d in digests.values()]
+def _taken_keys(session: Session, keys: list[str]) -> set[str]:
+    """The digest keys that already have a message (today's digest went out already)."""
     taken = set()
     for start in range(0, len(keys), CHUNK):
         taken.update(session.scalars(sa.select(OutboxMessage.idempotency_key).where(
             OutboxMessage.idempotency_key.in_(keys[start:start + CHUNK]))))
+    return taken
+
+
+def _digests_to_send(session: Session, digests, result: RunResult) -> list[policy.Digest]:
+    """The digests still to send, each with only its points not planned before; counts
+    the points it drops as skipped."""
+    existing = _existing_point_keys(session)
+    taken = _taken_keys(session, [d.idempotency_key for d in digests.values()])
     todo: list[policy.Digest] = []
     for digest in digests.values():
         fresh = [p for p in digest.points if p.key not in existing]
@@ -139,23 +140,33 @@ def _plan(session: Session, config, now: datetime, dry_run: bool, result: RunRes
             continue
         digest.points = fresh
         todo.append(digest)
-    if dry_run:
-        for digest in todo:
-            prefs = people[digest.person_id]
-            kinds = ", ".join(f"item {p.item_id} {p.kind}" for p in digest.points)
-            result.lines.append(f"would send {digest.idempotency_key} to {prefs.email}: {kinds}")
-            result.planned += len(digest.points)
-        return []
-    if not todo:
-        return []
+    return todo
+
+
+def _report_dry_run(todo: list[policy.Digest], people, result: RunResult) -> None:
+    """What a dry run would send, one line per digest."""
+    for digest in todo:
+        prefs = people[digest.person_id]
+        kinds = ", ".join(f"item {p.item_id} {p.kind}" for p in digest.points)
+        result.lines.append(f"would send {digest.idempotency_key} to {prefs.email}: {kinds}")
+        result.planned += len(digest.points)
+
+
+def _insert_messages(session: Session, todo: list[policy.Digest], people,
+                     now: datetime) -> dict[str, int]:
+    """Inserts one pending message per digest; the message id of each key this runner won."""
     won = _insert(session, OutboxMessage, [
         {"idempotency_key": d.idempotency_key, "kind": "digest", "person_id": d.person_id,
          "recipient": people[d.person_id].email, "state": "pending", "attempts": 0,
          "next_attempt_at": now + LEASE, "created_at": now}
         for d in sorted(todo, key=lambda d: d.idempotency_key)
     ], (OutboxMessage.id, OutboxMessage.idempotency_key))
-    message_of = {key: message_id for message_id, key in won}
-    result.skipped += sum(len(d.points) for d in todo if d.idempotency_key not in message_of)
+    return {key: message_id for message_id, key in won}
+
+
+def _insert_points(session: Session, todo: list[policy.Digest], message_of: dict[str, int],
+                   now: datetime, result: RunResult) -> set[int]:
+    """Inserts the points of the won messages; the ids of the messages that got points."""
     rows = [
         {"action_item_id": p.item_id, "kind": p.kind, "due_date": p.due_date,
          "person_id": p.person_id, "message_id": message_of[d.idempotency_key],
@@ -166,7 +177,25 @@ def _plan(session: Session, config, now: datetime, dry_run: bool, result: RunRes
     inserted = _insert(session, ReminderPoint, rows, (ReminderPoint.message_id,)) if rows else []
     result.planned += len(inserted)
     result.skipped += len(rows) - len(inserted)
-    with_points = {message_id for (message_id,) in inserted}
+    return {message_id for (message_id,) in inserted}
+
+
+def _plan(session: Session, config, now: datetime, dry_run: bool, result: RunResult) -> list[int]:
+    """Inserts today's digests and their points; returns the ids of messages this runner won."""
+    settings = policy.load_settings(session)
+    items, people = _candidates(session, settings, now)
+    digests = policy.due_points(items, people, settings, now, _program_zone(session, config))
+    if not digests:
+        return []
+    todo = _digests_to_send(session, digests, result)
+    if dry_run:
+        _report_dry_run(todo, people, result)
+        return []
+    if not todo:
+        return []
+    message_of = _insert_messages(session, todo, people, now)
+    result.skipped += sum(len(d.points) for d in todo if d.idempotency_key not in message_of)
+    with_points = _insert_points(session, todo, message_of, now, result)
     empty = [m for m in message_of.values() if m not in with_points]
     if empty:  # another runner planned these points first (under another day's digest)
         session.execute(sa.delete(OutboxMessage).where(OutboxMessage.id.in_(empty)))

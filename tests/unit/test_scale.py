@@ -1,13 +1,19 @@
-"""seed-scale: deterministic, the sizes asked for, a fifth overdue, gapless POC positions,
-and it refuses a database that already holds data."""
+"""seed-scale (bench/scale.py): deterministic, the sizes asked for, a fifth overdue, gapless
+POC positions, and it refuses a database that already holds data; its command is in the
+benchmark's `dev` group, which the portal's own commands do not have."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bench.scale import ScaleError, dev_cli, seed_scale
 from portal.actions.models import ActionItem
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
@@ -16,7 +22,6 @@ from portal.extensions import db
 from portal.people.models import Person
 from portal.pocs.models import Hyperscaler, Poc
 from portal.program.models import Program, Workstream
-from portal.scale import ScaleError, seed_scale
 from portal.summary.models import Snapshot
 from portal.vocab import OPEN_STATUSES
 
@@ -130,6 +135,46 @@ def test_refuses_a_database_that_holds_data(scaled):
 
 
 def test_cli_refuses_a_non_empty_database_with_a_clear_message(scaled, app):
-    result = app.test_cli_runner().invoke(args=["seed-scale", "--action-items", "10"])
+    app.cli.add_command(dev_cli)  # as bench.scale.create_app does
+    result = app.test_cli_runner().invoke(args=["dev", "seed-scale", "--action-items", "10"])
     assert result.exit_code != 0
     assert "not empty" in result.output
+
+
+def test_cli_fills_an_empty_database(app):
+    app.cli.add_command(dev_cli)
+    result = app.test_cli_runner().invoke(args=[
+        "dev", "seed-scale", "--action-items", "30", "--people", "10", "--workstreams", "2",
+        "--customers", "3"])
+    assert result.exit_code == 0, result.output
+    assert "30 action items" in result.output
+    assert db.session.scalar(select(func.count()).select_from(ActionItem)) == 30
+
+
+def test_the_portal_has_no_seed_scale_command(app):
+    """A deployment's `flask` (app.py, the package alone) cannot fill its database with
+    benchmark data."""
+    assert "seed-scale" not in app.cli.commands
+    assert "dev" not in app.cli.commands
+
+
+@pytest.mark.committed  # its own database, through the real command line
+def test_the_bench_command_line_seeds_a_migrated_database(tmp_path):
+    """What `make bench` runs: `flask --app bench.scale dev seed-scale` from the root."""
+    root = Path(__file__).resolve().parents[2]
+    flask = str(Path(sys.executable).parent / "flask")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'bench.db'}",
+           "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"), "PORTAL_SCHEDULER": "off",
+           "FLASK_APP": "app.py"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    subprocess.run([flask, "db", "upgrade"], cwd=root, env=env, check=True,
+                   capture_output=True, timeout=300)
+    portal = subprocess.run([flask, "seed-scale"], cwd=root, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert portal.returncode != 0 and "No such command" in portal.stderr
+    bench = subprocess.run(
+        [flask, "--app", "bench.scale", "dev", "seed-scale", "--action-items", "20",
+         "--people", "10", "--workstreams", "2", "--customers", "2"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert bench.returncode == 0, bench.stderr
+    assert "20 action items" in bench.stdout

@@ -1,9 +1,16 @@
-"""`flask seed-scale`: a large, deterministic, realistic data set for the benchmark.
+"""The benchmark's data: a large, deterministic, realistic program (`seed_scale`), and
+`flask --app bench.scale dev seed-scale`, the development command that fills a database
+with it for `make bench`.
 
 Everything comes from one `random.Random(seed)` and from `today`, so two runs with the
 same seed on the same day produce the same rows. Rows go in with bulk inserts
 (`session.execute(insert(Model).returning(Model.id, sort_by_parameter_order=True), rows)`),
 which keeps 20,000 action items to a few seconds on SQLite and PostgreSQL alike.
+
+The command lives here, beside the benchmark, not in the portal's package: the `flask` of
+a deployment (`app.py`) has no `dev` group, and an installed portal carries no benchmark
+code. `--app bench.scale` makes Flask build the app through this module's `create_app`,
+the portal's own with the `dev` group added.
 """
 from __future__ import annotations
 
@@ -14,9 +21,11 @@ from datetime import date, datetime, time, timedelta
 from time import perf_counter
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.orm import Session
 
+from portal import create_app as create_portal_app
 from portal.actions.models import ActionItem
 from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
@@ -314,6 +323,54 @@ def _meetings(session, rng, item_count, person_ids, today, result):
     return ids, dates
 
 
+def _status_and_due(rng, overdue: bool, today):
+    """An item's status and due date: open and past due when `overdue`; otherwise done,
+    cancelled, or open with a future (or, now and then, no) due date."""
+    if overdue:
+        return rng.choice(OPEN_STATUSES), today - timedelta(days=rng.randrange(1, 183))
+    roll = rng.random()
+    if roll < 0.35:
+        status = "done"
+        due = today + timedelta(days=rng.randrange(-182, 30))
+    elif roll < 0.40:
+        status = "cancelled"
+        due = today + timedelta(days=rng.randrange(-182, 183))
+    else:
+        status = rng.choices(OPEN_STATUSES, [15, 60, 25])[0]
+        due = today + timedelta(days=rng.randrange(0, 183))
+    if status in OPEN_STATUSES and rng.random() < 0.05:
+        due = None
+    return status, due
+
+
+def _item_row(rng, index, today, status, due, meeting_ids, **chosen) -> dict:
+    """One item's row: its dates follow from its status and due date, two in five come
+    from a meeting; `chosen` holds the owner, workstream and priority drawn before."""
+    created = (due or today) - timedelta(days=rng.randrange(5, 90))
+    created = min(created, today)
+    in_meeting = rng.random() < 0.4
+    meeting_index = rng.randrange(len(meeting_ids)) if in_meeting else None
+    title = (f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(CONTEXTS)}"
+             f" ({index + 1})")
+    tags = " ".join(sorted(rng.sample(TAGS, rng.choice([0, 1, 1, 2, 3]))))
+    done_date = (min(today, (due or today) - timedelta(days=rng.randrange(0, 10)))
+                 if status == "done" else None)
+    return {
+        "title": title, "title_key": name_key(title), "owner_id": chosen["owner_id"],
+        "workstream_id": chosen["workstream_id"], "status": status,
+        "priority": chosen["priority"], "due_date": due,
+        "scheduled_date": due - timedelta(days=2) if due and rng.random() < 0.2 else None,
+        "start_date": created if status == "in_progress" else None,
+        "created_date": created, "done_date": done_date,
+        "cancelled_date": today - timedelta(days=rng.randrange(0, 60))
+        if status == "cancelled" else None,
+        "tags": tags, "notes": "" if rng.random() < 0.7 else "Waiting on a reply.",
+        "meeting_id": meeting_ids[meeting_index] if in_meeting else None,
+        "source_line": rng.randrange(10, 200) if in_meeting else None,
+        "created_at": _moment(created, rng), "updated_at": _moment(done_date or created, rng),
+    }
+
+
 def _action_items(session, rng, count, person_ids, ws_ids, meeting_ids, meeting_dates, today,
                   result):
     """Items with skewed owners, due dates over a year around today and a fifth overdue."""
@@ -327,44 +384,9 @@ def _action_items(session, rng, count, person_ids, ws_ids, meeting_ids, meeting_
         priority = _weighted(rng, PRIORITIES_WEIGHTED)
         # A fixed number of overdue items (the first fifth, shuffled by the id order
         # below); the rest are done, cancelled or open with a future due date.
-        if index < overdue_target:
-            status = rng.choice(OPEN_STATUSES)
-            due = today - timedelta(days=rng.randrange(1, 183))
-        else:
-            roll = rng.random()
-            if roll < 0.35:
-                status = "done"
-                due = today + timedelta(days=rng.randrange(-182, 30))
-            elif roll < 0.40:
-                status = "cancelled"
-                due = today + timedelta(days=rng.randrange(-182, 183))
-            else:
-                status = rng.choices(OPEN_STATUSES, [15, 60, 25])[0]
-                due = today + timedelta(days=rng.randrange(0, 183))
-            if status in OPEN_STATUSES and rng.random() < 0.05:
-                due = None
-        created = (due or today) - timedelta(days=rng.randrange(5, 90))
-        created = min(created, today)
-        in_meeting = rng.random() < 0.4
-        meeting_index = rng.randrange(len(meeting_ids)) if in_meeting else None
-        title = (f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(CONTEXTS)}"
-                 f" ({index + 1})")
-        tags = " ".join(sorted(rng.sample(TAGS, rng.choice([0, 1, 1, 2, 3]))))
-        done_date = (min(today, (due or today) - timedelta(days=rng.randrange(0, 10)))
-                     if status == "done" else None)
-        rows.append({
-            "title": title, "title_key": name_key(title), "owner_id": owner,
-            "workstream_id": ws, "status": status, "priority": priority, "due_date": due,
-            "scheduled_date": due - timedelta(days=2) if due and rng.random() < 0.2 else None,
-            "start_date": created if status == "in_progress" else None,
-            "created_date": created, "done_date": done_date,
-            "cancelled_date": today - timedelta(days=rng.randrange(0, 60))
-            if status == "cancelled" else None,
-            "tags": tags, "notes": "" if rng.random() < 0.7 else "Waiting on a reply.",
-            "meeting_id": meeting_ids[meeting_index] if in_meeting else None,
-            "source_line": rng.randrange(10, 200) if in_meeting else None,
-            "created_at": _moment(created, rng), "updated_at": _moment(done_date or created, rng),
-        })
+        status, due = _status_and_due(rng, index < overdue_target, today)
+        rows.append(_item_row(rng, index, today, status, due, meeting_ids, owner_id=owner,
+                              workstream_id=ws, priority=priority))
     # Interleave overdue and other items so ids are not grouped by kind.
     rng.shuffle(rows)
     ids = _bulk(session, ActionItem, rows)
@@ -509,7 +531,10 @@ def _snapshots(session, rng, ws_ids, items, today, result):
     result.add("snapshots", len(rows))
 
 
-@click.command("seed-scale")
+dev_cli = AppGroup("dev", help="Development tools of the repository (not in a deployment).")
+
+
+@dev_cli.command("seed-scale")
 @click.option("--action-items", default=20000, show_default=True, type=click.IntRange(0))
 @click.option("--people", default=500, show_default=True, type=click.IntRange(10))
 @click.option("--workstreams", default=50, show_default=True, type=click.IntRange(1))
@@ -529,3 +554,10 @@ def seed_scale_command(action_items: int, people: int, workstreams: int, custome
     summary = ", ".join(f"{count} {name.replace('_', ' ')}"
                         for name, count in result.counts.items())
     click.echo(f"Seeded in {perf_counter() - started:.1f} s: {summary}.")
+
+
+def create_app(overrides: dict | None = None):
+    """The portal with the `dev` commands: what `flask --app bench.scale` runs."""
+    app = create_portal_app(overrides)
+    app.cli.add_command(dev_cli)
+    return app

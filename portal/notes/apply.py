@@ -595,14 +595,13 @@ def _chosen_workstream(suggester: WorkstreamSuggester, chosen) -> WorkstreamRef 
 
 def _new_people_used(participants: list[Match], items: list[ItemPlan]) -> list[PersonRef]:
     """The new people the import creates: those a participant or an owner that is set
-    resolves to, each once, in the order they are first used."""
+    resolves to, each once, in the order they are first used. (An owner set to nobody,
+    on an item whose owner is taken away, creates no one.)"""
+    matches = participants + [item.owner for item in items if item.set_owner]
     used: dict[str, PersonRef] = {}
-    for match in participants:
-        if match.person is not None and match.person.is_new:
+    for match in matches:
+        if match is not None and match.person is not None and match.person.is_new:
             used.setdefault(match.person.key, match.person)
-    for item in items:
-        if item.set_owner and item.owner.person.is_new:
-            used.setdefault(item.owner.person.key, item.owner.person)
     return list(used.values())
 
 

@@ -413,6 +413,226 @@ def _people_by_id(resolver: Resolver) -> dict[int, PersonRef]:
     return people
 
 
+@dataclass
+class _Draft:
+    """What building a plan carries from step to step: the note, the lookups read once
+    (people, workstreams), the preview's choices and the warnings gathered on the way."""
+
+    note: ParsedNote
+    resolver: Resolver
+    suggester: WorkstreamSuggester
+    people: dict[int, PersonRef]
+    overrides: dict
+    notices: list[Notice]
+
+    @classmethod
+    def load(cls, session: Session, note: ParsedNote, myself_id: int | None,
+             overrides: dict) -> _Draft:
+        suggester = WorkstreamSuggester.load(session)
+        resolver = Resolver.load(session, myself_id=myself_id,
+                                 team_names=[ws.name for ws in suggester.workstreams])
+        return cls(note, resolver, suggester, _people_by_id(resolver), overrides,
+                   [Notice(w.line, w.message) for w in note.warnings])
+
+    def warn(self, line: int, message: str) -> None:
+        self.notices.append(Notice(line, message))
+
+
+@dataclass
+class _MeetingItems:
+    """The items of the meeting the note was imported into before, by identity key and
+    by block id; each can be claimed by one task line only, and the rest are dropped."""
+
+    by_key: dict[str, object] = field(default_factory=dict)
+    by_block: dict[str, object] = field(default_factory=dict)
+    claimed: set[int] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, session: Session, meeting) -> _MeetingItems:
+        found = cls()
+        if meeting is None:
+            return found
+        from portal.actions.models import ActionItem
+
+        for item in session.scalars(
+            select(ActionItem)
+            .where(ActionItem.meeting_id == meeting.id)
+            .options(selectinload(ActionItem.owner), selectinload(ActionItem.workstream))
+        ):
+            found.by_key[item.title_key] = item
+            if item.block_id:
+                found.by_block.setdefault(item.block_id, item)
+        return found
+
+    def claim(self, block_id: str | None, key: str):
+        """The unclaimed item a task line stands for (its block id first, else its
+        identity key), now claimed; None for a new item."""
+        item = self.by_block.get(block_id) if block_id else None
+        if item is None or item.id in self.claimed:
+            item = self.by_key.get(key)
+        if item is None or item.id in self.claimed:
+            return None
+        self.claimed.add(item.id)
+        return item
+
+    def dropped(self) -> list[str]:
+        """The titles of the items no line of the note stands for any more."""
+        return [item.title for item in self.by_key.values() if item.id not in self.claimed]
+
+
+@dataclass
+class _SeenLines:
+    """The identity keys and block ids of the task lines taken so far: a second line
+    with either is skipped, so that one item is never planned twice."""
+
+    keys: dict[str, int] = field(default_factory=dict)
+    blocks: dict[str, int] = field(default_factory=dict)
+
+    def skip_reason(self, task: ParsedTask, key: str) -> str | None:
+        if not key:
+            return "The task has no description; it was skipped."
+        if key in self.keys:
+            return f"The same task as on line {self.keys[key]}; this line was skipped."
+        if task.block_id and task.block_id in self.blocks:
+            return (f"The block id ^{task.block_id} is also on line "
+                    f"{self.blocks[task.block_id]}; this line was skipped.")
+        return None
+
+    def take(self, task: ParsedTask, key: str) -> None:
+        self.keys[key] = task.line
+        if task.block_id:
+            self.blocks[task.block_id] = task.line
+
+
+def _resolve_participants(draft: _Draft) -> list[Match]:
+    """The note's participants, each once. They are resolved before the owners, so an
+    owner written slightly differently finds them."""
+    participants: list[Match] = []
+    seen: set[str] = set()
+    for name in draft.note.participants:
+        key = person_key(name)
+        if key and key not in seen:
+            seen.add(key)
+            participants.append(draft.resolver.resolve(name))
+    return participants
+
+
+def _owner_mentions(draft: _Draft) -> dict[str, OwnerPlan]:
+    """Each owner written in the note, once, with its default match and its lines."""
+    owners: dict[str, OwnerPlan] = {}
+    for task in draft.note.tasks:
+        if task.owner:
+            key = person_key(task.owner)
+            if key not in owners:
+                match = draft.resolver.resolve(task.owner)
+                owners[key] = OwnerPlan(len(owners), task.owner, key, match, match)
+            owners[key].lines.append(task.line)
+    return owners
+
+
+def _resolve_owners(draft: _Draft) -> dict[str, OwnerPlan]:
+    """The owners of the note with the preview's choices applied, and a warning on every
+    line of an owner that finds nobody."""
+    owners = _owner_mentions(draft)
+    choices = draft.overrides.get("owners", {})
+    for owner in owners.values():
+        owner.default_choice = choice_value(owner.default)
+        _apply_override(owner, choices.get(owner.key), draft.resolver, draft.people)
+        if owner.match.kind == UNRESOLVED:
+            for line in owner.lines:
+                draft.warn(line, f"@{owner.written}: {owner.match.explanation}")
+    return owners
+
+
+def _plan_items(draft: _Draft, owners: dict[str, OwnerPlan], existing: _MeetingItems,
+                previous: PreviousNote | None) -> list[ItemPlan]:
+    """One plan per task line: a new item, or the merge into the item it stands for.
+    Lines without a description, and repeats of a line, are skipped with a warning."""
+    items: list[ItemPlan] = []
+    seen = _SeenLines()
+    for task in draft.note.tasks:
+        values = _note_values(task, draft.notices)
+        key = title_key(values["title"])
+        reason = seen.skip_reason(task, key)
+        if reason:
+            draft.warn(task.line, reason)
+            continue
+        seen.take(task, key)
+        owner = owners.get(person_key(task.owner)) if task.owner else None
+        plan = ItemPlan(line=task.line, title=values["title"], key=key, action=CREATE,
+                        values=values, owner_written=task.owner,
+                        owner=owner.match if owner else None, block_id=task.block_id)
+        item = existing.claim(task.block_id, key)
+        if item is None:
+            _plan_create(draft, plan)
+        else:
+            _plan_update(plan, item, previous, owner)
+        items.append(plan)
+    return items
+
+
+def _plan_create(draft: _Draft, plan: ItemPlan) -> None:
+    """A new item: its workstream is the suggestion for its title unless one was chosen
+    in the preview, and its owner is set when the mention found someone."""
+    plan.suggestion = draft.suggester.suggest(plan.values["title"])
+    plan.workstream = plan.suggestion.workstream
+    choices = draft.overrides.get("workstreams", {})
+    if plan.line in choices:
+        plan.workstream = _chosen_workstream(draft.suggester, choices[plan.line])
+    plan.set_owner = plan.owner is not None and plan.owner.person is not None
+
+
+def _chosen_workstream(suggester: WorkstreamSuggester, chosen) -> WorkstreamRef | None:
+    """The workstream chosen in the preview (None: none); refused when it is gone."""
+    if not chosen:
+        return None
+    workstream = suggester.by_id(chosen)
+    if workstream is None:
+        raise NoteError("A workstream chosen in the preview no longer exists; "
+                        "reload the preview.")
+    return workstream
+
+
+def _new_people_used(participants: list[Match], items: list[ItemPlan]) -> list[PersonRef]:
+    """The new people the import creates: those a participant or an owner that is set
+    resolves to, each once, in the order they are first used. (An owner set to nobody,
+    on an item whose owner is taken away, creates no one.)"""
+    matches = participants + [item.owner for item in items if item.set_owner]
+    used: dict[str, PersonRef] = {}
+    for match in matches:
+        if match is not None and match.person is not None and match.person.is_new:
+            used.setdefault(match.person.key, match.person)
+    return list(used.values())
+
+
+def _spellings_to_remember(participants: list[Match], owners: dict[str, OwnerPlan],
+                           resolver: Resolver) -> list[Match]:
+    """The matches whose spelling differs from the person's: near-duplicates, and a
+    spelling matched to someone by hand in the preview."""
+    near = [m for m in participants if m.kind == NEAR]
+    near += [o.match for o in owners.values() if o.match.kind == NEAR]
+    near += [o.match for o in owners.values() if o.match.kind == CHOSEN
+             and o.match.person is not None and o.key != MYSELF
+             and o.key != o.match.person.key and o.key not in resolver.known]
+    return near
+
+
+def _plan_aliases(participants: list[Match], owners: dict[str, OwnerPlan],
+                  resolver: Resolver, new_people: list[PersonRef]) -> list[AliasPlan]:
+    """The other spellings to remember, each once, for a person who exists or is
+    created by this import."""
+    created = {ref.key for ref in new_people}
+    aliases: list[AliasPlan] = []
+    alias_keys: set[str] = set()
+    for match in _spellings_to_remember(participants, owners, resolver):
+        key = person_key(match.written)
+        if key not in alias_keys and (match.person.id is not None
+                                      or match.person.key in created):
+            alias_keys.add(key)
+            aliases.append(AliasPlan(match.person, clean_name(match.written), key))
+    return aliases
+
+
 def build_plan(
     session: Session,
     note: ParsedNote,
@@ -434,140 +654,30 @@ def build_plan(
     workstreams, the meeting and its items are each read once.
     """
     check_importable(note)
-    overrides = overrides or {}
     today = today or local_today()
-    notices: list[Notice] = [Notice(w.line, w.message) for w in note.warnings]
-    suggester = WorkstreamSuggester.load(session)
-    resolver = Resolver.load(session, myself_id=myself_id,
-                             team_names=[ws.name for ws in suggester.workstreams])
-    people = _people_by_id(resolver)
-
-    # Participants first, so an owner written slightly differently finds them.
-    participants: list[Match] = []
-    seen_participants: set[str] = set()
-    for name in note.participants:
-        key = person_key(name)
-        if key and key not in seen_participants:
-            seen_participants.add(key)
-            participants.append(resolver.resolve(name))
-
-    owners: dict[str, OwnerPlan] = {}
-    for task in note.tasks:
-        if task.owner:
-            key = person_key(task.owner)
-            if key not in owners:
-                match = resolver.resolve(task.owner)
-                owners[key] = OwnerPlan(len(owners), task.owner, key, match, match)
-            owners[key].lines.append(task.line)
-    for owner in owners.values():
-        owner.default_choice = choice_value(owner.default)
-        _apply_override(owner, overrides.get("owners", {}).get(owner.key), resolver, people)
-        if owner.match.kind == UNRESOLVED:
-            for line in owner.lines:
-                notices.append(Notice(line, f"@{owner.written}: {owner.match.explanation}"))
+    draft = _Draft.load(session, note, myself_id, overrides or {})
+    participants = _resolve_participants(draft)
+    owners = _resolve_owners(draft)
 
     title, when, inferred, date_notice = meeting_header(note, source_name, today)
     if date_notice:
-        notices.append(date_notice)
+        draft.notices.append(date_notice)
     meeting = _find_meeting(session, title, when, inferred, note.sha256)
     if inferred and meeting is not None:
         when = meeting.date  # dated on its first import
-    previous = _previous_tasks(meeting)
-    existing: dict[str, object] = {}
-    by_block: dict[str, object] = {}
-    if meeting is not None:
-        from portal.actions.models import ActionItem
+    existing = _MeetingItems.load(session, meeting)
+    items = _plan_items(draft, owners, existing, _previous_tasks(meeting))
 
-        for item in session.scalars(
-            select(ActionItem)
-            .where(ActionItem.meeting_id == meeting.id)
-            .options(selectinload(ActionItem.owner), selectinload(ActionItem.workstream))
-        ):
-            existing[item.title_key] = item
-            if item.block_id:
-                by_block.setdefault(item.block_id, item)
-
-    ws_overrides = overrides.get("workstreams", {})
-    items: list[ItemPlan] = []
-    seen_keys: dict[str, int] = {}
-    seen_blocks: dict[str, int] = {}
-    claimed: set[int] = set()
-    for task in note.tasks:
-        values = _note_values(task, notices)
-        key = title_key(values["title"])
-        if not key:
-            notices.append(Notice(task.line, "The task has no description; it was skipped."))
-            continue
-        if key in seen_keys:
-            notices.append(Notice(task.line, f"The same task as on line {seen_keys[key]}; "
-                                             "this line was skipped."))
-            continue
-        if task.block_id and task.block_id in seen_blocks:
-            notices.append(Notice(task.line, f"The block id ^{task.block_id} is also on line "
-                                             f"{seen_blocks[task.block_id]}; this line was "
-                                             "skipped."))
-            continue
-        seen_keys[key] = task.line
-        if task.block_id:
-            seen_blocks[task.block_id] = task.line
-        owner = owners.get(person_key(task.owner)) if task.owner else None
-        match = owner.match if owner else None
-        item = by_block.get(task.block_id) if task.block_id else None
-        if item is None or item.id in claimed:
-            item = existing.get(key)
-        if item is not None and item.id in claimed:
-            item = None
-        plan = ItemPlan(line=task.line, title=values["title"], key=key, action=CREATE,
-                        values=values, owner_written=task.owner, owner=match,
-                        block_id=task.block_id)
-        if item is None:
-            plan.suggestion = suggester.suggest(values["title"])
-            plan.workstream = plan.suggestion.workstream
-            if task.line in ws_overrides:
-                chosen = ws_overrides[task.line]
-                plan.workstream = suggester.by_id(chosen) if chosen else None
-                if chosen and plan.workstream is None:
-                    raise NoteError("A workstream chosen in the preview no longer exists; "
-                                    "reload the preview.")
-            plan.set_owner = match is not None and match.person is not None
-        else:
-            claimed.add(item.id)
-            _plan_update(plan, item, previous, owner)
-        items.append(plan)
-
-    decisions = _plan_decisions(note, meeting)
     meeting_plan = _plan_meeting(note, title, meeting, participants)
     meeting_plan.date, meeting_plan.date_inferred = when, inferred
-
-    used: dict[str, PersonRef] = {}
-    for match in participants:
-        if match.person is not None and match.person.is_new:
-            used.setdefault(match.person.key, match.person)
-    for plan_item in items:
-        if plan_item.set_owner and plan_item.owner.person.is_new:
-            used.setdefault(plan_item.owner.person.key, plan_item.owner.person)
-
-    aliases: list[AliasPlan] = []
-    alias_keys: set[str] = set()
-    near = [m for m in participants if m.kind == NEAR]
-    near += [o.match for o in owners.values() if o.match.kind == NEAR]
-    # A spelling matched to someone by hand in the preview is remembered too.
-    near += [o.match for o in owners.values() if o.match.kind == CHOSEN
-             and o.match.person is not None and o.key != MYSELF
-             and o.key != o.match.person.key and o.key not in resolver.known]
-    for match in near:
-        key = person_key(match.written)
-        if key not in alias_keys and (match.person.id is not None or match.person.key in used):
-            alias_keys.add(key)
-            aliases.append(AliasPlan(match.person, clean_name(match.written), key))
-
-    dropped = [item.title for item in existing.values() if item.id not in claimed]
+    new_people = _new_people_used(participants, items)
     result = ImportPlan(
         note=note, source_name=source_name, myself_id=myself_id, meeting=meeting_plan,
-        owners=list(owners.values()), items=items, decisions=decisions,
-        new_people=list(used.values()), aliases=aliases, notices=sorted(
-            notices, key=lambda n: n.line), dropped=dropped, workstreams=suggester.workstreams,
-        today=today,
+        owners=list(owners.values()), items=items, decisions=_plan_decisions(note, meeting),
+        new_people=new_people,
+        aliases=_plan_aliases(participants, owners, draft.resolver, new_people),
+        notices=sorted(draft.notices, key=lambda n: n.line), dropped=existing.dropped(),
+        workstreams=draft.suggester.workstreams, today=today,
     )
     result.fingerprint = fingerprint(result)
     return result
@@ -588,6 +698,14 @@ def _plan_update(plan: ItemPlan, item, previous: PreviousNote | None,
     plan.version = item.version
     plan.current_workstream = item.workstream.name if item.workstream else None
     old_task = previous.task_for(plan.block_id, item.title_key) if previous else None
+    _merge_fields(plan, item, old_task)
+    _merge_owner(plan, item, old_task, owner)
+    plan.action = UPDATE if plan.changes else UNCHANGED
+
+
+def _merge_fields(plan: ItemPlan, item, old_task: ParsedTask | None) -> None:
+    """The fields the note changes on the item: a field the note did not change since
+    last time keeps the portal's value (a lead's edit survives); a new block id is kept."""
     old_values = _note_values(old_task, []) if old_task is not None else None
     for name in NOTE_FIELDS:
         new = plan.values[name]
@@ -598,23 +716,36 @@ def _plan_update(plan: ItemPlan, item, previous: PreviousNote | None,
             plan.changes[name] = (current, new)
     if plan.block_id and plan.block_id != item.block_id:
         plan.changes["block_id"] = (item.block_id, plan.block_id)
-    # The owner: the note's mention changed, or a different match was chosen.
-    match = plan.owner
-    target_id = match.person.id if match is not None and match.person is not None else None
-    target_new = match is not None and match.person is not None and match.person.is_new
-    old_key = person_key(old_task.owner) if old_task is not None and old_task.owner else None
+
+
+def _owner_mention_changed(plan: ItemPlan, old_task: ParsedTask | None) -> bool:
+    """Whether the line's owner mention differs from the note imported last time."""
+    if old_task is None:
+        return True
+    old_key = person_key(old_task.owner) if old_task.owner else None
     new_key = person_key(plan.owner_written) if plan.owner_written else None
-    note_changed = old_task is None or old_key != new_key
+    return old_key != new_key
+
+
+def _merge_owner(plan: ItemPlan, item, old_task: ParsedTask | None,
+                 owner: OwnerPlan | None) -> None:
+    """The owner changes when the note's mention changed or a different match was chosen
+    in the preview, and it names someone other than the item's owner. An unresolved
+    mention (@Myself without a person) leaves the owner as it is."""
     chosen = owner is not None and owner.overridden
-    if (note_changed or chosen) and (target_new or target_id != item.owner_id):
-        if match is not None and match.kind == UNRESOLVED:
-            pass  # @Myself without a person: leave the owner as it is
-        else:
-            before = item.owner.name if item.owner else None
-            after = match.person.name if match is not None and match.person else None
-            plan.changes["owner"] = (before, after)
-            plan.set_owner = True
-    plan.action = UPDATE if plan.changes else UNCHANGED
+    if not (_owner_mention_changed(plan, old_task) or chosen):
+        return
+    match = plan.owner
+    person = match.person if match is not None else None
+    target_new = person is not None and person.is_new
+    target_id = person.id if person is not None else None
+    if not target_new and target_id == item.owner_id:
+        return
+    if match is not None and match.kind == UNRESOLVED:
+        return
+    before = item.owner.name if item.owner else None
+    plan.changes["owner"] = (before, person.name if person else None)
+    plan.set_owner = True
 
 
 def _plan_decisions(note: ParsedNote, meeting) -> list[DecisionPlan]:
@@ -714,11 +845,6 @@ def apply(session: Session, plan: ImportPlan, actor: Actor,
     With ``overrides`` (the preview's choices) the plan is first rebuilt with them.
     Applying a plan without changes writes nothing at all.
     """
-    from portal.actions.models import ActionItem
-    from portal.notes.models import Meeting
-    from portal.people.models import Person, PersonAlias
-    from portal.program.models import Decision
-
     if overrides:
         plan = build_plan(session, plan.note, myself_id=plan.myself_id,
                           source_name=plan.source_name, overrides=overrides, today=plan.today)
@@ -729,122 +855,185 @@ def apply(session: Session, plan: ImportPlan, actor: Actor,
     if not plan.has_changes:
         return result
 
-    where = f" (from {plan.source_name})" if plan.source_name else ""
     # Rows are added in batches and flushed once per kind, then audited with their ids.
-    new_people: dict[str, Person] = {}
-    for ref in plan.new_people:
-        new_people[ref.key] = Person(name=ref.name, name_key=person_key(ref.name), kind=ref.kind,
-                                     email=None)
-    session.add_all(new_people.values())
-    session.flush()
-    for ref in plan.new_people:
-        person = new_people[ref.key]
-        result.people_created.append(person.name)
-        record(session, actor, "person", person.id, "create",
-               summary=f"Created {ref.kind} {person.name} from a meeting note{where}; "
-                       "needs an email",
-               after={"name": person.name, "kind": person.kind, "email": None})
-
-    def person_id(ref: PersonRef | None) -> int | None:
-        if ref is None:
-            return None
-        return ref.id if ref.id is not None else new_people[ref.key].id
-
-    for alias in plan.aliases:
-        owner_id = person_id(alias.person)
-        session.add(PersonAlias(person_id=owner_id, alias=alias.alias, alias_key=alias.key))
-        result.aliases_added.append(f"{alias.alias} → {alias.person.name}")
-        record(session, actor, "person", owner_id, "alias",
-               summary=f"Remembered '{alias.alias}' as another spelling of {alias.person.name}",
-               after={"alias": alias.alias})
-
-    note = plan.note
-    repaired_text = repair_text(note.raw_text)[0] if note.repairs else note.raw_text
-    participant_ids = [person_id(m.person) for m in plan.meeting.participants
-                       if m.person is not None]
-    participants = [session.get(Person, pid) for pid in dict.fromkeys(participant_ids)]
-    if plan.meeting.action == CREATE:
-        meeting = Meeting(title=plan.meeting.title, date=plan.meeting.date,
-                          date_inferred=plan.meeting.date_inferred, summary=note.summary,
-                          key_information=list(note.key_information), raw_text=repaired_text,
-                          sha256=note.sha256, imported_by_id=actor.user_id,
-                          participants=participants)
-        session.add(meeting)
-        session.flush()
-        record(session, actor, "meeting", meeting.id, "import",
-               summary=f"Imported meeting note '{meeting.title}'{where}",
-               after={"title": meeting.title, "date": meeting.date, "sha256": meeting.sha256,
-                      "participants": [p.name for p in participants]})
-    else:
-        meeting = session.get(Meeting, plan.meeting.meeting_id)
-        if plan.meeting.action == UPDATE:
-            before = {"sha256": meeting.sha256,
-                      "participants": sorted(p.name for p in meeting.participants)}
-            after = {"sha256": note.sha256, "participants": sorted(p.name for p in participants)}
-            if "summary" in plan.meeting.changes:
-                before["summary"], after["summary"] = meeting.summary, note.summary
-            if "key_information" in plan.meeting.changes:
-                before["key_information"] = meeting.key_information
-                after["key_information"] = list(note.key_information)
-            meeting.summary = note.summary
-            meeting.key_information = list(note.key_information)
-            meeting.raw_text = repaired_text
-            meeting.sha256 = note.sha256
-            meeting.participants = participants
-            record(session, actor, "meeting", meeting.id, "update",
-                   summary=f"Re-imported meeting note '{meeting.title}'{where}",
-                   before=before, after=after)
+    writer = _Writer(session, actor, plan, result)
+    writer.create_people()
+    writer.remember_aliases()
+    meeting = writer.write_meeting()
     result.meeting_id = meeting.id
-
-    new_decisions = [
-        Decision(meeting=meeting, text=d.text, decided_on=meeting.date, position=d.position)
-        for d in plan.decisions if d.action == CREATE
-    ]
-    session.add_all(new_decisions)
-    for decision_plan in plan.decisions:
-        if decision_plan.action == REMOVE:
-            decision = session.get(Decision, decision_plan.decision_id)
-            result.decisions_removed += 1
-            record(session, actor, "decision", decision.id, "delete",
-                   summary=f"Decision no longer in '{meeting.title}': {decision.text}",
-                   before={"text": decision.text, "decided_on": decision.decided_on})
-            session.delete(decision)
-
-    session.flush()
-    for decision in new_decisions:
-        result.decisions_created += 1
-        record(session, actor, "decision", decision.id, "create",
-               summary=f"Decision from '{meeting.title}': {decision.text}",
-               after={"text": decision.text, "decided_on": decision.decided_on})
-
+    writer.write_decisions(meeting)
     try:
-        for item_plan in plan.created:
-            owner_id = person_id(item_plan.owner.person) if item_plan.set_owner else None
-            item = create_item(
-                session, actor, plan.today,
-                summary=f"Created from '{meeting.title}', line {item_plan.line}",
-                owner_id=owner_id,
-                workstream_id=item_plan.workstream.id if item_plan.workstream else None,
-                meeting_id=meeting.id, source_line=item_plan.line, block_id=item_plan.block_id,
-                **item_plan.values)
-            result.created_ids.append(item.id)
-        for item_plan in plan.updated:
-            item = session.get(ActionItem, item_plan.item_id)
-            changes = {name: new for name, (_old, new) in item_plan.changes.items()
-                       if name != "owner"}
-            if item_plan.set_owner:
-                changes["owner_id"] = person_id(item_plan.owner.person if item_plan.owner
-                                                else None)
-            changes["source_line"] = item_plan.line
-            update_item(session, actor, item, changes, expected_version=item_plan.version,
-                        today=plan.today,
-                        summary=f"Updated from '{meeting.title}', line {item_plan.line}: "
-                                + ", ".join(FIELD_LABELS.get(n, n) for n in item_plan.changes))
-            result.updated_ids.append(item.id)
+        writer.create_items(meeting)
+        writer.update_items(meeting)
     except ActionError as error:  # a conflict, or a person or workstream gone meanwhile
         raise NoteError(f"{error.message} Reload the preview.") from None
     session.flush()
     return result
+
+
+@dataclass
+class _Writer:
+    """The steps of ``apply``, one per kind of row, sharing the session, the actor, the
+    plan, the result they fill in and the people this import creates."""
+
+    session: Session
+    actor: Actor
+    plan: ImportPlan
+    result: ImportResult
+    new_people: dict = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        """Where the note came from, for the audit summaries."""
+        return f" (from {self.plan.source_name})" if self.plan.source_name else ""
+
+    def person_id(self, ref: PersonRef | None) -> int | None:
+        """The id of a person of the plan: one that exists, or one created just now."""
+        if ref is None:
+            return None
+        return ref.id if ref.id is not None else self.new_people[ref.key].id
+
+    def create_people(self) -> None:
+        """The new people the note names, without an email yet (the audit says so)."""
+        from portal.people.models import Person
+
+        for ref in self.plan.new_people:
+            self.new_people[ref.key] = Person(name=ref.name, name_key=person_key(ref.name),
+                                              kind=ref.kind, email=None)
+        self.session.add_all(self.new_people.values())
+        self.session.flush()
+        for ref in self.plan.new_people:
+            person = self.new_people[ref.key]
+            self.result.people_created.append(person.name)
+            record(self.session, self.actor, "person", person.id, "create",
+                   summary=f"Created {ref.kind} {person.name} from a meeting note"
+                           f"{self.where}; needs an email",
+                   after={"name": person.name, "kind": person.kind, "email": None})
+
+    def remember_aliases(self) -> None:
+        """The other spellings of people seen in the note, so the next import finds them."""
+        from portal.people.models import PersonAlias
+
+        for alias in self.plan.aliases:
+            owner_id = self.person_id(alias.person)
+            self.session.add(PersonAlias(person_id=owner_id, alias=alias.alias,
+                                         alias_key=alias.key))
+            self.result.aliases_added.append(f"{alias.alias} → {alias.person.name}")
+            record(self.session, self.actor, "person", owner_id, "alias",
+                   summary=f"Remembered '{alias.alias}' as another spelling of "
+                           f"{alias.person.name}",
+                   after={"alias": alias.alias})
+
+    def write_meeting(self):
+        """The meeting, created or brought up to date with the note (or left as it is)."""
+        from portal.notes.models import Meeting
+        from portal.people.models import Person
+
+        note = self.plan.note
+        text = repair_text(note.raw_text)[0] if note.repairs else note.raw_text
+        ids = [self.person_id(m.person) for m in self.plan.meeting.participants
+               if m.person is not None]
+        participants = [self.session.get(Person, pid) for pid in dict.fromkeys(ids)]
+        if self.plan.meeting.action == CREATE:
+            return self._create_meeting(text, participants)
+        meeting = self.session.get(Meeting, self.plan.meeting.meeting_id)
+        if self.plan.meeting.action == UPDATE:
+            self._update_meeting(meeting, text, participants)
+        return meeting
+
+    def _create_meeting(self, text: str, participants: list):
+        from portal.notes.models import Meeting
+
+        note, planned = self.plan.note, self.plan.meeting
+        meeting = Meeting(title=planned.title, date=planned.date,
+                          date_inferred=planned.date_inferred, summary=note.summary,
+                          key_information=list(note.key_information), raw_text=text,
+                          sha256=note.sha256, imported_by_id=self.actor.user_id,
+                          participants=participants)
+        self.session.add(meeting)
+        self.session.flush()
+        record(self.session, self.actor, "meeting", meeting.id, "import",
+               summary=f"Imported meeting note '{meeting.title}'{self.where}",
+               after={"title": meeting.title, "date": meeting.date, "sha256": meeting.sha256,
+                      "participants": [p.name for p in participants]})
+        return meeting
+
+    def _update_meeting(self, meeting, text: str, participants: list) -> None:
+        """The note's summary, key information, text and participants; the audit shows
+        the fields that changed."""
+        note, changes = self.plan.note, self.plan.meeting.changes
+        before = {"sha256": meeting.sha256,
+                  "participants": sorted(p.name for p in meeting.participants)}
+        after = {"sha256": note.sha256, "participants": sorted(p.name for p in participants)}
+        if "summary" in changes:
+            before["summary"], after["summary"] = meeting.summary, note.summary
+        if "key_information" in changes:
+            before["key_information"] = meeting.key_information
+            after["key_information"] = list(note.key_information)
+        meeting.summary = note.summary
+        meeting.key_information = list(note.key_information)
+        meeting.raw_text = text
+        meeting.sha256 = note.sha256
+        meeting.participants = participants
+        record(self.session, self.actor, "meeting", meeting.id, "update",
+               summary=f"Re-imported meeting note '{meeting.title}'{self.where}",
+               before=before, after=after)
+
+    def write_decisions(self, meeting) -> None:
+        """The note's new decisions added and those it no longer holds deleted, each
+        audited; the new ones once flushed, so that the audit has their ids."""
+        from portal.program.models import Decision
+
+        new_decisions = [
+            Decision(meeting=meeting, text=d.text, decided_on=meeting.date, position=d.position)
+            for d in self.plan.decisions if d.action == CREATE
+        ]
+        self.session.add_all(new_decisions)
+        for planned in self.plan.decisions:
+            if planned.action == REMOVE:
+                decision = self.session.get(Decision, planned.decision_id)
+                self.result.decisions_removed += 1
+                record(self.session, self.actor, "decision", decision.id, "delete",
+                       summary=f"Decision no longer in '{meeting.title}': {decision.text}",
+                       before={"text": decision.text, "decided_on": decision.decided_on})
+                self.session.delete(decision)
+        self.session.flush()
+        for decision in new_decisions:
+            self.result.decisions_created += 1
+            record(self.session, self.actor, "decision", decision.id, "create",
+                   summary=f"Decision from '{meeting.title}': {decision.text}",
+                   after={"text": decision.text, "decided_on": decision.decided_on})
+
+    def create_items(self, meeting) -> None:
+        """The new items, through the actions area's ``create_item``."""
+        for planned in self.plan.created:
+            owner_id = self.person_id(planned.owner.person) if planned.set_owner else None
+            item = create_item(
+                self.session, self.actor, self.plan.today,
+                summary=f"Created from '{meeting.title}', line {planned.line}",
+                owner_id=owner_id,
+                workstream_id=planned.workstream.id if planned.workstream else None,
+                meeting_id=meeting.id, source_line=planned.line, block_id=planned.block_id,
+                **planned.values)
+            self.result.created_ids.append(item.id)
+
+    def update_items(self, meeting) -> None:
+        """The changed items, through ``update_item`` at the version the preview read."""
+        from portal.actions.models import ActionItem
+
+        for planned in self.plan.updated:
+            item = self.session.get(ActionItem, planned.item_id)
+            changes = {name: new for name, (_old, new) in planned.changes.items()
+                       if name != "owner"}
+            if planned.set_owner:
+                changes["owner_id"] = self.person_id(planned.owner.person if planned.owner
+                                                     else None)
+            changes["source_line"] = planned.line
+            update_item(self.session, self.actor, item, changes,
+                        expected_version=planned.version, today=self.plan.today,
+                        summary=f"Updated from '{meeting.title}', line {planned.line}: "
+                                + ", ".join(FIELD_LABELS.get(n, n) for n in planned.changes))
+            self.result.updated_ids.append(item.id)
 
 
 # --- The report -----------------------------------------------------------------------
@@ -854,20 +1043,21 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
-def report_lines(plan: ImportPlan, *, dry_run: bool = False) -> list[str]:
-    """The import as text, for the command line: created, updated, repaired, warnings."""
-    note = plan.note
-    when = f" ({plan.meeting.date.isoformat()})" if plan.meeting.date else ""
-    lines = [f"{plan.source_name or 'note'}: {plan.meeting.title}{when}"]
-    verb = "would be " if dry_run else ""
+def _meeting_line(plan: ImportPlan, verb: str) -> str:
+    """What happens to the meeting, its participants and its decisions."""
     meeting = {CREATE: f"meeting {verb}created", UPDATE: f"meeting {verb}updated",
                UNCHANGED: "meeting unchanged"}[plan.meeting.action]
     decisions_new = sum(1 for d in plan.decisions if d.action == CREATE)
     decisions_gone = sum(1 for d in plan.decisions if d.action == REMOVE)
-    lines.append(f"  {meeting}; {_plural(len(note.participants), 'participant')}; "
-                 f"{_plural(decisions_new, 'decision')} new"
-                 + (f", {decisions_gone} removed" if decisions_gone else ""))
-    lines.append(f"  created: {_plural(len(plan.created), 'action item')}")
+    return (f"  {meeting}; {_plural(len(plan.note.participants), 'participant')}; "
+            f"{_plural(decisions_new, 'decision')} new"
+            + (f", {decisions_gone} removed" if decisions_gone else ""))
+
+
+def _item_lines(plan: ImportPlan) -> list[str]:
+    """The items created (with owner and workstream), updated (with their changes) and
+    left unchanged."""
+    lines = [f"  created: {_plural(len(plan.created), 'action item')}"]
     for item in plan.created:
         owner = f" @{item.owner_name}" if item.owner_name else ""
         ws = f" [{item.workstream.name}]" if item.workstream else ""
@@ -878,6 +1068,13 @@ def report_lines(plan: ImportPlan, *, dry_run: bool = False) -> list[str]:
                             for k, (a, b) in item.changes.items())
         lines.append(f"    line {item.line}: {item.title} ({changes})")
     lines.append(f"  unchanged: {_plural(len(plan.unchanged), 'action item')}")
+    return lines
+
+
+def _people_lines(plan: ImportPlan) -> list[str]:
+    """The people created, the spellings remembered, and the owners that were not an
+    exact match (near, chosen in the preview, or nobody)."""
+    lines = []
     if plan.new_people:
         lines.append(f"  new people: {_plural(len(plan.new_people), 'person', 'people')} "
                      "(each needs an email)")
@@ -889,17 +1086,38 @@ def report_lines(plan: ImportPlan, *, dry_run: bool = False) -> list[str]:
         if owner.match.kind in (NEAR, CHOSEN, UNRESOLVED):
             lines.append(f"  owner @{owner.written} (line {owner.lines[0]}): "
                          f"{owner.match.explanation}")
-    kinds = {}
-    for repair in note.repairs:
+    return lines
+
+
+def _repair_line(plan: ImportPlan) -> str:
+    """How many damaged character sequences were repaired, by kind."""
+    kinds: dict[str, int] = {}
+    for repair in plan.note.repairs:
         kinds[repair.kind] = kinds.get(repair.kind, 0) + 1
     detail = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
-    lines.append(f"  repaired: {_plural(len(note.repairs), 'damaged character sequence')}"
-                 + (f" ({detail})" if detail else ""))
-    lines.append(f"  warnings: {len(plan.notices) or 'none'}")
+    return (f"  repaired: {_plural(len(plan.note.repairs), 'damaged character sequence')}"
+            + (f" ({detail})" if detail else ""))
+
+
+def _warning_lines(plan: ImportPlan) -> list[str]:
+    lines = [f"  warnings: {len(plan.notices) or 'none'}"]
     for notice in plan.notices:
         where = f"line {notice.line}" if notice.line else "note"
         lines.append(f"    {where}: {notice.message}")
     return lines
+
+
+def report_lines(plan: ImportPlan, *, dry_run: bool = False) -> list[str]:
+    """The import as text, for the command line: created, updated, repaired, warnings."""
+    when = f" ({plan.meeting.date.isoformat()})" if plan.meeting.date else ""
+    return [
+        f"{plan.source_name or 'note'}: {plan.meeting.title}{when}",
+        _meeting_line(plan, "would be " if dry_run else ""),
+        *_item_lines(plan),
+        *_people_lines(plan),
+        _repair_line(plan),
+        *_warning_lines(plan),
+    ]
 
 
 __all__ = [

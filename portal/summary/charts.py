@@ -67,6 +67,66 @@ def _nice_max(value: float) -> float:
     return 10 * power
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """Where a line chart's values land: day indexes to x, values to y, in SVG units."""
+
+    left: int
+    top: int
+    width: float
+    height: float
+    span: int
+    y_max: float
+
+    def x(self, i: int) -> float:
+        return round(self.left + self.width * i / self.span, 1)
+
+    def y(self, v: float) -> float:
+        return round(self.top + self.height * (1 - min(v, self.y_max) / self.y_max), 1)
+
+
+def _series(name: str, css: str, values: dict[date, float], days: list[date],
+            plot: _Plot) -> Series:
+    """One series on the chart's days: runs of consecutive values become polylines, a
+    lone value a dot, and the last value a dot too (the legend reads it), so a missing
+    day stays a gap rather than an invented value."""
+    row = [values.get(day) for day in days]
+    segments, dots, run = [], [], []
+    for i, v in enumerate(row + [None]):
+        if v is not None:
+            run.append((plot.x(i), plot.y(v)))
+            continue
+        if len(run) == 1:
+            dots.append(run[0])
+        elif run:
+            segments.append(" ".join(f"{px},{py}" for px, py in run))
+        run = []
+    last_index = max((i for i, v in enumerate(row) if v is not None), default=None)
+    last = None
+    if last_index is not None:
+        last = row[last_index]
+        dots.append((plot.x(last_index), plot.y(last)))
+    return Series(name, css, row, segments, sorted(set(dots)), last)
+
+
+def _y_ticks(plot: _Plot, percent: bool) -> list[tuple[float, str]]:
+    """Five ticks from 0 to the top of the axis, as percentages or plain numbers."""
+    ticks = []
+    for k in range(5):
+        value = plot.y_max * k / 4
+        label = f"{round(value * 100)}%" if percent else (
+            f"{value:g}" if value == int(value) else f"{value:.1f}")
+        ticks.append((plot.y(value), label))
+    return ticks
+
+
+def _x_ticks(days: list[date], plot: _Plot) -> list[tuple[float, str]]:
+    """A tick at each Monday, labelled every other week to keep the axis readable."""
+    mondays = [i for i, day in enumerate(days) if day.weekday() == 0]
+    return [(plot.x(i), short_date(days[i]) if n % 2 == 0 else "")
+            for n, i in enumerate(mondays)]
+
+
 def line_chart(start: date, end: date, series: list[tuple[str, str, dict[date, float]]],
                *, percent: bool = False, marker: date | None = None, marker_label: str = "",
                width: int = 560, height: int = 230) -> LineChart:
@@ -77,52 +137,16 @@ def line_chart(start: date, end: date, series: list[tuple[str, str, dict[date, f
     """
     left, right, top, bottom = 44, 14, 14, 30
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    span = max(len(days) - 1, 1)
-    plot_w, plot_h = width - left - right, height - top - bottom
     all_values = [v for _, _, values in series for v in values.values() if v is not None]
     y_max = 1.0 if percent else _nice_max(max(all_values, default=0) or 1)
-
-    def x(i: int) -> float:
-        return round(left + plot_w * i / span, 1)
-
-    def y(v: float) -> float:
-        return round(top + plot_h * (1 - min(v, y_max) / y_max), 1)
-
-    built = []
-    for name, css, values in series:
-        row = [values.get(day) for day in days]
-        segments, dots, run = [], [], []
-        for i, v in enumerate(row + [None]):
-            if v is not None:
-                run.append((x(i), y(v)))
-                continue
-            if len(run) == 1:
-                dots.append(run[0])
-            elif run:
-                segments.append(" ".join(f"{px},{py}" for px, py in run))
-            run = []
-        last_index = max((i for i, v in enumerate(row) if v is not None), default=None)
-        if last_index is not None:
-            dots.append((x(last_index), y(row[last_index])))
-        last = row[last_index] if last_index is not None else None
-        built.append(Series(name, css, row, segments, sorted(set(dots)), last))
-
-    y_ticks = []
-    for k in range(5):
-        value = y_max * k / 4
-        label = f"{round(value * 100)}%" if percent else (
-            f"{value:g}" if value == int(value) else f"{value:.1f}")
-        y_ticks.append((y(value), label))
-    x_ticks = []
-    # A tick at each Monday, labelled every other week to keep the axis readable.
-    mondays = [i for i, day in enumerate(days) if day.weekday() == 0]
-    for n, i in enumerate(mondays):
-        x_ticks.append((x(i), short_date(days[i]) if n % 2 == 0 else ""))
+    plot = _Plot(left, top, width - left - right, height - top - bottom,
+                 max(len(days) - 1, 1), y_max)
+    built = [_series(name, css, values, days, plot) for name, css, values in series]
     mark = None
     if marker is not None and start <= marker <= end:
-        mark = (x((marker - start).days), marker_label)
-    return LineChart(width, height, left, right, top, bottom, days, built, y_ticks, x_ticks,
-                     mark, percent)
+        mark = (plot.x((marker - start).days), marker_label)
+    return LineChart(width, height, left, right, top, bottom, days, built,
+                     _y_ticks(plot, percent), _x_ticks(days, plot), mark, percent)
 
 
 @dataclass(frozen=True)

@@ -285,6 +285,25 @@ def test_reimport_with_a_changed_owner_mention(imported, lead):
     assert {i.source_line: i.owner.name for i in items()}[42] == "Jason Vallery"
 
 
+def test_reimport_choosing_nobody_clears_the_owner(imported, lead):
+    plan = build_plan(db.session, parse_note(SAMPLE.read_bytes()), myself_id=lead.person_id)
+    daniel = plan.owner_for("Daniel")
+    apply(db.session, plan, Actor.for_user(lead, via="import"), {"owners": {daniel.key: "none"}})
+    db.session.commit()
+    owners = {i.source_line: i.owner for i in items()}
+    assert daniel.lines and all(owners[line] is None for line in daniel.lines)
+
+
+def test_reimport_of_a_line_without_its_owner_clears_it(imported, lead):
+    data = SAMPLE.read_bytes().replace(b"circulate action items from this session. @Daniel",
+                                       b"circulate action items from this session.")
+    plan = build_plan(db.session, parse_note(data), myself_id=lead.person_id)
+    [update] = plan.updated
+    assert update.line == 42 and update.changes == {"owner": ("Daniel", None)}
+    run_import(data, lead)
+    assert {i.source_line: i.owner for i in items()}[42] is None
+
+
 def test_removed_decision_is_deleted_and_new_one_added(imported, lead):
     data = SAMPLE.read_bytes().replace(
         b"- Target operational readiness for the cloud support model by 2026-02-01.",

@@ -216,7 +216,7 @@ def test_a_note_without_any_date_is_dated_today_and_found_again(lead):  # noqa: 
     plan = build_plan(db.session, note, source_name="ops.md", today=date(2026, 11, 30))
     assert (plan.meeting.title, plan.meeting.date, plan.meeting.date_inferred) == (
         "Ops sync", date(2026, 11, 30), True)
-    assert any("names no date" in n.message and "2026-11-30" in n.message
+    assert any("names no date" in n.message and "30 Nov 2026" in n.message
                for n in plan.notices)
     from portal.audit.log import Actor
     from portal.notes.apply import apply

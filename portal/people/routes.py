@@ -16,6 +16,7 @@ from portal.auth.mail import invitation_outcome
 from portal.auth.permissions import can, can_grant_role, permission_required
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.forms import field_error
 from portal.people import queries, service
 from portal.people.forms import AliasForm, AliasRemoveForm, PersonForm
 from portal.people.models import Person
@@ -67,14 +68,6 @@ def index():
                   status=400 if context["filter_errors"] else 200, **context)
 
 
-def _apply_error(form, error: service.PersonError) -> None:
-    field = getattr(form, error.field or "", None)
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 @bp.post("/people")
 @permission_required("edit_program")
 def create():
@@ -87,7 +80,7 @@ def create():
                                            timezone=form.timezone.data)
         except service.PersonError as error:
             db.session.rollback()
-            _apply_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(f"Added {person.name}.", "success")
@@ -161,7 +154,7 @@ def edit(person_id: int):
                                             timezone=form.timezone.data)
         except service.PersonError as error:
             db.session.rollback()
-            _apply_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash("Saved." if changed else "Nothing changed.", "success")
@@ -181,7 +174,7 @@ def add_alias(person_id: int):
             service.add_alias(db.session, _actor(), person, form.alias.data)
         except service.PersonError as error:
             db.session.rollback()
-            _apply_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(f"Alias “{' '.join(form.alias.data.split())}” added.", "success")

@@ -14,7 +14,7 @@ from portal.audit.conflicts import ConflictView, conflict_rows
 from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
 from portal.extensions import db
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, field_error
 from portal.program import readiness
 from portal.program.clock import program_today
 from portal.program.models import StatusUpdate, Workstream
@@ -64,15 +64,6 @@ def _workstream_or_404(workstream_id: int) -> Workstream:
     if ws is None:
         abort(404)
     return ws
-
-
-def _apply_error(form, error: service.WorkstreamError) -> None:
-    """Puts a domain error beside its field (or on the form when it names none)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 # --- the list -------------------------------------------------------------------------
@@ -125,7 +116,7 @@ def create():
             )
         except service.WorkstreamError as error:
             db.session.rollback()
-            _apply_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(f"Workstream {ws.name} created.", "success")
@@ -262,7 +253,7 @@ def update(workstream_id: int):
         except service.WorkstreamError as error:
             db.session.rollback()
             ws = _workstream_or_404(workstream_id)
-            _apply_error(form, error)
+            field_error(form, error)
         else:
             flash("Saved." if changed else "Nothing to save: no field changed.", "success")
             return htmx_redirect(url_for("workstreams.detail", workstream_id=ws.id))
@@ -281,7 +272,7 @@ def set_status(workstream_id: int):
         except service.WorkstreamError as error:
             db.session.rollback()
             ws = _workstream_or_404(workstream_id)
-            _apply_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             if not request.htmx:
@@ -362,7 +353,7 @@ def criterion_add(workstream_id: int):
         except service.WorkstreamError as error:
             db.session.rollback()
             ws = _workstream_or_404(workstream_id)
-            _apply_error(form, error)
+            field_error(form, error)
         else:
             return _criteria_done(ws.id, "Exit criterion added.")
     return _detail_page(ws, block="readiness", status=422, criterion_form=form)

@@ -88,6 +88,19 @@ def _back_to_board(poc_id: int):
     return redirect(url_for("pocs.board", card=card, _anchor=f"poc-{poc_id}"), code=303)
 
 
+def _board_changed(notice: str, poc_id: int | None = None):
+    """How a change made on the board answers: the board with its notice for htmx; else
+    the notice flashed and the board again, at the changed card (kept open if it was)
+    when there is one."""
+    if request.htmx:
+        return _board_page(notice=notice,
+                           open_card=None if poc_id is None else _open_card(poc_id))
+    flash(notice, "success")
+    if poc_id is None:
+        return redirect(url_for("pocs.board"), code=303)
+    return _back_to_board(poc_id)
+
+
 @bp.get("/pocs/<int:poc_id>/card")
 def card(poc_id: int):
     """One card, its controls open (`open=1`) or closed (`open=0`), for htmx.
@@ -135,10 +148,7 @@ def move(poc_id: int):
         db.session.rollback()
         message = getattr(error, "message", sequencing.STALE_MESSAGE)
         return _board_page(error=message, status=409, open_card=open_card)
-    if request.htmx:
-        return _board_page(notice=notice, open_card=open_card)
-    flash(notice, "success")
-    return _back_to_board(poc_id)
+    return _board_changed(notice, poc_id)
 
 
 @bp.post("/pocs/<int:poc_id>/stage")
@@ -164,10 +174,7 @@ def change_stage(poc_id: int):
     except StaleDataError:
         db.session.rollback()
         return _board_page(error=sequencing.STALE_MESSAGE, status=409, open_card=open_card)
-    if request.htmx:
-        return _board_page(notice=notice, open_card=open_card)
-    flash(notice, "success")
-    return _back_to_board(poc_id)
+    return _board_changed(notice, poc_id)
 
 
 @bp.post("/pocs")
@@ -327,10 +334,7 @@ def rank(hyperscaler_id: int):
     except sequencing.StaleBoard as error:
         db.session.rollback()
         return _board_page(error=error.message, status=409)
-    if request.htmx:
-        return _board_page(notice=notice)
-    flash(notice, "success")
-    return redirect(url_for("pocs.board"), code=303)
+    return _board_changed(notice)
 
 
 @bp.get("/pocs/timeline")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -41,17 +42,25 @@ def run_reminders(app: Flask, now: datetime | None = None):
                 lock_connection.commit()
 
 
-def _run(run, app: Flask, now: datetime | None):
+@contextmanager
+def _job_session(failure: str):
+    """A scheduled job's hold on the session: an error rolls back, is logged as `failure`
+    and raised again; the session is released either way, ready for the next tick."""
     try:
-        result = run(db.session, app.config, now or utcnow())
-        log.info("reminders: %s", result.summary())
-        return result
+        yield
     except Exception:
         db.session.rollback()
-        log.exception("reminder run failed")
+        log.exception(failure)
         raise
     finally:
         db.session.remove()
+
+
+def _run(run, app: Flask, now: datetime | None):
+    with _job_session("reminder run failed"):
+        result = run(db.session, app.config, now or utcnow())
+        log.info("reminders: %s", result.summary())
+        return result
 
 
 def send_due_mail(app: Flask, now: datetime | None = None):
@@ -60,12 +69,5 @@ def send_due_mail(app: Flask, now: datetime | None = None):
     one runner, so two schedulers never send the same mail."""
     from portal.reminders.outbox import send_due
 
-    with app.app_context():
-        try:
-            return send_due(db.session, app.config, now or utcnow())
-        except Exception:
-            db.session.rollback()
-            log.exception("sending due mail failed")
-            raise
-        finally:
-            db.session.remove()
+    with app.app_context(), _job_session("sending due mail failed"):
+        return send_due(db.session, app.config, now or utcnow())

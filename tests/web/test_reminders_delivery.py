@@ -301,3 +301,25 @@ def test_a_failed_mail_that_is_not_a_digest_is_retried_as_stored(app, smtp_serve
     assert mail["Subject"] == "Weekly readiness"
     assert "on track" in mail.get_body(("plain",)).get_content()
     assert messages()[0].state == "sent" and messages()[0].attempts == 2
+
+
+@pytest.mark.parametrize("job, work, failure", [
+    ("run_reminders", "run", "reminder run failed"),
+    ("send_due_mail", "send_due", "sending due mail failed"),
+])
+def test_a_scheduled_job_that_fails_is_logged_and_raised_and_the_next_tick_runs(
+        app, monkeypatch, caplog, job, work, failure):
+    from portal.reminders import jobs
+
+    real = getattr(outbox, work)
+
+    def broken(session, config, now):
+        raise RuntimeError("the mail server vanished")
+
+    monkeypatch.setattr(outbox, work, broken)
+    with caplog.at_level("ERROR", logger="portal.reminders"), \
+            pytest.raises(RuntimeError, match="vanished"):
+        getattr(jobs, job)(app, NOW)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [failure]
+    monkeypatch.setattr(outbox, work, real)
+    assert getattr(jobs, job)(app, NOW) is not None

@@ -39,10 +39,6 @@ STALE_MESSAGE = ("Someone else changed these POCs while you were looking. Here i
 class StaleBoard(Conflict):
     """The columns changed since the client read them (409); nothing was saved."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
 
 # --- the board -------------------------------------------------------------------------
 

@@ -31,10 +31,6 @@ class PocInputError(DomainError):
 class VersionConflict(Conflict):
     """Someone else changed the POC after the editor loaded it (409); nothing saved."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
 
 @dataclass
 class PocValues:

@@ -75,9 +75,7 @@ def create():
     form = PersonForm()
     if form.validate_on_submit():
         try:
-            person = service.create_person(db.session, _actor(), name=form.name.data,
-                                           email=form.email.data, kind=form.kind.data,
-                                           timezone=form.timezone.data)
+            person = service.create_person(db.session, _actor(), **form.values())
         except service.PersonError as error:
             db.session.rollback()
             field_error(form, error)
@@ -149,9 +147,7 @@ def edit(person_id: int):
     form = PersonForm()
     if form.validate_on_submit():
         try:
-            changed = service.update_person(db.session, _actor(), person, name=form.name.data,
-                                            email=form.email.data, kind=form.kind.data,
-                                            timezone=form.timezone.data)
+            changed = service.update_person(db.session, _actor(), person, **form.values())
         except service.PersonError as error:
             db.session.rollback()
             field_error(form, error)

@@ -32,6 +32,14 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_PASSWORD = "correct-horse-battery"
 
 
+def unavailable(message: str) -> None:
+    """Something a test needs is not on this machine: a skip here, a failure under CI=true,
+    where everything must run."""
+    if IN_CI:
+        pytest.fail(f"CI=true but {message}")
+    pytest.skip(message)
+
+
 def pytest_configure(config):
     if IN_CI and not TEST_DATABASE_URL:
         raise pytest.UsageError("CI=true but TEST_DATABASE_URL is not set: PostgreSQL is required.")
@@ -67,6 +75,15 @@ def sqlite_schema_url(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('schema') / 'test.db'}"
     _create_schema(url)
     return url
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test marked postgres_only runs with the PostgreSQL database alone (its SQLite
+    variant is not collected, rather than skipped from inside the test)."""
+    items[:] = [item for item in items
+                if not (item.get_closest_marker("postgres_only")
+                        and getattr(item, "callspec", None)
+                        and item.callspec.params.get("database_url") == "sqlite")]
 
 
 def _commits(request) -> bool:

@@ -25,12 +25,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from tests.conftest import unavailable
+
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 CLIENT_ID = "readiness-portal"
 CLIENT_SECRET = "test-client-secret-0123456789"  # noqa: S105 (a test provider's client)
 ROLE_MAP = "portal-admins=admin,launch-leads=lead,program-owners=owner"
@@ -62,10 +62,7 @@ def node_provider_installed() -> None:
     the lock file when it is missing."""
     npm = shutil.which("npm")
     if not shutil.which("node") or not npm:
-        message = "Node.js and npm are needed to run the test OpenID provider"
-        if IN_CI:
-            pytest.fail(f"CI=true: {message}")
-        pytest.skip(message)
+        unavailable("Node.js or npm is missing: the test OpenID provider needs them")
     if not (PROVIDER_DIR / "node_modules" / "oidc-provider" / "package.json").exists():
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PROVIDER_DIR, check=True,
                        timeout=300, capture_output=True)

@@ -19,6 +19,7 @@ from portal.audit.conflicts import ConflictView, conflict_rows
 from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
 from portal.auth.permissions import can, permission_required
+from portal.clock import reading_date
 from portal.extensions import db
 from portal.program import setup
 from portal.program.checklist import setup_checklist
@@ -289,6 +290,18 @@ def _milestone_or_none(program: Program, milestone_id: int) -> Milestone | None:
     return milestone if milestone is not None and milestone.program_id == program.id else None
 
 
+def _milestone_to_change(milestone_id: int):
+    """(program, milestone, None), or the answer that refuses: no program (409), or the
+    milestone gone (404, with the list as it is now)."""
+    program, refused = _program_or_not_set_up()
+    if refused:
+        return None, None, refused
+    milestone = _milestone_or_none(program, milestone_id)
+    if milestone is None:
+        return program, None, _milestones_page(program, status=404, error=GONE)
+    return program, milestone, None
+
+
 GONE = "That milestone no longer exists: someone removed it. Here is the list as it is now."
 
 
@@ -323,12 +336,9 @@ def milestone_add():
 @bp.post("/program/milestones/<int:milestone_id>")
 @permission_required("edit_program")
 def milestone_update(milestone_id: int):
-    program, refused = _program_or_not_set_up()
+    program, milestone, refused = _milestone_to_change(milestone_id)
     if refused:
         return refused
-    milestone = _milestone_or_none(program, milestone_id)
-    if milestone is None:
-        return _milestones_page(program, status=404, error=GONE)
     form = MilestoneForm(prefix=f"m{milestone_id}")
     if form.validate_on_submit():
         try:
@@ -343,7 +353,7 @@ def milestone_update(milestone_id: int):
             db.session.refresh(milestone)
             return _milestones_page(program, status=409, error=(
                 f"Someone else changed this milestone since you opened it; nothing was saved. "
-                f"It now reads: {milestone.name}, {milestone.due_date:%d %b %Y}. Your values "
+                f"It now reads: {milestone.name}, {reading_date(milestone.due_date)}. Your values "
                 "are still in its form: save again to put them over theirs."),
                 edit_forms={milestone_id: _refreshed(form, milestone)}, open_id=milestone_id)
         except setup.SetupError as error:
@@ -364,12 +374,9 @@ def _refreshed(form: MilestoneForm, milestone: Milestone) -> MilestoneForm:
 @bp.post("/program/milestones/<int:milestone_id>/delete")
 @permission_required("edit_program")
 def milestone_delete(milestone_id: int):
-    program, refused = _program_or_not_set_up()
+    program, milestone, refused = _milestone_to_change(milestone_id)
     if refused:
         return refused
-    milestone = _milestone_or_none(program, milestone_id)
-    if milestone is None:
-        return _milestones_page(program, status=404, error=GONE)
     form = VersionedConfirmForm()
     if not form.validate_on_submit():
         abort(400)

@@ -78,9 +78,11 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture
-def page(request, browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900})
+@contextmanager
+def browser_page(request, browser, base_url: str):
+    """A page in a context of its own at laptop size: a screenshot in test-artifacts/ when
+    the test failed, and a JavaScript error on the page fails it."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 1366, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
@@ -92,6 +94,12 @@ def page(request, browser, live_server):
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(request, browser, live_server):
+    with browser_page(request, browser, live_server.url) as page:
+        yield page
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from portal.extensions import db
 from tests.browser.conftest import serve, sign_in
-from tests.conftest import IN_CI
+from tests.conftest import unavailable
 from tests.pages import EMAILS, ROLES, SIGNED_OUT_PAGES, page_ids, pages_for, seed_living_demo
 
 AXE = Path(__file__).resolve().parents[1] / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -30,10 +30,7 @@ RUN_AXE = """() => axe.run().then(result => result.violations.map(v => ({
 def a11y_server(tmp_path_factory):
     """The portal over the living demo, and the ids its pages name."""
     if not AXE.exists():
-        message = f"axe-core missing at {AXE}: run `npm ci --prefix tests/axe`"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"axe-core is missing at {AXE}: run `npm ci --prefix tests/axe`")
     with serve(tmp_path_factory.mktemp("a11y"), seed_living_demo) as server:
         with server.app.app_context():
             ids = page_ids(db.session)

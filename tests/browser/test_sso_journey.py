@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 from portal.auth.models import SecurityEvent, User
 from portal.demo import seed_demo
 from portal.extensions import db
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import browser_page
 from tests.sso import free_port, real_provider, sso_settings
 
 # The portal serves from its own threads: it commits for real (one shared test transaction
@@ -64,19 +64,8 @@ def portal(app_factory, provider, portal_port):
 
 @pytest.fixture
 def page(request, browser, portal, portal_port):
-    context = browser.new_context(base_url=f"http://127.0.0.1:{portal_port}",
-                                  viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
+    with browser_page(request, browser, f"http://127.0.0.1:{portal_port}") as page:
+        yield page
 
 
 def _at_the_provider(page, provider, login, password):

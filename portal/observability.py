@@ -47,7 +47,6 @@ from portal.proxy import address_in, networks
 log = logging.getLogger("portal.request")
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-LAST_RUN_PREFIX = "scheduler.last_run."
 UNMATCHED_ROUTE = "<unmatched>"
 
 REQUESTS = Counter(
@@ -146,7 +145,7 @@ class DatabaseCollector:
         self.session = session
 
     def collect(self):
-        from portal.reminders.models import OutboxMessage, Setting
+        from portal.reminders.models import LAST_RUN_PREFIX, OutboxMessage, Setting
         from portal.vocab import OUTBOX_STATES
 
         outbox = GaugeMetricFamily("portal_outbox_messages", "Outbox messages by state.",
@@ -217,7 +216,7 @@ def metrics():
 
 def record_last_run(app: Flask, job_id: str, *, ok: bool, seconds: float) -> None:
     """Store when `job_id` last finished, as Setting `scheduler.last_run.<job id>`."""
-    from portal.reminders.models import Setting
+    from portal.reminders.models import LAST_RUN_PREFIX, Setting
 
     with app.app_context():
         try:

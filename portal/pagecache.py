@@ -16,6 +16,10 @@ answered from memory when everything it was rendered from is unchanged:
 - the request: path and query, the htmx headers (fragment or whole page) and
   Accept-Encoding (the body is kept as sent, compressed).
 
+Bookkeeping leaves the version alone: a model says which of its writes change no kept page
+(`__page_neutral__`, see `changes_pages`): sign-ins and their security log, the
+scheduler's run records, the outbox. A page opts in with `@cached_page`.
+
 Pages with a flash message waiting are neither served from nor stored in the cache. The
 cache lives in each worker process (several gunicorn workers each keep their own, all
 keyed by the shared counter) and holds at most PORTAL_PAGE_CACHE_ENTRIES pages for at most
@@ -30,7 +34,7 @@ from collections import OrderedDict
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import Integer, event, select, update
+from sqlalchemy import Integer, event, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -43,20 +47,6 @@ from portal.extensions import db
 from portal.observability import PAGE_CACHE
 from portal.program.clock import last_read_zone
 
-# The read pages worth keeping: their content is a function of the data, the date, the
-# user and the URL, and nothing else.
-CACHED_ENDPOINTS = frozenset({
-    "dashboard.index",
-    "actions.index",
-    "workstreams.index",
-    "workstreams.detail",
-    "pocs.board",
-    "pocs.timeline_page",
-    "people.index",
-    "people.detail",
-    "summary.index",
-    "summary.as_json",
-})
 # Per-request headers the cached copy must not carry to another request.
 _NOT_KEPT = {"set-cookie", "content-length", "x-request-id"}
 _IGNORED_SESSION_KEYS = {"seen", "_flashes", "version_written"}
@@ -74,6 +64,13 @@ class DataVersion(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+def cached_page(view):
+    """Marks a read view whose page may be kept: its content is a function of the data, the
+    date, the user and the URL, and of nothing a bookkeeping write changes."""
+    view.cached_page = True
+    return view
 
 
 # --- the counter ----------------------------------------------------------------------------
@@ -100,13 +97,43 @@ def bump_version(connection) -> int:
     return connection.execute(increment).scalar_one()
 
 
+def changes_pages(obj, change: str) -> bool:
+    """Whether writing `obj` (`change`: insert, update or delete) can change a kept page.
+
+    A model declares what of it is bookkeeping in `__page_neutral__`: True for every write,
+    or a set of the changes ("insert", "delete") and of the columns whose updates alone
+    leave pages as they were; a model with a `page_neutral(change)` method decides per row.
+    Everything else changes pages."""
+    decide = getattr(obj, "page_neutral", None)
+    if decide is not None:
+        return not decide(change)
+    rule = getattr(type(obj), "__page_neutral__", ())
+    if rule is True or change in rule:
+        return False
+    if change != "update":
+        return True
+    state = inspect(obj)
+    return any(attr.key not in rule for attr in state.attrs if attr.history.has_changes())
+
+
 def _mark_flush(session: Session, _flush_context) -> None:
-    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+    if (any(changes_pages(o, "insert") for o in session.new)
+            or any(changes_pages(o, "delete") for o in session.deleted)
+            or any(session.is_modified(o) and changes_pages(o, "update")
+                   for o in session.dirty)):
         session.info[_CHANGED] = True
 
 
 def _mark_statement(state) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
+    """An INSERT, UPDATE or DELETE statement run through the session: it changes pages
+    unless its model's writes of that kind are all bookkeeping (`__page_neutral__`)."""
+    change = ("insert" if state.is_insert else "update" if state.is_update
+              else "delete" if state.is_delete else None)
+    if change is None:
+        return
+    mapper = state.bind_mapper
+    rule = getattr(mapper.class_, "__page_neutral__", ()) if mapper is not None else ()
+    if not (rule is True or change in rule):
         state.session.info[_CHANGED] = True
 
 
@@ -228,7 +255,8 @@ def _read_version_unpinged() -> int:
 
 def _page_key() -> str | None:
     """The request's cache key, or None when this request must go the whole way."""
-    if (request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS
+    view = current_app.view_functions.get(request.endpoint)
+    if (request.method != "GET" or not getattr(view, "cached_page", False)
             or not current_app.config["PORTAL_PAGE_CACHE"]):
         return None
     if "_flashes" in session or "_user_id" not in session:

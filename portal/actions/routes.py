@@ -45,6 +45,7 @@ from portal.auth.permissions import can, can_change_item, can_comment_on, permis
 from portal.extensions import db
 from portal.forms import ConfirmForm, field_error
 from portal.numbers import bounded_int
+from portal.pagecache import cached_page
 from portal.program.clock import program_today
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
 from portal.web import (
@@ -151,6 +152,7 @@ def _args_of(return_to: str) -> MultiDict:
 
 
 @bp.get("/actions")
+@cached_page
 def index():
     """The filtered, sorted, paginated list; htmx gets only the results block. `?new=1`
     (the "New item" link) renders the create panel open."""

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
+    # A sign-in's stamp changes no kept page (portal.pagecache); the people page that shows
+    # it is not kept.
+    __page_neutral__ = frozenset({"last_login_at"})
     __table_args__ = (
         sa.CheckConstraint(check_in("role", ROLES), name="role"),
         sa.CheckConstraint("(oidc_issuer IS NULL) = (oidc_subject IS NULL)",
@@ -84,6 +87,8 @@ class UserSession(db.Model):
     stay signed in."""
 
     __tablename__ = "user_session"
+    # A new session has pages of its own; ending one must drop what its cookie was shown.
+    __page_neutral__ = frozenset({"insert"})
 
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(
@@ -98,6 +103,7 @@ class SecurityEvent(db.Model):
     which only admins read. Apart from the program's activity (AuditEvent)."""
 
     __tablename__ = "security_event"
+    __page_neutral__ = True  # read only on the admins' log, which is not kept
     __table_args__ = (
         sa.CheckConstraint(check_in("kind", SECURITY_EVENTS), name="kind"),
         sa.Index("ix_security_event_kind_created", "kind", "created_at"),

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
 
 from portal.auth.models import User, UserSession
@@ -25,9 +25,12 @@ def begin(db_session: Session, user: User, id_token: str | None = None) -> None:
     a single sign-on session keeps the provider's `id_token` there for its sign-out.
     Rows of the user's sessions past the absolute lifetime are cleared on the way."""
     days = current_app.config["SESSION_MAX_DAYS"]
-    db_session.execute(delete(UserSession).where(
-        UserSession.user_id == user.id,
-        UserSession.created_at < utcnow() - timedelta(days=days)))
+    expired = and_(UserSession.user_id == user.id,
+                   UserSession.created_at < utcnow() - timedelta(days=days))
+    # Deleting sessions moves the data version (portal.pagecache); a sign-in with nothing
+    # to clear leaves the kept pages warm.
+    if db_session.scalar(select(UserSession.id).where(expired).limit(1)) is not None:
+        db_session.execute(delete(UserSession).where(expired))
     sid = secrets.token_urlsafe(32)
     db_session.add(UserSession(id=sid, user_id=user.id, id_token=id_token))
     session.clear()

@@ -10,6 +10,7 @@ from jinja2_fragments.flask import render_block
 from portal.auth.permissions import can
 from portal.dashboard.queries import dashboard_figures, load_dashboard
 from portal.extensions import db
+from portal.pagecache import cached_page
 from portal.program.checklist import setup_checklist
 from portal.program.clock import program_today
 from portal.program.pages import not_set_up
@@ -29,6 +30,7 @@ FIGURE_BLOCKS = ("program_line", "kpis", "late_owners", "flags", "ws_cards", "ov
 
 
 @bp.get("/")
+@cached_page
 def index():
     """Days left, the next milestones, every workstream at a glance and the lists that need
     attention. A fixed number of statements whatever the number of items."""

@@ -17,6 +17,7 @@ from portal.auth.permissions import can, can_grant_role, permission_required
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.forms import field_error
+from portal.pagecache import cached_page
 from portal.people import queries, service
 from portal.people.forms import AliasForm, AliasRemoveForm, PersonForm
 from portal.people.models import Person
@@ -61,6 +62,7 @@ def index_context(form=None, status_errors=None):
 
 
 @bp.get("/people")
+@cached_page
 def index():
     """Every person and team; those without an email (no reminders) stand out."""
     context = index_context()

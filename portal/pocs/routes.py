@@ -12,6 +12,7 @@ from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
 from portal.extensions import db
 from portal.forms import ConfirmForm, field_error
+from portal.pagecache import cached_page
 from portal.pocs import hyperscalers as scalers
 from portal.pocs import queries, sequencing, service, timeline
 from portal.pocs.forms import (
@@ -65,6 +66,7 @@ def _board_page(*, notice=None, error=None, status=200, open_card=None, poc_form
 
 
 @bp.get("/pocs")
+@cached_page
 def board():
     """One column per hyperscaler in rank order, POCs in sequence, with the checks.
 
@@ -338,6 +340,7 @@ def rank(hyperscaler_id: int):
 
 
 @bp.get("/pocs/timeline")
+@cached_page
 def timeline_page():
     """The planned dates as a Gantt, with the program's milestones and today."""
     board = sequencing.board(db.session)

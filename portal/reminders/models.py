@@ -11,9 +11,13 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.vocab import OUTBOX_STATES, check_in
 
+# Settings under this prefix are the scheduler's records of its runs (portal.observability).
+LAST_RUN_PREFIX = "scheduler.last_run."
+
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_message"
+    __page_neutral__ = True  # shown only on the outbox pages, which are not kept
     __table_args__ = (
         sa.CheckConstraint(check_in("state", OUTBOX_STATES), name="state"),
         sa.Index("ix_outbox_message_state_next_attempt", "state", "next_attempt_at"),
@@ -44,6 +48,7 @@ class ReminderPoint(db.Model):
     """One reminder owed: this item, of this kind, for this due date, to this person."""
 
     __tablename__ = "reminder_point"
+    __page_neutral__ = True
     __table_args__ = (
         sa.UniqueConstraint(
             "action_item_id", "kind", "due_date", "person_id", name="uq_reminder_point_key"
@@ -76,3 +81,7 @@ class Setting(db.Model):
     key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     value: Mapped[dict | list] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def page_neutral(self, change: str) -> bool:
+        """A scheduler's run record changes no kept page (portal.pagecache)."""
+        return self.key.startswith(LAST_RUN_PREFIX)

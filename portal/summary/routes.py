@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from portal.auth.permissions import permission_required
 from portal.clock import short_date
 from portal.extensions import db
+from portal.pagecache import cached_page
 from portal.program.clock import program_today
 from portal.program.pages import not_set_up
 from portal.program.queries import current_program
@@ -85,6 +86,7 @@ def chart_context(summary: Summary) -> dict:
 
 
 @bp.get("/summary")
+@cached_page
 @permission_required("read")
 def index():
     """One page: will the program be ready for its date, and why (or as it stood on a day)."""
@@ -104,6 +106,7 @@ def index():
 
 
 @bp.get("/summary.json")
+@cached_page
 @permission_required("read")
 def as_json():
     """The summary's figures for other dashboards; the same numbers as the page."""

@@ -15,6 +15,7 @@ from portal.audit.log import Actor
 from portal.auth.permissions import can, permission_required
 from portal.extensions import db
 from portal.forms import ConfirmForm, field_error
+from portal.pagecache import cached_page
 from portal.program import readiness
 from portal.program.clock import program_today
 from portal.program.models import StatusUpdate, Workstream
@@ -91,6 +92,7 @@ def _index_page(form: WorkstreamForm | None = None, status: int = 200, block: st
 
 
 @bp.get("/workstreams")
+@cached_page
 def index():
     """Every workstream of the program with its figures; leads add new ones here."""
     return _index_page()
@@ -179,6 +181,7 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
 
 
 @bp.get("/workstreams/<int:workstream_id>")
+@cached_page
 def detail(workstream_id: int):
     """One workstream: status and history, readiness and exit criteria, dependencies, items."""
     return _detail_page(_workstream_or_404(workstream_id), block="items")

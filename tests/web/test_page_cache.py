@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.actions.models import ActionItem
 from portal.extensions import db
@@ -296,10 +296,83 @@ def test_entries_expire_and_the_oldest_go_first():
     assert stale.get("a") is None
 
 
-def test_every_cached_endpoint_exists(app):
-    from portal.pagecache import CACHED_ENDPOINTS
+def test_the_kept_pages_are_the_views_marked_cached_page(app):
+    from portal.pagecache import cached_page
 
-    assert CACHED_ENDPOINTS <= set(app.view_functions)
+    kept = {name for name, view in app.view_functions.items()
+            if getattr(view, "cached_page", False)}
+    assert kept == {"dashboard.index", "actions.index", "workstreams.index",
+                    "workstreams.detail", "pocs.board", "pocs.timeline_page", "people.index",
+                    "summary.index", "summary.as_json"}
+    assert cached_page(lambda: None).cached_page
+
+
+# --- bookkeeping: writes that change no page leave the kept pages warm ----------------------
+
+def _sign_in(app, user, password):
+    return app.test_client().post("/login", data={"email": user.email, "password": password})
+
+
+def _scheduler_run(app, world):
+    """A reminders tick that queues a mail, the outbox sending it, and both run records."""
+    from portal.jobs import JOBS
+    from portal.observability import recorded
+    from portal.reminders.models import OutboxMessage
+
+    world["item"].due_date = datetime.now(UTC).date() + timedelta(days=1)
+    db.session.commit()
+    db.session.expire_all()
+    jobs = {job_id: job for job_id, job, _ in JOBS}
+    before = current_version(db.session)
+    recorded("reminders", jobs["reminders"])(app)
+    recorded("outbox", jobs["outbox"])(app)
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) > 0  # it did write
+    return before
+
+
+BOOKKEEPING = {
+    "sign-in": lambda app, world, user: _sign_in(app, user, PASSWORD).status_code == 303,
+    "failed sign-in": lambda app, world, user: _sign_in(app, user, "wrong").status_code == 401,
+    "unknown login": lambda app, world, user: app.test_client().post(
+        "/login", data={"email": "nobody@example.com", "password": "x"}).status_code == 401,
+    "scheduler run": lambda app, world, user: _scheduler_run(app, world) is not None,
+}
+
+
+@pytest.mark.parametrize("write", list(BOOKKEEPING))
+def test_bookkeeping_leaves_a_kept_page_valid(app, world, write):
+    client, user = signed_in(app)
+    if write == "scheduler run":  # the due date it sets is a change of its own, made first
+        _scheduler_run(app, world)
+    for path in PAGES:
+        client.get(path)
+        assert counted(client, path, statements)[1] == 1  # kept
+    version = current_version(db.session)
+    assert BOOKKEEPING[write](app, world, user)
+    assert current_version(db.session) == version
+    for path in PAGES:
+        assert counted(client, path, statements)[1] == 1, path  # still a hit
+
+
+def test_a_change_to_an_item_is_not_bookkeeping(app, world):
+    client, _ = signed_in(app)
+    client.get("/actions")
+    assert counted(client, "/actions", statements)[1] == 1
+    world["item"].priority = "high"
+    db.session.commit()
+    assert counted(client, "/actions", statements)[1] > 1  # rendered again
+
+
+def test_signing_out_drops_what_a_copy_of_the_cookie_was_shown(app, world):
+    client, _ = signed_in(app)
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value,
+                    domain=client.get_cookie("session").domain)
+    for _ in range(2):
+        assert copy.get("/summary").status_code == 200
+    client.post("/logout")
+    response = copy.get("/summary")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 # --- the lag: each worker reads the data version at most every few hundred milliseconds ----

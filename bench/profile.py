@@ -28,7 +28,7 @@ def main() -> None:
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "profile",
                       "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-                      "PORTAL_ACCESS_LOG": False})
+                      "PORTAL_ACCESS_LOG": False, "PORTAL_PAGE_CACHE": False})
     with app.app_context():
         client = app.test_client()
         client.post("/login", data={"email": "lead@example.com",

@@ -359,10 +359,13 @@ def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _capped(parts: list[str], separator: str = "; ") -> str:
+def _capped(parts: list[str], separator: str = "; ", total: int | None = None) -> str:
+    """The first `_MAX_PARTS` parts and "and N more" of the rest (of `total` when the
+    caller worded only the parts shown)."""
+    total = len(parts) if total is None else total
     text = separator.join(parts[:_MAX_PARTS])
-    if len(parts) > _MAX_PARTS:
-        text += f"{separator}and {len(parts) - _MAX_PARTS} more"
+    if total > _MAX_PARTS:
+        text += f"{separator}and {total - _MAX_PARTS} more"
     return text
 
 
@@ -470,16 +473,6 @@ def _rank_order(scalers, in_play) -> list[SequencingWarning]:
     return warnings
 
 
-def _out_of_order(later: Poc, above: list[Poc]) -> tuple[list[Poc], list[Poc]]:
-    """The POCs above `later` in its column that it starts before, and those (not among
-    the former) that have not started while it runs."""
-    earlier_dates = [p for p in above if later.planned_start and p.planned_start
-                     and later.planned_start < p.planned_start]
-    waiting = [p for p in above if later.stage == "running"
-               and p.stage in _NOT_STARTED and p not in earlier_dates]
-    return earlier_dates, waiting
-
-
 def _order_parts(later: Poc, earlier_dates: list[Poc], waiting: list[Poc]) -> list[str]:
     """What is out of order about `later`, in words."""
     name = f"{later.customer.name} (#{later.position})"
@@ -495,17 +488,36 @@ def _order_parts(later: Poc, earlier_dates: list[Poc], waiting: list[Poc]) -> li
     return parts
 
 
-def _column_disorder(column: list[Poc]) -> tuple[list[str], list[int]]:
+def _column_disorder(column: list[Poc]) -> tuple[list[str], int, list[int]]:
     """Where a column's dates or stages disagree with its top-to-bottom order: the parts
-    of the message and the ids of the POCs involved."""
+    of the message a sentence shows (`_MAX_PARTS`), how many there are in all, and the ids
+    of the POCs involved.
+
+    A POC is out of order when it starts before one above it, or runs while one above it
+    (not among the former) has not started. The pairs are compared on plain values and
+    only the parts shown are worded: a column of hundreds of POCs stays cheap."""
+    starts = [p.planned_start for p in column]
+    not_started = [p.stage in _NOT_STARTED for p in column]
     parts: list[str] = []
-    ids: list[int] = []
+    total = 0
+    ids: dict[int, None] = {}  # insertion-ordered
     for index, later in enumerate(column):
-        earlier_dates, waiting = _out_of_order(later, column[:index])
-        if earlier_dates or waiting:
-            parts.extend(_order_parts(later, earlier_dates, waiting))
-            ids.extend(p.id for p in (later, *earlier_dates, *waiting) if p.id not in ids)
-    return parts, ids
+        start = starts[index]
+        earlier = ([i for i in range(index) if starts[i] and start < starts[i]]
+                   if start else [])
+        waiting = []
+        if later.stage == "running":
+            skip = set(earlier)
+            waiting = [i for i in range(index) if not_started[i] and i not in skip]
+        if not (earlier or waiting):
+            continue
+        total += bool(earlier) + bool(waiting)
+        if len(parts) < _MAX_PARTS:
+            parts.extend(_order_parts(later, [column[i] for i in earlier],
+                                      [column[i] for i in waiting]))
+        for i in (index, *earlier, *waiting):
+            ids.setdefault(column[i].id)
+    return parts[:_MAX_PARTS], total, list(ids)
 
 
 def _sequence_order(scalers, in_play) -> list[SequencingWarning]:
@@ -514,12 +526,12 @@ def _sequence_order(scalers, in_play) -> list[SequencingWarning]:
     for scaler in scalers:
         # Won POCs are history: their dates no longer say anything about the order ahead.
         column = [p for p in in_play[scaler.id] if p.stage != "won"]
-        parts, ids = _column_disorder(column)
+        parts, total, ids = _column_disorder(column)
         if parts:
             warnings.append(SequencingWarning(
                 "sequence_order",
-                f"{scaler.name}'s POCs run top to bottom, but {_capped(parts)}: move the "
-                f"cards or change the dates.",
+                f"{scaler.name}'s POCs run top to bottom, but {_capped(parts, total=total)}: "
+                f"move the cards or change the dates.",
                 tuple(ids), scaler.name, scaler.id,
             ))
     return warnings

@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, func, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem
+from portal.actions.queries import page_of
 from portal.people.models import Person
 from portal.program.models import Program, Workstream
 from portal.program.readiness import (
@@ -200,7 +201,6 @@ def load_dashboard(session: Session, program: Program, today: date,
     """Everything on `/` for `program` as seen by `person_id` (None: a login without person)."""
     board = dashboard_figures(session, program, today, person_id)
     is_open = _is_open()
-    due_nulls_last = ActionItem.due_date.is_(None)
     overdue = soonest_open(session, ActionItem.due_date < today)
     due_week = soonest_open(
         session, ActionItem.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS)))
@@ -210,10 +210,8 @@ def load_dashboard(session: Session, program: Program, today: date,
     ).unique())
     mine = []
     if person_id is not None:
-        mine = list(session.scalars(
-            select(ActionItem).where(is_open, ActionItem.owner_id == person_id)
-            .options(*_options())
-            .order_by(due_nulls_last, ActionItem.due_date, ActionItem.id).limit(LIST_LIMIT)
-        ).unique())
+        mine = page_of(session, select(ActionItem.id).where(is_open,
+                                                            ActionItem.owner_id == person_id),
+                       "due", LIST_LIMIT)
     board.overdue, board.due_week, board.recent, board.mine = overdue, due_week, recent, mine
     return board

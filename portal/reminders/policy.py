@@ -268,21 +268,17 @@ def save_settings(session: Session, settings: ReminderSettings) -> None:
 
 def unremindable_items(session: Session, limit: int | None = None):
     """Open items with a due date whose owner has no email or unsubscribed (or no owner at
-    all): they cannot be reminded. One query, owners and workstreams loaded with it."""
-    from sqlalchemy.orm import joinedload
-
+    all): they cannot be reminded. One query, owners and workstreams loaded with it; the
+    due order is taken on the narrow rows first (`page_of`)."""
     from portal.actions.models import ActionItem
+    from portal.actions.queries import page_of
     from portal.people.models import Person
 
-    stmt = (
-        sa.select(ActionItem)
+    ids = (
+        sa.select(ActionItem.id)
         .outerjoin(Person, Person.id == ActionItem.owner_id)
         .where(ActionItem.status.in_(OPEN_STATUSES), ActionItem.due_date.is_not(None),
                sa.or_(ActionItem.owner_id.is_(None), Person.email.is_(None), Person.email == "",
                       Person.reminders_off.is_(True)))
-        .options(joinedload(ActionItem.owner), joinedload(ActionItem.workstream))
-        .order_by(ActionItem.due_date, ActionItem.id)
     )
-    if limit:
-        stmt = stmt.limit(limit)
-    return list(session.scalars(stmt))
+    return page_of(session, ids, "due", limit)

@@ -265,29 +265,56 @@ def program_readiness(figures: list[WorkstreamFigures]) -> ProgramReadiness:
     return ProgramReadiness(score=score, rag=rag, reason=reason, gating=gating)
 
 
-def _item_counts(session: Session, listed, today: date, rule: HealthRule) -> dict:
-    """Per workstream (one aggregate query): its items, done, open, overdue, late, due soon,
-    and the oldest overdue due date; cancelled items left out."""
-    is_open = ActionItem.status.in_(OPEN_STATUSES)
-    overdue = is_open & (ActionItem.due_date < today)
-    late = is_open & (ActionItem.due_date < rule.late_before(today))
-    due_soon = is_open & ActionItem.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS))
+@dataclass
+class _ItemCounts:
+    """One workstream's item counts (cancelled items left out)."""
+
+    total: int = 0
+    done: int = 0
+    open: int = 0
+    overdue: int = 0
+    late: int = 0
+    due_soon: int = 0
+    oldest_due: date | None = None
+
+
+def _item_counts(session: Session, workstream_ids: list[int], today: date,
+                 rule: HealthRule) -> dict[int, _ItemCounts]:
+    """Per workstream: its items, done, open, overdue, late, due soon, and the oldest
+    overdue due date. One aggregate grouped by workstream and status, read from the
+    covering index `ix_action_item_workstream_status`: the status tests are the grouping,
+    so each row costs only the three date comparisons, and the few groups are added up
+    here (each test on every row is what made this grow with the items)."""
+    overdue = ActionItem.due_date < today
     rows = session.execute(
         select(
-            ActionItem.workstream_id,
-            func.count().label("total"),
-            func.sum(case((ActionItem.status == "done", 1), else_=0)).label("done"),
-            func.sum(case((is_open, 1), else_=0)).label("open"),
-            func.sum(case((overdue, 1), else_=0)).label("overdue"),
-            func.sum(case((late, 1), else_=0)).label("late"),
-            func.sum(case((due_soon, 1), else_=0)).label("due_soon"),
-            func.min(case((overdue, ActionItem.due_date))).label("oldest_due"),
+            ActionItem.workstream_id, ActionItem.status, func.count(),
+            func.count(case((overdue, 1))),
+            func.count(case((ActionItem.due_date < rule.late_before(today), 1))),
+            func.count(case((ActionItem.due_date.between(
+                today, today + timedelta(days=DUE_SOON_DAYS)), 1))),
+            func.min(case((overdue, ActionItem.due_date))),
         )
-        .join(Workstream, Workstream.id == ActionItem.workstream_id)
-        .where(listed, ActionItem.status != "cancelled")
-        .group_by(ActionItem.workstream_id)
+        .where(ActionItem.workstream_id.in_(workstream_ids))
+        .group_by(ActionItem.workstream_id, ActionItem.status)
     ).all()
-    return {row.workstream_id: row for row in rows}
+    counts: dict[int, _ItemCounts] = {}
+    for workstream_id, status, total, overdue_n, late_n, soon_n, oldest in rows:
+        if status == "cancelled":
+            continue
+        c = counts.setdefault(workstream_id, _ItemCounts())
+        c.total += total
+        if status == "done":
+            c.done += total
+        if status in OPEN_STATUSES:
+            c.open += total
+            c.overdue += overdue_n
+            c.late += late_n
+            c.due_soon += soon_n
+            oldest = _as_date(oldest)
+            if oldest and (c.oldest_due is None or oldest < c.oldest_due):
+                c.oldest_due = oldest
+    return counts
 
 
 def _criteria_weights(session: Session, listed) -> dict:
@@ -308,18 +335,18 @@ def _criteria_weights(session: Session, listed) -> dict:
 def _figures_of(ws, i, c, today: date, rule: HealthRule) -> WorkstreamFigures:
     """One workstream's figures from its item counts `i` and criteria weights `c` (None
     when it has no items or no criteria)."""
-    oldest = _as_date(i.oldest_due) if i else None
+    oldest = i.oldest_due if i else None
     return WorkstreamFigures(
         workstream_id=ws.id, name=ws.name, gating=ws.gating, rag=ws.rag,
         criteria_done_weight=int(c.done or 0) if c else 0,
         criteria_total_weight=int(c.total or 0) if c else 0,
         items_total=i.total if i else 0,
-        items_done=int(i.done or 0) if i else 0,
-        items_open=int(i.open or 0) if i else 0,
-        items_overdue=int(i.overdue or 0) if i else 0,
-        items_due_soon=int(i.due_soon or 0) if i else 0,
+        items_done=i.done if i else 0,
+        items_open=i.open if i else 0,
+        items_overdue=i.overdue if i else 0,
+        items_due_soon=i.due_soon if i else 0,
         oldest_overdue_days=(today - oldest).days if oldest else 0,
-        items_late=int(i.late or 0) if i else 0, rule=rule,
+        items_late=i.late if i else 0, rule=rule,
     )
 
 
@@ -333,7 +360,7 @@ def workstream_figures(session: Session, program_id: int, today: date, *,
         .where(listed)
         .order_by(Workstream.gating.desc(), Workstream.position, Workstream.id)
     ).all()
-    items = _item_counts(session, listed, today, rule)
+    items = _item_counts(session, [ws.id for ws in workstreams], today, rule)
     criteria = _criteria_weights(session, listed)
     return [_figures_of(ws, items.get(ws.id), criteria.get(ws.id), today, rule)
             for ws in workstreams]

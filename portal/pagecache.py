@@ -40,7 +40,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from portal.auth.sessions import touch_session
+from portal.auth.sessions import session_rules_pass
 from portal.clock import local_today
 from portal.config import SKIP_CHECKOUT_PING
 from portal.extensions import db
@@ -261,8 +261,7 @@ def _page_key() -> str | None:
         return None
     if "_flashes" in session or "_user_id" not in session:
         return None
-    if not touch_session(session, current_app.config["SESSION_IDLE_HOURS"],
-                         current_app.config["SESSION_MAX_DAYS"]):
+    if not session_rules_pass(session):
         return None  # idle too long: the session rules sign the user out
     if "csrf_token" not in session:
         generate_csrf()  # what rendering would do first: the key then holds the session's token
@@ -286,8 +285,8 @@ def _serve_cached():
     session's user id and session version and the data version. Whatever would turn that
     session away since (user deactivated, password changed, sessions ended) is a committed
     write, which moves the data version and so the key (within the lag, see
-    `_data_version`). The idle timeout depends on the clock, not on data: `touch_session`
-    applies it here as the session rules do."""
+    `_data_version`). The idle timeout depends on the clock, not on data: `session_rules_pass`
+    applies it here as on the normal path."""
     key = _page_key()
     g.page_cache_key, g.page_cache_hit = key, False
     if key is None:

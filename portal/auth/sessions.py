@@ -55,6 +55,14 @@ def end(db_session: Session) -> str | None:
     return id_token
 
 
+def session_rules_pass(session) -> bool:
+    """The session rules every signed-in request is held to (idle timeout, absolute
+    lifetime), in the application's settings: the normal path and the page cache's hit
+    path both ask here."""
+    config = current_app.config
+    return touch_session(session, config["SESSION_IDLE_HOURS"], config["SESSION_MAX_DAYS"])
+
+
 def touch_session(session, idle_hours: float, max_days: float | None = None) -> bool:
     """Stamps the session as seen now (once a minute, so the cookie is not rewritten on
     every request); False when it has been idle longer than `idle_hours`, or began more
@@ -75,8 +83,7 @@ def _enforce(app: Flask):
     def enforce_session_rules():
         if is_public_request() or not current_user.is_authenticated:
             return None
-        if not touch_session(session, app.config["SESSION_IDLE_HOURS"],
-                             app.config["SESSION_MAX_DAYS"]):
+        if not session_rules_pass(session):
             logout_user()
             session.clear()
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -644,7 +644,9 @@ def format_task(task: ParsedTask) -> str:
     """Write a task as a clean Obsidian Tasks line that ``parse_task_line`` reads back."""
     parts = [f"- [{task.status_char}] {task.title}"]
     if task.owner:
-        parts.append(f"@{task.owner}")
+        # A bare ``@Joe's`` reads as Joe's possessive: such a name goes in a wiki link.
+        possessive = task.owner.endswith(_POSSESSIVE)
+        parts.append(f"@[[{task.owner}]]" if possessive else f"@{task.owner}")
     if task.recurrence:
         parts.append(f"{RECURRENCE_SIGN} {task.recurrence}")
     for name, emoji in _DATE_FIELDS:

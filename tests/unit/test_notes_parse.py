@@ -544,3 +544,13 @@ def test_title_key(a, b):
 def test_title_key_keeps_accents_and_inner_punctuation():
     assert title_key("Café (draft)") == "café (draft)"
     assert title_key("Cafe") != title_key("Café")
+
+
+def test_format_task_keeps_a_name_that_ends_like_a_possessive():
+    """``@Ann O's`` would read back as Ann O's possessive: the name goes in a wiki link."""
+    task = ParsedTask(line=1, raw="", status="open", status_char=" ", title="Call back.",
+                      owner="Ann O's")
+    line = format_task(task)
+    assert line == "- [ ] Call back. @[[Ann O's]]"
+    parsed, warnings = parse_task_line(line)
+    assert (parsed.owner, parsed.title, warnings) == ("Ann O's", "Call back.", [])

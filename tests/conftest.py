@@ -10,6 +10,12 @@ within it, so every test starts from empty tables at no cost. A test that needs 
 commits (other threads, other processes, other connections, the migrations) says so with
 `@pytest.mark.committed`: it gets a fresh SQLite file, or the shared PostgreSQL schema
 emptied after it.
+
+The `app` fixture's application is built once per database and reset for each test (its
+settings, page cache and remembered forecasts): building one compiles every URL rule again,
+which cost more than most tests. An application a test builds itself (`app_factory()`)
+and a committing test's are built fresh. Passwords are hashed at a low scrypt cost (`PASSWORD_HASH_METHOD`): at the real cost
+a test that creates logins spends its time hashing.
 """
 from __future__ import annotations
 
@@ -22,9 +28,10 @@ import pytest
 from flask import g
 from sqlalchemy import create_engine, event, text
 
+import portal.auth.models
 import portal.models  # noqa: F401  (the complete metadata, for the schema)
 from portal import create_app
-from portal.extensions import db
+from portal.extensions import db, limiter
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -41,6 +48,7 @@ def unavailable(message: str) -> None:
 
 
 def pytest_configure(config):
+    portal.auth.models.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     if IN_CI and not TEST_DATABASE_URL:
         raise pytest.UsageError("CI=true but TEST_DATABASE_URL is not set: PostgreSQL is required.")
     if IN_CI and not shutil.which(CHROMIUM):
@@ -145,7 +153,9 @@ class _OneTransaction:
         self.connection = connection = engine.connect()
         if engine.dialect.name == "sqlite":
             # pysqlite begins transactions itself, after which SAVEPOINT and RELEASE would
-            # commit; the test's connection begins its own.
+            # commit; the test's connection begins its own (and gives the pool back a
+            # connection as it found it, `end`).
+            self.isolation_level = connection.connection.driver_connection.isolation_level
             connection.connection.driver_connection.isolation_level = None
         self.transaction = connection.begin()
         if engine.dialect.name == "sqlite":
@@ -168,6 +178,8 @@ class _OneTransaction:
     def end(self) -> None:
         db.session.remove()
         self.transaction.rollback()
+        if self.connection.dialect.name == "sqlite":
+            self.connection.connection.driver_connection.isolation_level = self.isolation_level
         if self.connection.dialect.name == "postgresql":
             sequences = self.connection.execute(text(
                 "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")).scalars()
@@ -178,16 +190,55 @@ class _OneTransaction:
         self.connection.close()
 
 
+class _KeptApp:
+    """An application built once for a database and reset before each test that uses it."""
+
+    def __init__(self, application):
+        self.app = application
+        self.config = dict(application.config)
+
+    def reset(self):
+        self.app.config.clear()
+        self.app.config.update(self.config)
+        self.app.extensions["page_cache"].clear()
+        for remembered in ("outlooks", "program_zone"):
+            self.app.extensions.pop(remembered, None)
+        # The limiter is one object for every app: an app of another test may have turned
+        # it on. Initialising it again for this app's settings turns it off, as a new app's
+        # creation would.
+        limiter.init_app(self.app)
+        return self.app
+
+
+@pytest.fixture(scope="session")
+def kept_apps():
+    """The applications that tests without settings of their own share, by database."""
+    kept: dict[str, _KeptApp] = {}
+    yield kept
+    for entry in kept.values():
+        with entry.app.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture
-def app_factory(request, database_url, tmp_path, monkeypatch):
+def app_factory(request, database_url, tmp_path, monkeypatch, kept_apps, tmp_path_factory):
     """Builds apps over this test's database. They share one rolled-back transaction, or,
-    for a committing test, commit for real into tables emptied afterwards."""
+    for a committing test, commit for real into tables emptied afterwards.
+    `app_factory(_kept=True)` is the database's kept app instead (the `app` fixture's)."""
     apps = []
     committed = _commits(request)
     joined: list[_OneTransaction] = []
 
-    def factory(**overrides):
-        application = make_app(database_url, tmp_path, **overrides)
+    def build(overrides, kept):
+        if not kept or committed:
+            return make_app(database_url, tmp_path, **overrides)
+        if database_url not in kept_apps:
+            kept_apps[database_url] = _KeptApp(
+                make_app(database_url, tmp_path_factory.mktemp("kept")))
+        return kept_apps[database_url].reset()
+
+    def factory(_kept=False, **overrides):
+        application = build(overrides, _kept)
         with application.app_context():
             if committed:
                 db.create_all()
@@ -205,14 +256,16 @@ def app_factory(request, database_url, tmp_path, monkeypatch):
             joined[0].end()
     elif apps and database_url.startswith("postgresql"):
         _truncate_all(apps[0])
+    kept = {entry.app for entry in kept_apps.values()}
     for application in apps:
-        with application.app_context():
-            db.engine.dispose()
+        if application not in kept:
+            with application.app_context():
+                db.engine.dispose()
 
 
 @pytest.fixture
 def app(app_factory):
-    application = app_factory()
+    application = app_factory(_kept=True)
     with application.app_context():
         yield application
 

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from portal.people.models import Person
 
 
+#: How passwords are hashed: Werkzeug's scrypt at its default cost. A stored hash names
+#: its own method and cost, so changing this applies to new passwords and old ones still
+#: check; the tests lower the cost, which is all their time would otherwise go to.
+PASSWORD_HASH_METHOD = "scrypt"
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
     # A sign-in's stamp changes no kept page (portal.pagecache); the people page that shows
@@ -61,7 +67,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

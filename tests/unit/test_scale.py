@@ -134,15 +134,16 @@ def test_refuses_a_database_that_holds_data(scaled):
         seed_scale(db.session, seed=1, today=TODAY, **SIZES)
 
 
-def test_cli_refuses_a_non_empty_database_with_a_clear_message(scaled, app):
-    app.cli.add_command(dev_cli)  # as bench.scale.create_app does
+def test_cli_refuses_a_non_empty_database_with_a_clear_message(scaled, app, monkeypatch):
+    # As bench.scale.create_app does, for this test only: the app is shared.
+    monkeypatch.setitem(app.cli.commands, "dev", dev_cli)
     result = app.test_cli_runner().invoke(args=["dev", "seed-scale", "--action-items", "10"])
     assert result.exit_code != 0
     assert "not empty" in result.output
 
 
-def test_cli_fills_an_empty_database(app):
-    app.cli.add_command(dev_cli)
+def test_cli_fills_an_empty_database(app, monkeypatch):
+    monkeypatch.setitem(app.cli.commands, "dev", dev_cli)
     result = app.test_cli_runner().invoke(args=[
         "dev", "seed-scale", "--action-items", "30", "--people", "10", "--workstreams", "2",
         "--customers", "3"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import DDL, Boolean, event, literal_column, select, table
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.expression import ColumnElement, Grouping
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from portal.actions.models import ActionItem
@@ -51,9 +51,9 @@ SQLITE_DROP = (
 POSTGRESQL_CREATE = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS ix_action_item_title_trgm ON action_item "
-    "USING gin (lower(title) gin_trgm_ops)",
+    "USING gin (lower(title) gin_trgm_ops) WITH (fastupdate = off)",
     "CREATE INDEX IF NOT EXISTS ix_action_item_tags_trgm ON action_item "
-    "USING gin (lower(tags) gin_trgm_ops)",
+    "USING gin (lower(tags) gin_trgm_ops) WITH (fastupdate = off)",
 )
 # The extension stays: creating it may have needed rights the portal's role lacks.
 POSTGRESQL_DROP = (
@@ -102,7 +102,8 @@ class IndexedWord(ColumnElement[bool]):
                            ("indexed", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, word: str, scan: ColumnElement[bool]):
-        self.scan = scan
+        # In parentheses: the scan is an OR, and the word's condition is ANDed with others.
+        self.scan = Grouping(scan)
         self.indexed = ActionItem.id.in_(
             select(literal_column("rowid")).select_from(table(FTS))
             .where(literal_column(FTS).op("MATCH")(fts_phrase(word))))

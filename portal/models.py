@@ -1,6 +1,4 @@
-"""Imports every area's models, so the metadata is complete for Alembic and create_all
-(with the search index's DDL, which create_all runs after action_item)."""
-from portal.actions import search_index  # noqa: F401  (its DDL, on action_item's events)
+"""Imports every area's models, so the metadata is complete for Alembic and create_all."""
 from portal.actions.models import ActionItem, Comment
 from portal.audit.models import AuditEvent
 from portal.auth.models import User

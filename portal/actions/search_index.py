@@ -1,76 +1,20 @@
-"""The index behind the search box: the DDL on each database and the clause that uses it.
+"""Searching through the index of action items' titles and tags (its DDL is with the
+model, in portal/actions/models.py): the condition of one search word on each database,
+and what Alembic's autogenerate must leave alone.
 
-SQLite: an FTS5 table with the trigram tokenizer over action_item's title and tags
-(external content, so it holds only the index), kept in step by triggers, so every write
-path (the ORM, bulk updates and deletes, restores, raw SQL) keeps it right in the same
-transaction. PostgreSQL: GIN trigram indexes (pg_trgm) on lower(title) and lower(tags),
-which answer the search's `lower(...) LIKE '%word%'` as it is.
-
-`create_all` builds it through the table's DDL events; migration 0009 builds it for
-existing databases from the same statements."""
+SQLite answers a word from the FTS5 trigram table; PostgreSQL answers today's
+`lower(...) LIKE '%word%'` from its GIN trigram indexes as it is."""
 from __future__ import annotations
 
-from sqlalchemy import DDL, Boolean, event, literal_column, select, table
+from sqlalchemy import Boolean, literal_column, select, table
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, Grouping
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from portal.actions.models import ActionItem
+from portal.actions.models import SEARCH_PG_INDEXES, SEARCH_TABLE, ActionItem
 
-FTS = "action_item_search"
 # A trigram index cannot answer a word shorter than this: such words are scanned.
 MIN_INDEXED_LENGTH = 3
-PG_INDEXES = ("ix_action_item_title_trgm", "ix_action_item_tags_trgm")
-
-SQLITE_CREATE = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS action_item_search USING fts5(title, tags, "
-    "content='action_item', content_rowid='id', tokenize='trigram')",
-    "CREATE TRIGGER IF NOT EXISTS action_item_search_insert AFTER INSERT ON action_item "
-    "BEGIN INSERT INTO action_item_search (rowid, title, tags) "
-    "VALUES (new.id, new.title, new.tags); END",
-    "CREATE TRIGGER IF NOT EXISTS action_item_search_delete AFTER DELETE ON action_item "
-    "BEGIN INSERT INTO action_item_search (action_item_search, rowid, title, tags) "
-    "VALUES ('delete', old.id, old.title, old.tags); END",
-    # Only writes that touch the indexed columns: a status change costs no index work.
-    "CREATE TRIGGER IF NOT EXISTS action_item_search_update "
-    "AFTER UPDATE OF id, title, tags ON action_item "
-    "BEGIN INSERT INTO action_item_search (action_item_search, rowid, title, tags) "
-    "VALUES ('delete', old.id, old.title, old.tags); "
-    "INSERT INTO action_item_search (rowid, title, tags) "
-    "VALUES (new.id, new.title, new.tags); END",
-)
-# Fills the index from the rows already in action_item (a migrated database).
-SQLITE_REBUILD = "INSERT INTO action_item_search (action_item_search) VALUES ('rebuild')"
-SQLITE_DROP = (
-    "DROP TRIGGER IF EXISTS action_item_search_update",
-    "DROP TRIGGER IF EXISTS action_item_search_delete",
-    "DROP TRIGGER IF EXISTS action_item_search_insert",
-    "DROP TABLE IF EXISTS action_item_search",
-)
-
-POSTGRESQL_CREATE = (
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX IF NOT EXISTS ix_action_item_title_trgm ON action_item "
-    "USING gin (lower(title) gin_trgm_ops) WITH (fastupdate = off)",
-    "CREATE INDEX IF NOT EXISTS ix_action_item_tags_trgm ON action_item "
-    "USING gin (lower(tags) gin_trgm_ops) WITH (fastupdate = off)",
-)
-# The extension stays: creating it may have needed rights the portal's role lacks.
-POSTGRESQL_DROP = (
-    "DROP INDEX IF EXISTS ix_action_item_tags_trgm",
-    "DROP INDEX IF EXISTS ix_action_item_title_trgm",
-)
-
-CREATE = {"sqlite": SQLITE_CREATE, "postgresql": POSTGRESQL_CREATE}
-DROP = {"sqlite": SQLITE_DROP, "postgresql": POSTGRESQL_DROP}
-
-for _dialect, _statements in CREATE.items():
-    for _statement in _statements:
-        event.listen(ActionItem.__table__, "after_create",
-                     DDL(_statement).execute_if(dialect=_dialect))
-# Dropping action_item drops its triggers and indexes, not the FTS table beside it.
-event.listen(ActionItem.__table__, "after_drop",
-             DDL(SQLITE_DROP[-1]).execute_if(dialect="sqlite"))
 
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
@@ -78,9 +22,9 @@ def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
     DDL of its own), so autogenerate must neither drop it nor report it as a difference.
     The FTS5 table's shadow tables are named after it."""
     if type_ == "table" and name is not None:
-        return name != FTS and not name.startswith(f"{FTS}_")
+        return name != SEARCH_TABLE and not name.startswith(f"{SEARCH_TABLE}_")
     if type_ == "index":
-        return name not in PG_INDEXES
+        return name not in SEARCH_PG_INDEXES
     return True
 
 
@@ -105,8 +49,8 @@ class IndexedWord(ColumnElement[bool]):
         # In parentheses: the scan is an OR, and the word's condition is ANDed with others.
         self.scan = Grouping(scan)
         self.indexed = ActionItem.id.in_(
-            select(literal_column("rowid")).select_from(table(FTS))
-            .where(literal_column(FTS).op("MATCH")(fts_phrase(word))))
+            select(literal_column("rowid")).select_from(table(SEARCH_TABLE))
+            .where(literal_column(SEARCH_TABLE).op("MATCH")(fts_phrase(word))))
 
 
 @compiles(IndexedWord)

@@ -12,9 +12,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import and_, delete, func, insert, select, text, update
 
 from portal.actions import service
-from portal.actions.models import ActionItem
+from portal.actions.models import SEARCH_PG_INDEXES, SEARCH_TABLE, ActionItem
 from portal.actions.queries import Filters, scan_clause, search, where_clauses
-from portal.actions.search_index import FTS, PG_INDEXES
 from portal.audit.log import Actor
 from portal.extensions import db
 from tests.factories import make_item
@@ -74,7 +73,8 @@ def assert_index_agrees(session, queries=QUERIES) -> dict[str, list[int]]:
         found[q] = indexed(session, q)
     if session.get_bind().dialect.name == "sqlite":
         # The FTS5 index holds exactly what action_item holds.
-        session.execute(text(f"INSERT INTO {FTS} ({FTS}, rank) VALUES ('integrity-check', 1)"))
+        session.execute(text(f"INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rank) "
+                             "VALUES ('integrity-check', 1)"))
     return found
 
 
@@ -100,7 +100,7 @@ def test_search_box_uses_the_index_for_words_of_three_characters(app):
     sql = str(select(ActionItem.id).where(*where_clauses(Filters(q="soc2 ab"), TODAY))
               .compile(db.engine))
     if db.engine.dialect.name == "sqlite":
-        assert sql.count(f"{FTS} MATCH") == 1 and sql.count("LIKE") == 2
+        assert sql.count(f"{SEARCH_TABLE} MATCH") == 1 and sql.count("LIKE") == 2
     else:
         assert "MATCH" not in sql and sql.count("LIKE") == 4
 
@@ -193,7 +193,7 @@ def test_postgresql_answers_the_like_through_the_trigram_indexes(session):
     stmt = select(ActionItem.id).where(*where_clauses(Filters(q="soc2 audit"), TODAY))
     sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     plan = "\n".join(session.execute(text(f"EXPLAIN {sql}")).scalars())
-    assert all(name in plan for name in PG_INDEXES), plan
+    assert all(name in plan for name in SEARCH_PG_INDEXES), plan
     assert len(session.scalars(stmt).all()) == 6
 
 
@@ -201,11 +201,12 @@ def _index_present() -> bool:
     with db.engine.connect() as conn:
         if db.engine.dialect.name == "sqlite":
             names = set(conn.execute(text(
-                f"SELECT name FROM sqlite_master WHERE name LIKE '{FTS}%'")).scalars())
-            return {FTS, f"{FTS}_insert", f"{FTS}_update", f"{FTS}_delete"} <= names
+                f"SELECT name FROM sqlite_master WHERE name LIKE '{SEARCH_TABLE}%'")).scalars())
+            return {SEARCH_TABLE, *(f"{SEARCH_TABLE}_{event}"
+                                    for event in ("insert", "update", "delete"))} <= names
         names = set(conn.execute(text(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'action_item'")).scalars())
-        return set(PG_INDEXES) <= names
+        return set(SEARCH_PG_INDEXES) <= names
 
 
 def _ids_for(q: str) -> list[int]:

@@ -4,6 +4,8 @@ import logging
 from alembic import context
 from flask import current_app
 
+from portal.actions.search_index import include_name
+
 logger = logging.getLogger("alembic.env")
 config = context.config
 migrate_ext = current_app.extensions["migrate"]
@@ -32,6 +34,8 @@ def run_migrations_online():
                 logger.info("No changes in schema detected.")
 
     conf_args = dict(migrate_ext.configure_args)
+    # The search index is DDL of its own, not in the metadata: autogenerate leaves it be.
+    conf_args.setdefault("include_name", include_name)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **conf_args)

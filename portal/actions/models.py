@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy import DDL, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -109,3 +110,65 @@ class Comment(db.Model):
 
     action_item: Mapped[ActionItem] = relationship(back_populates="comments")
     author = relationship("User")
+
+
+# The search index over items' titles and tags, built by create_all after action_item and
+# by migration 0009 on existing databases, from these statements; search_index.py searches
+# through it. SQLite: an FTS5 table with the trigram tokenizer
+# (external content, so it holds only the index), kept in step by triggers, so every write
+# path (the ORM, bulk updates and deletes, restores, raw SQL) keeps it right in the same
+# transaction. PostgreSQL: GIN trigram indexes (pg_trgm) on lower(title) and lower(tags),
+# which answer the search's LIKE; without a pending list, so a bulk load is searchable
+# through them at once.
+SEARCH_TABLE = "action_item_search"
+SEARCH_PG_INDEXES = ("ix_action_item_title_trgm", "ix_action_item_tags_trgm")
+
+_SQLITE_CREATE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS action_item_search USING fts5(title, tags, "
+    "content='action_item', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS action_item_search_insert AFTER INSERT ON action_item "
+    "BEGIN INSERT INTO action_item_search (rowid, title, tags) "
+    "VALUES (new.id, new.title, new.tags); END",
+    "CREATE TRIGGER IF NOT EXISTS action_item_search_delete AFTER DELETE ON action_item "
+    "BEGIN INSERT INTO action_item_search (action_item_search, rowid, title, tags) "
+    "VALUES ('delete', old.id, old.title, old.tags); END",
+    # Only writes that touch the indexed columns: a status change costs no index work.
+    "CREATE TRIGGER IF NOT EXISTS action_item_search_update "
+    "AFTER UPDATE OF id, title, tags ON action_item "
+    "BEGIN INSERT INTO action_item_search (action_item_search, rowid, title, tags) "
+    "VALUES ('delete', old.id, old.title, old.tags); "
+    "INSERT INTO action_item_search (rowid, title, tags) "
+    "VALUES (new.id, new.title, new.tags); END",
+)
+# Fills the index from the rows already in action_item (a migrated database).
+SEARCH_INDEX_REBUILD = "INSERT INTO action_item_search (action_item_search) VALUES ('rebuild')"
+_SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS action_item_search_update",
+    "DROP TRIGGER IF EXISTS action_item_search_delete",
+    "DROP TRIGGER IF EXISTS action_item_search_insert",
+    "DROP TABLE IF EXISTS action_item_search",
+)
+
+_POSTGRESQL_CREATE = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS ix_action_item_title_trgm ON action_item "
+    "USING gin (lower(title) gin_trgm_ops) WITH (fastupdate = off)",
+    "CREATE INDEX IF NOT EXISTS ix_action_item_tags_trgm ON action_item "
+    "USING gin (lower(tags) gin_trgm_ops) WITH (fastupdate = off)",
+)
+# The extension stays: creating it may have needed rights the portal's role lacks.
+_POSTGRESQL_DROP = (
+    "DROP INDEX IF EXISTS ix_action_item_tags_trgm",
+    "DROP INDEX IF EXISTS ix_action_item_title_trgm",
+)
+
+SEARCH_INDEX_CREATE = {"sqlite": _SQLITE_CREATE, "postgresql": _POSTGRESQL_CREATE}
+SEARCH_INDEX_DROP = {"sqlite": _SQLITE_DROP, "postgresql": _POSTGRESQL_DROP}
+
+for _dialect, _statements in SEARCH_INDEX_CREATE.items():
+    for _statement in _statements:
+        event.listen(ActionItem.__table__, "after_create",
+                     DDL(_statement).execute_if(dialect=_dialect))
+# Dropping action_item drops its triggers and indexes, not the FTS5 table beside it.
+event.listen(ActionItem.__table__, "after_drop",
+             DDL(_SQLITE_DROP[-1]).execute_if(dialect="sqlite"))

@@ -14,8 +14,9 @@ emptied after it.
 The `app` fixture's application is built once per database and reset for each test (its
 settings, page cache and remembered forecasts): building one compiles every URL rule again,
 which cost more than most tests. An application a test builds itself (`app_factory()`)
-and a committing test's are built fresh. Passwords are hashed at a low scrypt cost (`PASSWORD_HASH_METHOD`): at the real cost
-a test that creates logins spends its time hashing.
+and a committing test's are built fresh. Passwords are hashed at a low scrypt cost
+(`portal.auth.models.HASH_METHOD`): at the real cost a test that creates logins spends
+its time hashing.
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def unavailable(message: str) -> None:
 
 
 def pytest_configure(config):
-    portal.auth.models.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    portal.auth.models.HASH_METHOD = "scrypt:1024:8:1"
     if IN_CI and not TEST_DATABASE_URL:
         raise pytest.UsageError("CI=true but TEST_DATABASE_URL is not set: PostgreSQL is required.")
     if IN_CI and not shutil.which(CHROMIUM):

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 #: How passwords are hashed: Werkzeug's scrypt at its default cost. A stored hash names
 #: its own method and cost, so changing this applies to new passwords and old ones still
 #: check; the tests lower the cost, which is all their time would otherwise go to.
-PASSWORD_HASH_METHOD = "scrypt"
+HASH_METHOD = "scrypt"
 
 
 class User(UserMixin, db.Model):
@@ -67,7 +67,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
+        self.password_hash = generate_password_hash(password, method=HASH_METHOD)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

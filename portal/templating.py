@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -105,6 +105,7 @@ def init_templates(app: Flask) -> None:
     app.jinja_env.globals.update(nav_items=nav_items, can=can, can_change_item=can_change_item,
                                  can_comment_on=can_comment_on, vocab=vocab,
                                  item_fields=fields.item_fields, item_columns=fields.columns,
+                                 row_cells=fields.row_cells,
                                  password_login_for=lambda user: password_login_for(app.config,
                                                                                     user))
     app.jinja_env.trim_blocks = True
@@ -112,4 +113,7 @@ def init_templates(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        return {"current_user": current_user, "today": program_today()}
+        # The signed-in user itself, not Flask-Login's proxy: a long table asks it for its
+        # role on every row, and each question through the proxy costs a context lookup.
+        user = current_user._get_current_object() if has_request_context() else current_user
+        return {"current_user": user, "today": program_today()}

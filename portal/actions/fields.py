@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from portal.auth.permissions import can_change_item
 from portal.vocab import ACTION_STATUSES, PRIORITIES
 
 MAX_TITLE = 500
@@ -77,6 +78,27 @@ def editable_names() -> tuple[str, ...]:
 def columns() -> tuple[ItemField, ...]:
     """The fields of the action table, in its order, after the title."""
     return tuple(f for f in ITEM_FIELDS if f.column)
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One column of one table row: the field, the item's value (for a person field, the
+    person too) and whether the viewer may change it there."""
+
+    field: ItemField
+    value: Any
+    person: Any
+    editable: bool
+
+
+def row_cells(item, user) -> list[Cell]:
+    """The table cells of `item` as `user` sees them, in column order. The row template
+    reads these instead of asking for each value and permission itself: a page has 50
+    rows, and a question asked from a template costs several times one asked here."""
+    return [Cell(f, getattr(item, f.name),
+                 getattr(item, f.name.removesuffix("_id")) if f.kind == "person" else None,
+                 can_change_item(user, item, (f.name,)))
+            for f in columns()]
 
 
 def by_row_name() -> dict[str, ItemField]:

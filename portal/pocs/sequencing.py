@@ -491,33 +491,72 @@ def _order_parts(later: Poc, earlier_dates: list[Poc], waiting: list[Poc]) -> li
 def _column_disorder(column: list[Poc]) -> tuple[list[str], int, list[int]]:
     """Where a column's dates or stages disagree with its top-to-bottom order: the parts
     of the message a sentence shows (`_MAX_PARTS`), how many there are in all, and the ids
-    of the POCs involved.
+    of the POCs involved, top to bottom.
 
     A POC is out of order when it starts before one above it, or runs while one above it
-    (not among the former) has not started. The pairs are compared on plain values and
-    only the parts shown are worded: a column of hundreds of POCs stays cheap."""
+    (not among the former) has not started. One pass down the column with what is above
+    (the latest start; the earliest start and any undated one among those not started)
+    and one up it with what is below decide both, so a column of hundreds of POCs costs
+    linear time; only the parts shown are worded."""
     starts = [p.planned_start for p in column]
-    not_started = [p.stage in _NOT_STARTED for p in column]
+    waits = [p.stage in _NOT_STARTED for p in column]
+    runs = [p.stage == "running" for p in column]
+    involved = [False] * len(column)
     parts: list[str] = []
     total = 0
-    ids: dict[int, None] = {}  # insertion-ordered
-    for index, later in enumerate(column):
+    latest = earliest_waiting = None
+    waiting_above = undated_waiting_above = False
+    for index, start in enumerate(starts):
+        earlier = bool(start and latest and start < latest)
+        waiting = runs[index] and waiting_above and (
+            start is None or undated_waiting_above
+            or (earliest_waiting is not None and earliest_waiting <= start))
+        if earlier or waiting:
+            involved[index] = True
+            total += earlier + waiting
+            if len(parts) < _MAX_PARTS:
+                parts.extend(_order_parts(column[index], *_out_of_order(column, index)))
+        if start:
+            latest = max(latest, start) if latest else start
+        if waits[index]:
+            waiting_above = True
+            if start is None:
+                undated_waiting_above = True
+            elif earliest_waiting is None or start < earliest_waiting:
+                earliest_waiting = start
+    # Going up: a POC is involved when one below starts before it, or runs while it waits.
+    earliest_below = latest_running_below = None
+    running_below = undated_running_below = False
+    for index in range(len(column) - 1, -1, -1):
         start = starts[index]
-        earlier = ([i for i in range(index) if starts[i] and start < starts[i]]
-                   if start else [])
-        waiting = []
-        if later.stage == "running":
-            skip = set(earlier)
-            waiting = [i for i in range(index) if not_started[i] and i not in skip]
-        if not (earlier or waiting):
-            continue
-        total += bool(earlier) + bool(waiting)
-        if len(parts) < _MAX_PARTS:
-            parts.extend(_order_parts(later, [column[i] for i in earlier],
-                                      [column[i] for i in waiting]))
-        for i in (index, *earlier, *waiting):
-            ids.setdefault(column[i].id)
-    return parts[:_MAX_PARTS], total, list(ids)
+        if start and earliest_below and earliest_below < start:
+            involved[index] = True
+        if waits[index] and running_below and (
+                start is None or undated_running_below
+                or (latest_running_below is not None and start <= latest_running_below)):
+            involved[index] = True
+        if start:
+            earliest_below = min(earliest_below, start) if earliest_below else start
+        if runs[index]:
+            running_below = True
+            if start is None:
+                undated_running_below = True
+            elif latest_running_below is None or start > latest_running_below:
+                latest_running_below = start
+    return (parts[:_MAX_PARTS], total,
+            [p.id for p, hit in zip(column, involved, strict=True) if hit])
+
+
+def _out_of_order(column: list[Poc], index: int) -> tuple[list[Poc], list[Poc]]:
+    """The POCs above `column[index]` that start after it, and, if it runs, those above
+    it (not among the former) that have not started: what its message part names."""
+    later = column[index]
+    start = later.planned_start
+    above = column[:index]
+    earlier = [p for p in above if start and p.planned_start and start < p.planned_start]
+    waiting = ([p for p in above if p.stage in _NOT_STARTED and p not in earlier]
+               if later.stage == "running" else [])
+    return earlier, waiting
 
 
 def _sequence_order(scalers, in_play) -> list[SequencingWarning]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import random
 import threading
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from portal.audit.log import Actor
@@ -581,3 +584,33 @@ def test_one_card_knows_where_it_can_move(session, three):
     assert [(s.name, size) for s, size in card.targets] == [("GCP", 3), ("Azure", 2), ("AWS", 0)]
     assert card.size == 2 and card.action_count == 0
     assert sequencing.card(session, 9999) is None
+
+
+def _disorder_by_pairs(column):
+    """The column-order rule as it reads, every pair compared: what `_column_disorder`
+    must agree with (it decides the same in two linear passes)."""
+    parts, total, involved = [], 0, set()
+    for index, later in enumerate(column):
+        start = later.planned_start
+        earlier = [i for i in range(index)
+                   if start and column[i].planned_start and start < column[i].planned_start]
+        waiting = ([i for i in range(index)
+                    if column[i].stage in sequencing._NOT_STARTED and i not in earlier]
+                   if later.stage == "running" else [])
+        if earlier or waiting:
+            total += bool(earlier) + bool(waiting)
+            involved.update({index, *earlier, *waiting})
+            parts += sequencing._order_parts(later, [column[i] for i in earlier],
+                                             [column[i] for i in waiting])
+    return parts[:sequencing._MAX_PARTS], total, [column[i].id for i in sorted(involved)]
+
+
+@given(st.lists(st.tuples(st.sampled_from(sequencing._PLANNED_STAGES[:-1]),
+                          st.one_of(st.none(), st.integers(0, 6))), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_column_disorder_agrees_with_comparing_every_pair(rows):
+    column = [SimpleNamespace(id=100 + n, position=n + 1, stage=stage,
+                              customer=SimpleNamespace(name=f"C{n}"),
+                              planned_start=None if day is None else TODAY + timedelta(days=day))
+              for n, (stage, day) in enumerate(rows)]
+    assert sequencing._column_disorder(column) == _disorder_by_pairs(column)

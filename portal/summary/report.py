@@ -8,7 +8,7 @@ the audit log otherwise (see history.py), with the forecast as it was that day.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from portal.clock import reading_date
 from portal.errors import DomainError
 from portal.people.models import Person
 from portal.pocs.models import Customer, Hyperscaler, Poc
+from portal.pocs.sequencing import pipeline, sequencing_checks
 from portal.program.models import (
     Milestone,
     Program,
@@ -277,16 +278,6 @@ def _milestones(session: Session, program_id: int) -> list[tuple[str, date, str]
     ).all()]
 
 
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in asdict(value).items()}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _pipeline(session: Session, today: date, stages: dict[int, str] | None) -> list[dict]:
     """Per hyperscaler in rank order: POC counts by stage and the next POCs to start.
 
@@ -294,25 +285,13 @@ def _pipeline(session: Session, today: date, stages: dict[int, str] | None) -> l
     rows with their stages of that day (`stages`, from the audit log).
     """
     if stages is None:
-        try:
-            from portal.pocs.sequencing import pipeline
-        except ImportError:  # the POC area may not offer it yet
-            pipeline = None
-        if pipeline is not None:
-            rows = []
-            for row in pipeline(session, today):
-                data = _plain(row)
-                rows.append({
-                    "hyperscaler_id": data.get("hyperscaler_id"),
-                    "hyperscaler": data.get("hyperscaler"), "rank": data.get("rank"),
-                    "counts": {s: int(data.get("counts", {}).get(s, 0)) for s in POC_STAGES},
-                    "total": int(data.get("total", 0)),
-                    "next": [{"id": p.get("id"), "customer": p.get("customer"),
-                              "stage": p.get("stage"), "position": p.get("position"),
-                              "planned_start": p.get("planned_start")}
-                             for p in data.get("next_pocs", [])],
-                })
-            return rows
+        return [{"hyperscaler_id": row.hyperscaler_id, "hyperscaler": row.hyperscaler,
+                 "rank": row.rank, "counts": {s: row.counts.get(s, 0) for s in POC_STAGES},
+                 "total": row.total,
+                 "next": [{"id": p.id, "customer": p.customer, "stage": p.stage,
+                           "position": p.position, "planned_start": p.planned_start}
+                          for p in row.next_pocs]}
+                for row in pipeline(session, today)]
     scalers = session.execute(
         select(Hyperscaler.id, Hyperscaler.name, Hyperscaler.rank)
         .order_by(Hyperscaler.rank, Hyperscaler.id)).all()
@@ -340,16 +319,8 @@ def _pipeline(session: Session, today: date, stages: dict[int, str] | None) -> l
 
 
 def _poc_warnings(session: Session, today: date) -> list[dict]:
-    try:
-        from portal.pocs.sequencing import sequencing_checks
-    except ImportError:
-        return []
-    warnings = []
-    for warning in sequencing_checks(session, today):
-        data = _plain(warning)
-        warnings.append({"kind": data.get("kind"), "message": data.get("message", str(warning)),
-                         "hyperscaler": data.get("hyperscaler")})
-    return warnings
+    return [{"kind": w.kind, "message": w.message, "hyperscaler": w.hyperscaler}
+            for w in sequencing_checks(session, today)]
 
 
 def _trend(session: Session, day: date, live_point: TrendPoint | None) -> list[TrendPoint]:

@@ -6,6 +6,7 @@ import pytest
 from portal.extensions import db
 from portal.program.models import Criterion
 from portal.program.readiness import (
+    DUE_SOON_DAYS,
     HealthRule,
     WorkstreamFigures,
     explanation,
@@ -176,3 +177,40 @@ def test_aggregate_queries_match_the_rows(app, query_counter):
     assert f.oldest_overdue_days == 8 and f.items_late == 1 and f.health == "amber"
     assert by_name["Hiring"].items_total == 0 and by_name["Hiring"].gating is False
     assert [x.name for x in figures] == ["Integrations", "Hiring"]
+
+
+def test_item_counts_agree_with_counting_the_rows(app):
+    """The grouped counts (by status over every item, by date over the open items due by
+    the end of the window) against a count of the rows one by one, around every edge: due
+    today, at the window's last day and the day after, at the grace period's edge, no date."""
+    import random
+
+    from portal.vocab import ACTION_STATUSES, OPEN_STATUSES
+
+    rng = random.Random(18)
+    program = make_program()
+    workstreams = [make_workstream(program, name=f"W{n}") for n in range(3)]
+    rule = HealthRule(grace_days=3)
+    offsets = [None, -30, -4, -3, -2, -1, 0, 1, DUE_SOON_DAYS, DUE_SOON_DAYS + 1, 40]
+    rows = [(rng.choice(workstreams).id, rng.choice(ACTION_STATUSES), rng.choice(offsets))
+            for _ in range(300)]
+    for workstream_id, status, offset in rows:
+        make_item(workstream_id=workstream_id, status=status,
+                  due_date=None if offset is None else TODAY + timedelta(days=offset))
+    program_id = program.id
+    db.session.commit()
+
+    figures = {f.workstream_id: f for f in
+               workstream_figures(db.session, program_id, TODAY, rule=rule)}
+    for w in workstreams:
+        mine = [(s, o) for wid, s, o in rows if wid == w.id and s != "cancelled"]
+        open_ = [o for s, o in mine if s in OPEN_STATUSES]
+        dated = [o for o in open_ if o is not None]
+        f = figures[w.id]
+        assert (f.items_total, f.items_done, f.items_open) == (
+            len(mine), sum(s == "done" for s, _ in mine), len(open_))
+        assert (f.items_overdue, f.items_late, f.items_due_soon) == (
+            sum(o < 0 for o in dated), sum(o < -3 for o in dated),
+            sum(0 <= o <= DUE_SOON_DAYS for o in dated))
+        assert f.oldest_overdue_days == (-min(o for o in dated if o < 0)
+                                         if any(o < 0 for o in dated) else 0)

@@ -30,7 +30,7 @@ class ActionItem(db.Model):
         # owner_id too: the dashboard's counts of open, overdue, mine and unowned items
         # read only this index (3x faster at 20,000 items on SQLite).
         sa.Index("ix_action_item_status_due", "status", "due_date", "owner_id"),
-        sa.Index("ix_action_item_owner_status", "owner_id", "status"),
+        sa.Index("ix_action_item_owner_status", "owner_id", "status", "due_date"),
         # due_date too: the per-workstream readiness aggregates read only this index
         # (6x faster at 20,000 items on SQLite; bench/results).
         sa.Index("ix_action_item_workstream_status", "workstream_id", "status", "due_date"),

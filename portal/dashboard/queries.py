@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem
-from portal.actions.queries import page_of
+from portal.actions.queries import soonest
 from portal.people.models import Person
 from portal.program.models import Program, Workstream
 from portal.program.readiness import (
@@ -165,27 +165,6 @@ def late_by_owner(session: Session, today: date, limit: int = LATE_OWNERS_LIMIT)
     return LateByOwner(owners, rows[0][4] if rows else 0)
 
 
-def soonest_open(session: Session, condition, limit: int = LIST_LIMIT) -> list[ActionItem]:
-    """The `limit` open items matching `condition` that are due soonest, owners and
-    workstreams loaded. One index range per open status, read in due order and merged,
-    then the few rows by id: sorting every open item first would grow with the data."""
-    branches = [
-        select(ActionItem.id, ActionItem.due_date)
-        .where(ActionItem.status == status, condition)
-        .order_by(ActionItem.due_date, ActionItem.id).limit(limit).subquery()
-        for status in OPEN_STATUSES
-    ]
-    merged = union_all(*(select(branch) for branch in branches)).subquery()
-    ids = session.scalars(
-        select(merged.c.id).order_by(merged.c.due_date, merged.c.id).limit(limit)).all()
-    if not ids:
-        return []
-    items = session.scalars(select(ActionItem).where(ActionItem.id.in_(ids))
-                            .options(*_options())).unique()
-    by_id = {item.id: item for item in items}
-    return [by_id[i] for i in ids]
-
-
 def dashboard_figures(session: Session, program: Program, today: date,
                       person_id: int | None) -> Dashboard:
     """The figures of `/` without its item lists: the counts, the workstreams' figures, the
@@ -203,18 +182,16 @@ def load_dashboard(session: Session, program: Program, today: date,
                    person_id: int | None) -> Dashboard:
     """Everything on `/` for `program` as seen by `person_id` (None: a login without person)."""
     board = dashboard_figures(session, program, today, person_id)
-    is_open = _is_open()
-    overdue = soonest_open(session, ActionItem.due_date < today)
-    due_week = soonest_open(
-        session, ActionItem.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS)))
+    overdue = soonest(session, ActionItem.due_date < today, LIST_LIMIT, options=_options())
+    due_week = soonest(
+        session, ActionItem.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS)),
+        LIST_LIMIT, options=_options())
     recent = list(session.scalars(
         select(ActionItem).options(*_options())
         .order_by(ActionItem.updated_at.desc(), ActionItem.id.desc()).limit(RECENT_LIMIT)
     ).unique())
     mine = []
     if person_id is not None:
-        mine = page_of(session, select(ActionItem.id).where(is_open,
-                                                            ActionItem.owner_id == person_id),
-                       "due", LIST_LIMIT)
+        mine = soonest(session, ActionItem.owner_id == person_id, LIST_LIMIT, undated=True)
     board.overdue, board.due_week, board.recent, board.mine = overdue, due_week, recent, mine
     return board

@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from portal.actions.models import ActionItem
+from portal.actions.queries import soonest
+from portal.people.models import Person
 from portal.vocab import OPEN_STATUSES
 
 SETTINGS_KEY = "reminders.points"
@@ -268,17 +271,9 @@ def save_settings(session: Session, settings: ReminderSettings) -> None:
 
 def unremindable_items(session: Session, limit: int | None = None):
     """Open items with a due date whose owner has no email or unsubscribed (or no owner at
-    all): they cannot be reminded. One query, owners and workstreams loaded with it; the
-    due order is taken on the narrow rows first (`page_of`)."""
-    from portal.actions.models import ActionItem
-    from portal.actions.queries import page_of
-    from portal.people.models import Person
-
-    ids = (
-        sa.select(ActionItem.id)
-        .outerjoin(Person, Person.id == ActionItem.owner_id)
-        .where(ActionItem.status.in_(OPEN_STATUSES), ActionItem.due_date.is_not(None),
-               sa.or_(ActionItem.owner_id.is_(None), Person.email.is_(None), Person.email == "",
-                      Person.reminders_off.is_(True)))
-    )
-    return page_of(session, ids, "due", limit)
+    all): they cannot be reminded. The `limit` due soonest (None: all), owners and
+    workstreams loaded, in one statement (`soonest`)."""
+    unreachable = sa.select(Person.id).where(sa.or_(
+        Person.email.is_(None), Person.email == "", Person.reminders_off.is_(True)))
+    return soonest(session, sa.or_(ActionItem.owner_id.is_(None),
+                                   ActionItem.owner_id.in_(unreachable)), limit)

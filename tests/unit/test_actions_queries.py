@@ -1,7 +1,8 @@
 """Filter parsing of `/actions`, and the indexes behind the filters (SQLite query plans)."""
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,8 +11,10 @@ from werkzeug.datastructures import MultiDict
 
 import portal.models  # noqa: F401  (complete metadata)
 from portal.actions.models import ActionItem
-from portal.actions.queries import Filters, parse_filters, where_clauses
+from portal.actions.queries import Filters, parse_filters, soonest, where_clauses
 from portal.extensions import db
+from portal.vocab import ACTION_STATUSES, OPEN_STATUSES
+from tests.factories import make_item, make_person
 
 
 def parse(query: list[tuple[str, str]]):
@@ -84,3 +87,26 @@ def test_each_filter_uses_an_index(engine, filters):
     with engine.connect() as conn:
         plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
     assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
+
+
+@pytest.mark.parametrize("undated", [False, True])
+def test_soonest_is_the_head_of_the_whole_sorted_list(session, undated):
+    """`soonest` reads per status and merges; it must pick what sorting every matching open
+    item by due date (undated last, when asked for), then id, would pick: on both
+    databases, whose NULL orders differ."""
+    rng = random.Random(7)
+    ann, bob = make_person("Ann"), make_person("Bob")
+    for _ in range(120):
+        offset = rng.choice([None, -9, -1, 0, 0, 3, 12])
+        make_item(owner_id=rng.choice([ann.id, bob.id, None]),
+                  status=rng.choice(ACTION_STATUSES),
+                  due_date=None if offset is None else date(2026, 3, 1) + timedelta(days=offset))
+    session.commit()
+    for condition, keep in ((ActionItem.owner_id == ann.id, lambda i: i.owner_id == ann.id),
+                            (ActionItem.owner_id.is_(None), lambda i: i.owner_id is None)):
+        every = [i for i in session.scalars(select(ActionItem))
+                 if i.status in OPEN_STATUSES and keep(i) and (undated or i.due_date)]
+        every.sort(key=lambda i: (i.due_date is None, i.due_date or date.min, i.id))
+        for limit in (1, 8, 500):
+            got = soonest(session, condition, limit, undated=undated)
+            assert [i.id for i in got] == [i.id for i in every[:limit]]

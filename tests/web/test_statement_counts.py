@@ -19,7 +19,7 @@ TODAY = date.today()
 
 # Each main page and the statements one request of it runs, the user's loading included.
 PAGES = {
-    "/": 20,
+    "/": 18,
     "/actions": 7,
     "/actions?status=open&sort=due": 7,
     "/actions?q=bulk+7": 7,

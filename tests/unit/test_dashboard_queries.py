@@ -1,0 +1,35 @@
+"""The dashboard's counts against counting the rows one by one, on both databases."""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from portal.dashboard.queries import totals
+from portal.program.readiness import DUE_SOON_DAYS
+from portal.vocab import ACTION_STATUSES, OPEN_STATUSES
+from tests.factories import make_item, make_person
+
+TODAY = date(2026, 3, 1)
+
+
+def test_totals_agree_with_counting_the_rows(session):
+    rng = random.Random(9)
+    ann, bob = make_person("Ann"), make_person("Bob")
+    offsets = [None, -20, -1, 0, 1, DUE_SOON_DAYS, DUE_SOON_DAYS + 1, 30]
+    rows = [(rng.choice([ann.id, bob.id, None]), rng.choice(ACTION_STATUSES),
+             rng.choice(offsets)) for _ in range(250)]
+    for owner_id, status, offset in rows:
+        make_item(owner_id=owner_id, status=status,
+                  due_date=None if offset is None else TODAY + timedelta(days=offset))
+    session.commit()
+
+    open_ = [(owner, offset) for owner, status, offset in rows if status in OPEN_STATUSES]
+    late = [(owner, offset) for owner, offset in open_ if offset is not None and offset < 0]
+    for person_id in (ann.id, None):
+        got = totals(session, TODAY, person_id)
+        assert (got.open, got.overdue, got.unowned) == (
+            len(open_), len(late), sum(owner is None for owner, _ in open_))
+        assert got.due_week == sum(o is not None and 0 <= o <= DUE_SOON_DAYS for _, o in open_)
+        assert (got.mine_open, got.mine_overdue) == (
+            (sum(owner == ann.id for owner, _ in open_), sum(owner == ann.id for owner, _ in late))
+            if person_id else (0, 0))

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem
+from portal.actions.queries import soonest
 from portal.clock import reading_date
 from portal.errors import DomainError
 from portal.people.models import Person
@@ -259,16 +260,13 @@ def _dependencies(session: Session, program_id: int) -> list[tuple[int, int]]:
 
 def _live_overdue_items(session: Session, gating_ids: list[int],
                         today: date) -> list[OverdueItem]:
-    rows = session.execute(
-        select(ActionItem.id, ActionItem.title, ActionItem.due_date, ActionItem.priority,
-               ActionItem.status, ActionItem.workstream_id, Person.name.label("owner"))
-        .outerjoin(Person, Person.id == ActionItem.owner_id)
-        .where(ActionItem.workstream_id.in_(gating_ids), ActionItem.status.in_(OPEN_STATUSES),
-               ActionItem.due_date < today)
-        .order_by(ActionItem.due_date, ActionItem.id)
-        .limit(TOP_OVERDUE)
-    ).all()
-    return [OverdueItem(**r._asdict()) for r in rows]
+    """The gating workstreams' open items longest overdue (`soonest`: read in due order
+    from the index, not sorted)."""
+    items = soonest(session, and_(ActionItem.workstream_id.in_(gating_ids),
+                                  ActionItem.due_date < today),
+                    TOP_OVERDUE, options=(joinedload(ActionItem.owner),))
+    return [OverdueItem(i.id, i.title, i.due_date, i.priority, i.status, i.workstream_id,
+                        i.owner.name if i.owner else None) for i in items]
 
 
 def _milestones(session: Session, program_id: int) -> list[tuple[str, date, str]]:

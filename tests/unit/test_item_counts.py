@@ -1,4 +1,5 @@
-"""The dashboard's counts against counting the rows one by one, on both databases."""
+"""The item counts the dashboard and the summary show, against counting the rows one by
+one, on both databases."""
 from __future__ import annotations
 
 import random
@@ -6,6 +7,7 @@ from datetime import date, timedelta
 
 from portal.dashboard.queries import totals
 from portal.program.readiness import DUE_SOON_DAYS
+from portal.summary.snapshots import live_item_totals
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES
 from tests.factories import make_item, make_person
 
@@ -33,3 +35,6 @@ def test_totals_agree_with_counting_the_rows(session):
         assert (got.mine_open, got.mine_overdue) == (
             (sum(owner == ann.id for owner, _ in open_), sum(owner == ann.id for owner, _ in late))
             if person_id else (0, 0))
+        assert live_item_totals(session, TODAY) == {
+            "open": len(open_), "overdue": len(late),
+            "done": sum(status == "done" for _, status, _ in rows)}

@@ -355,10 +355,13 @@ def _figures_of(ws, i, c, today: date, rule: HealthRule) -> WorkstreamFigures:
 
 
 def workstream_figures(session: Session, program_id: int, today: date, *,
-                       rule: HealthRule) -> list[WorkstreamFigures]:
-    """Figures for every workstream of the program (archived ones left out) in three
-    aggregate queries; health under `rule` (`HealthRule.of(program)`)."""
+                       rule: HealthRule, only: int | None = None) -> list[WorkstreamFigures]:
+    """Figures for every workstream of the program (archived ones left out), or for the
+    one with id `only`, in three aggregate queries; health under `rule`
+    (`HealthRule.of(program)`)."""
     listed = (Workstream.program_id == program_id) & Workstream.archived_at.is_(None)
+    if only is not None:
+        listed &= Workstream.id == only
     workstreams = session.execute(
         select(Workstream.id, Workstream.name, Workstream.gating, Workstream.rag)
         .where(listed)

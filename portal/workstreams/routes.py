@@ -145,8 +145,8 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
 
     today = program_today()
     program = _program_or_404()
-    figures = workstream_figures(db.session, program.id, today, rule=HealthRule.of(program))
-    figure = next((f for f in figures if f.workstream_id == ws.id), None)
+    figure = next(iter(workstream_figures(db.session, program.id, today,
+                                          rule=HealthRule.of(program), only=ws.id)), None)
     history = list(db.session.scalars(
         select(StatusUpdate).where(StatusUpdate.workstream_id == ws.id)
         .options(joinedload(StatusUpdate.author))

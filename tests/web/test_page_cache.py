@@ -320,6 +320,8 @@ def _scheduler_run(app, world):
     from portal.reminders.models import OutboxMessage
 
     world["item"].due_date = datetime.now(UTC).date() + timedelta(days=1)
+    # Sent at midnight UTC: the reminder is due whatever the hour the test runs at.
+    world["item"].owner.send_hour, world["item"].owner.timezone = 0, "UTC"
     db.session.commit()
     db.session.expire_all()
     jobs = {job_id: job for job_id, job, _ in JOBS}

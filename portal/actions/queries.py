@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, case, func, or_, select, union_all
+from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem
@@ -229,15 +229,18 @@ def item_options():
             joinedload(ActionItem.meeting))
 
 
-def search(session: Session, filters: Filters, today: date, per_page: int = PER_PAGE) -> Page:
-    """The page of items matching `filters`: two statements whatever the data size.
+def search(session: Session, filters: Filters, today: date, per_page: int = PER_PAGE,
+           total: int | None = None) -> Page:
+    """The page of items matching `filters`: two statements whatever the data size, one
+    when the caller has counted them already (`total`, e.g. `counts(...).total`).
 
     The page's ids are chosen first on the narrow rows (a sort of ids and dates, often
     straight from an index), and only those rows are read whole with their owner,
     workstream and meeting: sorting thousands of wide joined rows to keep fifty is what
     made a long list slow. A page past the end shows the last page."""
     clauses = where_clauses(filters, today)
-    total = session.scalar(select(func.count(ActionItem.id)).where(*clauses)) or 0
+    if total is None:
+        total = session.scalar(select(func.count(ActionItem.id)).where(*clauses)) or 0
     page = clamp_page(filters.page, total, per_page)
     return Page(items=page_of(session, select(ActionItem.id).where(*clauses), filters.sort,
                               per_page, (page - 1) * per_page),
@@ -294,18 +297,21 @@ class Counts:
 
 
 def counts(session: Session, filters: Filters, today: date, soon_days: int = 7) -> Counts:
-    """Open / overdue / due in the next `soon_days` / done among the filtered items: one
-    SQL aggregate grouped by status (no row tests its status again), added up here."""
-    rows = session.execute(
-        select(
-            ActionItem.status, func.count(),
-            func.count(case((ActionItem.due_date < today, 1))),
-            func.count(case((ActionItem.due_date.between(
-                today, today + timedelta(days=soon_days)), 1))),
-        ).where(*where_clauses(filters, today)).group_by(ActionItem.status)
-    ).all()
+    """All / open / overdue / due in the next `soon_days` / done among the filtered items,
+    in one statement of two grouped parts: every matching item counted by status (no row
+    tested), then the date tests on the matching open items due by the end of the window
+    only (a range of the status and due date index)."""
+    clauses = where_clauses(filters, today)
+    by_status = (select(ActionItem.status, func.count(), literal(0), literal(0))
+                 .where(*clauses).group_by(ActionItem.status))
+    by_date = (select(ActionItem.status, literal(0),
+                      func.count(case((ActionItem.due_date < today, 1))),
+                      func.count(case((ActionItem.due_date >= today, 1))))
+               .where(*clauses, ActionItem.status.in_(OPEN_STATUSES),
+                      ActionItem.due_date <= today + timedelta(days=soon_days))
+               .group_by(ActionItem.status))
     total = open_ = overdue = soon = done = 0
-    for status, count, late, due_soon in rows:
+    for status, count, late, due_soon in session.execute(union_all(by_status, by_date)):
         total += count
         if status in OPEN_STATUSES:
             open_, overdue, soon = open_ + count, overdue + late, soon + due_soon

@@ -80,7 +80,8 @@ def list_context(args, **extra) -> dict:
     parsed = queries.parse_filters(args)
     filters = parsed.filters
     today = program_today()
-    page = queries.search(db.session, filters, today)
+    chips = _count_chips(filters, today)
+    page = queries.search(db.session, filters, today, total=chips["counts"].total)
     editor = can(current_user, "edit_program")
     create_form = extra.get("create_form")
     bulk_form = extra.get("bulk_form")
@@ -106,7 +107,7 @@ def list_context(args, **extra) -> dict:
         "people": people,
         "workstreams": workstreams,
         "return_to": url_for("actions.index", **filters.to_args()),
-        **_count_chips(filters, today),
+        **chips,
         "page_url": lambda n: _list_url(filters, page=n),
         "export_url": url_for("actions.export_csv", **filters.to_args(page=1)),
         "statuses": ACTION_STATUSES,

@@ -101,12 +101,13 @@ def detail_context(person: Person, **forms) -> dict:
     today = _today()
     page, error = _page_number(request.args.get("page"))
     filters = action_queries.Filters(owner=person.id, page=page)
-    items_page = action_queries.search(db.session, filters, today)
+    counts = action_queries.counts(db.session, filters, today)
+    items_page = action_queries.search(db.session, filters, today, total=counts.total)
     context = {
         "person": person,
         "page": items_page,
         "items": items_page.items,
-        "counts": action_queries.counts(db.session, filters, today),
+        "counts": counts,
         "people": lookups.people_for_select(db.session),
         "workstreams": lookups.workstreams_for_select(db.session),
         "return_to": url_for("people.detail", person_id=person.id,

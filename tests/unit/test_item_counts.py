@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from portal.actions.queries import Filters, counts, search
 from portal.dashboard.queries import totals
 from portal.program.readiness import DUE_SOON_DAYS
 from portal.summary.snapshots import live_item_totals
@@ -38,3 +39,31 @@ def test_totals_agree_with_counting_the_rows(session):
         assert live_item_totals(session, TODAY) == {
             "open": len(open_), "overdue": len(late),
             "done": sum(status == "done" for _, status, _ in rows)}
+
+
+def test_list_counts_agree_with_counting_the_rows(session):
+    """The list's chips and its page total under filters, against the rows one by one."""
+    rng = random.Random(11)
+    ann = make_person("Ann")
+    offsets = [None, -5, -1, 0, 3, DUE_SOON_DAYS, DUE_SOON_DAYS + 1]
+    rows = [(rng.choice([ann.id, None]), rng.choice(ACTION_STATUSES), rng.choice(offsets),
+             rng.choice(["Audit prep", "SOC2 audit", "Hiring"])) for _ in range(200)]
+    for owner_id, status, offset, title in rows:
+        make_item(title=title, owner_id=owner_id, status=status,
+                  due_date=None if offset is None else TODAY + timedelta(days=offset))
+    session.commit()
+
+    cases = [(Filters(), lambda r: True),
+             (Filters(status=("open", "done")), lambda r: r[1] in ("open", "done")),
+             (Filters(owner=ann.id), lambda r: r[0] == ann.id),
+             (Filters(q="soc2"), lambda r: "SOC2" in r[3])]
+    for filters, keep in cases:
+        mine = [r for r in rows if keep(r)]
+        dated = [o for _, s, o, _ in mine if s in OPEN_STATUSES and o is not None]
+        got = counts(session, filters, TODAY)
+        assert (got.total, got.open, got.done) == (
+            len(mine), sum(s in OPEN_STATUSES for _, s, _, _ in mine),
+            sum(s == "done" for _, s, _, _ in mine))
+        assert (got.overdue, got.due_soon) == (
+            sum(o < 0 for o in dated), sum(0 <= o <= DUE_SOON_DAYS for o in dated))
+        assert search(session, filters, TODAY).total == got.total

@@ -20,10 +20,10 @@ TODAY = date.today()
 # Each main page and the statements one request of it runs, the user's loading included.
 PAGES = {
     "/": 18,
-    "/actions": 7,
-    "/actions?status=open&sort=due": 7,
-    "/actions?q=bulk+7": 7,
-    "/actions?owner={owner}&sort=priority": 7,
+    "/actions": 6,
+    "/actions?status=open&sort=due": 6,
+    "/actions?q=bulk+7": 6,
+    "/actions?owner={owner}&sort=priority": 6,
     "/workstreams": 10,
     "/workstreams/{workstream}": 16,
     "/pocs": 5,

@@ -105,24 +105,26 @@ def next_due_by_workstream(session: Session, program_id: int) -> dict[int, Actio
     """The open item due soonest (overdue ones first), per workstream: one statement whose
     cost does not grow with the items. For each workstream and open status, the first item
     in due order is one seek on `ix_action_item_workstream_status`; the earliest of those
-    few candidates per workstream is picked here."""
+    few candidates per workstream is ranked in SQL, so only one item a workstream is read."""
     candidates = union_all(*(
         select(
             select(ActionItem.id)
             .where(ActionItem.workstream_id == Workstream.id, ActionItem.status == status,
                    ActionItem.due_date.is_not(None))
             .order_by(ActionItem.due_date, ActionItem.id).limit(1).scalar_subquery()
+            .label("id")
         ).where(Workstream.program_id == program_id)
         for status in OPEN_STATUSES
-    ))
+    )).subquery()
+    ranked = (
+        select(ActionItem.id, func.row_number().over(
+            partition_by=ActionItem.workstream_id,
+            order_by=(ActionItem.due_date, ActionItem.id)).label("n"))
+        .join(candidates, candidates.c.id == ActionItem.id).subquery())
     items = session.scalars(
-        select(ActionItem).where(ActionItem.id.in_(candidates))
-        .options(joinedload(ActionItem.owner))
-    ).unique()
-    first: dict[int, ActionItem] = {}
-    for item in sorted(items, key=lambda i: (i.due_date, i.id)):
-        first.setdefault(item.workstream_id, item)
-    return first
+        select(ActionItem).join(ranked, ranked.c.id == ActionItem.id).where(ranked.c.n == 1)
+        .options(joinedload(ActionItem.owner)))
+    return {item.workstream_id: item for item in items}
 
 
 def totals(session: Session, today: date, person_id: int | None) -> Totals:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.actions.models import ActionItem
@@ -51,13 +51,13 @@ def _counts(session: Session, program_id: int) -> dict[str, int]:
     gating = and_(Workstream.program_id == program_id, Workstream.gating.is_(True),
                   Workstream.archived_at.is_(None))
     # Owners are counted from the people side, one index seek each (`ix_action_item_owner_
-    # status`): the cost follows the people, not the items.
+    # status`), in one pass: the cost follows the people, not the items.
     owns_open = (select(ActionItem.id).where(ActionItem.owner_id == Person.id,
                                              ActionItem.status.in_(OPEN_STATUSES)).exists())
-    no_login = ~exists().where(User.person_id == Person.id)
-
-    def owners(*conditions):
-        return count(select(func.count(Person.id)).where(owns_open, *conditions))
+    no_email = or_(Person.email.is_(None), Person.email == "")
+    no_login = and_(Person.kind == "person", ~exists().where(User.person_id == Person.id))
+    owners = select(func.count(), func.count(case((no_email, 1))),
+                    func.count(case((no_login, 1)))).where(owns_open).subquery()
 
     row = session.execute(select(
         count(select(func.count()).select_from(Milestone)
@@ -67,10 +67,9 @@ def _counts(session: Session, program_id: int) -> dict[str, int]:
               .where(gating, Workstream.lead_id.is_(None))).label("gating_without_lead"),
         count(select(func.count()).select_from(Hyperscaler)).label("hyperscalers"),
         count(select(func.count()).select_from(Meeting)).label("meetings"),
-        owners().label("owners"),
-        owners(or_(Person.email.is_(None), Person.email == "")).label("owners_without_email"),
-        owners(Person.kind == "person", no_login).label("owners_without_login"),
-    )).one()
+        *(column.label(name) for column, name in zip(
+            owners.c, ("owners", "owners_without_email", "owners_without_login"), strict=True)),
+    ).select_from(owners)).one()
     return row._asdict()
 
 

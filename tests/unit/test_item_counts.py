@@ -6,11 +6,11 @@ import random
 from datetime import date, timedelta
 
 from portal.actions.queries import Filters, counts, search
-from portal.dashboard.queries import totals
+from portal.dashboard.queries import next_due_by_workstream, totals
 from portal.program.readiness import DUE_SOON_DAYS
 from portal.summary.snapshots import live_item_totals
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES
-from tests.factories import make_item, make_person
+from tests.factories import make_item, make_person, make_program, make_workstream
 
 TODAY = date(2026, 3, 1)
 
@@ -67,3 +67,25 @@ def test_list_counts_agree_with_counting_the_rows(session):
         assert (got.overdue, got.due_soon) == (
             sum(o < 0 for o in dated), sum(0 <= o <= DUE_SOON_DAYS for o in dated))
         assert search(session, filters, TODAY).total == got.total
+
+
+def test_next_due_is_each_workstreams_earliest_open_item(session):
+    rng = random.Random(5)
+    program = make_program()
+    workstreams = [make_workstream(program, name=f"W{n}") for n in range(4)]
+    rows = []
+    for n in range(120):
+        ws = rng.choice(workstreams[:3])  # the fourth has no items
+        status = rng.choice(ACTION_STATUSES)
+        offset = rng.choice([None, -3, -3, 0, 2, 9])
+        item = make_item(f"Item {n}", workstream_id=ws.id, status=status,
+                         due_date=None if offset is None else TODAY + timedelta(days=offset))
+        rows.append(item)
+    session.commit()
+    expected = {}
+    for item in sorted(rows, key=lambda i: (i.due_date or date.max, i.id)):
+        if item.status in OPEN_STATUSES and item.due_date:
+            expected.setdefault(item.workstream_id, item.id)
+    got = next_due_by_workstream(session, program.id)
+    assert {ws: item.id for ws, item in got.items()} == expected
+    assert workstreams[3].id not in got

@@ -488,6 +488,25 @@ def _order_parts(later: Poc, earlier_dates: list[Poc], waiting: list[Poc]) -> li
     return parts
 
 
+@dataclass
+class _Passed:
+    """The POCs a pass over a column has gone by (of one kind): whether there are any,
+    whether one has no start date, and the earliest and latest start among them."""
+
+    any: bool = False
+    undated: bool = False
+    earliest: date | None = None
+    latest: date | None = None
+
+    def add(self, start: date | None) -> None:
+        self.any = True
+        if start is None:
+            self.undated = True
+            return
+        self.earliest = start if self.earliest is None else min(self.earliest, start)
+        self.latest = start if self.latest is None else max(self.latest, start)
+
+
 def _column_disorder(column: list[Poc]) -> tuple[list[str], int, list[int]]:
     """Where a column's dates or stages disagree with its top-to-bottom order: the parts
     of the message a sentence shows (`_MAX_PARTS`), how many there are in all, and the ids
@@ -495,54 +514,39 @@ def _column_disorder(column: list[Poc]) -> tuple[list[str], int, list[int]]:
 
     A POC is out of order when it starts before one above it, or runs while one above it
     (not among the former) has not started. One pass down the column with what is above
-    (the latest start; the earliest start and any undated one among those not started)
-    and one up it with what is below decide both, so a column of hundreds of POCs costs
-    linear time; only the parts shown are worded."""
+    and one up it with what is below decide both (`_Passed`), so a column of hundreds of
+    POCs costs linear time; only the parts shown are worded."""
     starts = [p.planned_start for p in column]
     waits = [p.stage in _NOT_STARTED for p in column]
     runs = [p.stage == "running" for p in column]
     involved = [False] * len(column)
     parts: list[str] = []
     total = 0
-    latest = earliest_waiting = None
-    waiting_above = undated_waiting_above = False
+    above, waiting_above = _Passed(), _Passed()
     for index, start in enumerate(starts):
-        earlier = bool(start and latest and start < latest)
-        waiting = runs[index] and waiting_above and (
-            start is None or undated_waiting_above
-            or (earliest_waiting is not None and earliest_waiting <= start))
+        earlier = bool(start and above.latest and start < above.latest)
+        waiting = runs[index] and waiting_above.any and (
+            start is None or waiting_above.undated or waiting_above.earliest <= start)
         if earlier or waiting:
             involved[index] = True
             total += earlier + waiting
             if len(parts) < _MAX_PARTS:
                 parts.extend(_order_parts(column[index], *_out_of_order(column, index)))
-        if start:
-            latest = max(latest, start) if latest else start
+        above.add(start)
         if waits[index]:
-            waiting_above = True
-            if start is None:
-                undated_waiting_above = True
-            elif earliest_waiting is None or start < earliest_waiting:
-                earliest_waiting = start
+            waiting_above.add(start)
     # Going up: a POC is involved when one below starts before it, or runs while it waits.
-    earliest_below = latest_running_below = None
-    running_below = undated_running_below = False
+    below, running_below = _Passed(), _Passed()
     for index in range(len(column) - 1, -1, -1):
         start = starts[index]
-        if start and earliest_below and earliest_below < start:
+        if start and below.earliest and below.earliest < start:
             involved[index] = True
-        if waits[index] and running_below and (
-                start is None or undated_running_below
-                or (latest_running_below is not None and start <= latest_running_below)):
+        if waits[index] and running_below.any and (
+                start is None or running_below.undated or start <= running_below.latest):
             involved[index] = True
-        if start:
-            earliest_below = min(earliest_below, start) if earliest_below else start
+        below.add(start)
         if runs[index]:
-            running_below = True
-            if start is None:
-                undated_running_below = True
-            elif latest_running_below is None or start > latest_running_below:
-                latest_running_below = start
+            running_below.add(start)
     return (parts[:_MAX_PARTS], total,
             [p.id for p, hit in zip(column, involved, strict=True) if hit])
 

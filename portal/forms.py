@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectChoice, SelectField, SelectMultipleField
+from markupsafe import Markup
+from wtforms import DateField, HiddenField, SelectChoice, SelectField, SelectMultipleField, widgets
 
 from portal.clock import zone_choices
 from portal.errors import DomainError
@@ -46,9 +47,27 @@ class IsoDateField(DateField):
             raise ValueError(message) from None
 
 
+_OPTION = Markup('<option value="%s">%s</option>')
+_SELECTED = Markup('<option selected value="%s">%s</option>')
+
+
+class Select(widgets.Select):
+    """WTForms' select, its plain options written directly: the same HTML as WTForms
+    writes, at a tenth of the cost, which counts in a select of every person."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw or not isinstance(choice.value, str):
+            return super().render_option(choice, **kwargs)
+        head = _SELECTED if choice.selected else _OPTION
+        return head % (choice.value, choice.label or choice.value)
+
+
 class IdSelectField(SelectField):
     """A select of ids whose existence the domain function checks (so an unknown id gets
     its clear message rather than WTForms' "Not a valid choice")."""
+
+    widget = Select()
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("coerce", optional_id)

@@ -43,13 +43,13 @@ class StaleBoard(Conflict):
 
 # --- the board -------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Named:
     id: int
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PocRow:
     """A POC as the board, the timeline and the checks read it: its own columns but the
     long texts, its customer's and owner's names and its hyperscaler. Read with one Core

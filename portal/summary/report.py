@@ -470,15 +470,17 @@ def build_summary(session: Session, today: date, as_of: date | None = None,
 
 def to_json(value: Any) -> Any:
     """A summary (or any part of it) as JSON data: records as objects, the forecast in its
-    own shape, dates as ISO strings."""
-    if hasattr(value, "as_json") and not isinstance(value, Summary):
-        return to_json(value.as_json())
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
+    own shape, dates as ISO strings. Plain values are asked about first: most are."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
+    if hasattr(value, "as_json") and not isinstance(value, Summary):
+        return to_json(value.as_json())
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
     return value

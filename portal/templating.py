@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import Flask, current_app, has_request_context, request, url_for
+from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -72,6 +72,17 @@ class UrlPattern:
         return f"{self.head}{int(value)}{self.tail}"
 
 
+def id_url(endpoint: str, key: str, value: int, **values) -> str:
+    """`url_for(endpoint, **{key: value}, **values)` for an integer `value`, from the
+    request's one `UrlPattern` of that endpoint: what a row or card calls for its links."""
+    patterns = g.setdefault("url_patterns", {})
+    token = (endpoint, key, *values.items())
+    pattern = patterns.get(token)
+    if pattern is None:
+        pattern = patterns[token] = UrlPattern(endpoint, key, **values)
+    return pattern(value)
+
+
 # Main navigation: (label, endpoint, permission, other endpoints that belong to the entry).
 # An entry shows once its endpoint exists; the current page's entry is marked.
 NAV = [
@@ -120,7 +131,7 @@ def init_templates(app: Flask) -> None:
     app.jinja_env.globals.update(nav_items=nav_items, can=can, can_change_item=can_change_item,
                                  can_comment_on=can_comment_on, vocab=vocab,
                                  item_fields=fields.item_fields, item_columns=fields.columns,
-                                 row_cells=fields.row_cells, url_pattern=UrlPattern,
+                                 row_cells=fields.row_cells, id_url=id_url,
                                  password_login_for=lambda user: password_login_for(app.config,
                                                                                     user))
     app.jinja_env.trim_blocks = True

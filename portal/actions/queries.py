@@ -2,6 +2,7 @@
 and the counts above the table. Plain functions over a session; no request in here."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -261,30 +262,48 @@ def page_of(session: Session, ids: Select, sort: str, limit: int,
     return list(session.scalars(_ordered(stmt, sort)).unique())
 
 
-def soonest(session: Session, condition, limit: int, *, undated: bool = False,
-            options=None) -> list[ActionItem]:
-    """The `limit` open items matching `condition` due soonest (then by id), loaded with
-    `options` (default `item_options()`); with `undated`, the items without a due date
+class Soonest:
+    """The first open items matching `condition` due soonest (then by id), loaded with
+    `options()` (default `item_options`); with `undated`, the items without a due date
     follow the dated ones. One statement whose cost does not grow with the items: per open
-    status, an index range read in due order and cut at `limit` (on
+    status, an index range read in due order and cut at the limit (on
     `ix_action_item_status_due`, or `ix_action_item_owner_status` when `condition` names
-    the owner), the few candidates merged, and only the chosen rows read whole."""
-    def branch(status, dated):
-        due = ActionItem.due_date.is_not(None) if dated else ActionItem.due_date.is_(None)
-        order = (ActionItem.due_date, ActionItem.id) if dated else (ActionItem.id,)
-        return select(select(ActionItem.id, ActionItem.due_date)
-                      .where(ActionItem.status == status, due, condition)
-                      .order_by(*order).limit(limit).subquery())
+    the owner), the few candidates merged, and only the chosen rows read whole.
 
-    branches = [branch(status, dated) for status in OPEN_STATUSES
-                for dated in ((True, False) if undated else (True,))]
-    merged = union_all(*branches).subquery()
-    chosen = (select(merged.c.id).order_by(merged.c.due_date.is_(None), merged.c.due_date,
-                                           merged.c.id).limit(limit).subquery())
-    stmt = (select(ActionItem).join(chosen, chosen.c.id == ActionItem.id)
-            .options(*(item_options() if options is None else options))
-            .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id))
-    return list(session.scalars(stmt).unique())
+    Built once, run often: a page keeps its own as a module constant, `condition` names
+    what changes per call as bind parameters, and a call gives their values:
+    `Soonest(ActionItem.due_date < bindparam("today"))(session, 8, today=today)`. Building
+    the statement (unions of subqueries) costs more than running it."""
+
+    def __init__(self, condition, *, undated: bool = False,
+                 options: Callable[[], tuple] | None = None):
+        self.condition, self.undated = condition, undated
+        self.options = options or item_options
+        self._statements: dict[int | None, Select] = {}
+
+    def __call__(self, session: Session, limit: int | None, **params) -> list[ActionItem]:
+        statement = self._statements.get(limit)
+        if statement is None:
+            statement = self._statements[limit] = self._build(limit)
+        return list(session.scalars(statement, params).unique())
+
+    def _build(self, limit: int | None) -> Select:
+        def branch(status, dated):
+            due = ActionItem.due_date.is_not(None) if dated else ActionItem.due_date.is_(None)
+            order = (ActionItem.due_date, ActionItem.id) if dated else (ActionItem.id,)
+            return select(select(ActionItem.id, ActionItem.due_date)
+                          .where(ActionItem.status == status, due, self.condition)
+                          .order_by(*order).limit(limit).subquery())
+
+        branches = [branch(status, dated) for status in OPEN_STATUSES
+                    for dated in ((True, False) if self.undated else (True,))]
+        merged = union_all(*branches).subquery()
+        chosen = (select(merged.c.id).order_by(merged.c.due_date.is_(None),
+                                               merged.c.due_date, merged.c.id)
+                  .limit(limit).subquery())
+        return (select(ActionItem).join(chosen, chosen.c.id == ActionItem.id)
+                .options(*self.options())
+                .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id))
 
 
 @dataclass(frozen=True)

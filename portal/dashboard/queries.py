@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import ClassVar
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem
-from portal.actions.queries import soonest
+from portal.actions.queries import Soonest
 from portal.people.models import Person
 from portal.program.models import Program, Workstream
 from portal.program.readiness import (
@@ -79,8 +80,9 @@ class Dashboard:
         """The program's health rule: the words under "Workstreams" state it."""
         return HealthRule.of(self.program)
 
-    @property
+    @cached_property
     def workstreams(self) -> dict[int, Workstream]:
+        """The program's workstreams by id (each card looks its own up)."""
         return {ws.id: ws for ws in self.program.workstreams}
 
     @property
@@ -95,6 +97,12 @@ class Dashboard:
 
 def _options():
     return (joinedload(ActionItem.owner), joinedload(ActionItem.workstream))
+
+
+_OVERDUE = Soonest(ActionItem.due_date < bindparam("today"), options=_options)
+_DUE_SOON = Soonest(ActionItem.due_date.between(bindparam("today"), bindparam("until")),
+                    options=_options)
+_MINE = Soonest(ActionItem.owner_id == bindparam("person_id"), undated=True)
 
 
 def _is_open():
@@ -183,16 +191,15 @@ def load_dashboard(session: Session, program: Program, today: date,
                    person_id: int | None) -> Dashboard:
     """Everything on `/` for `program` as seen by `person_id` (None: a login without person)."""
     board = dashboard_figures(session, program, today, person_id)
-    overdue = soonest(session, ActionItem.due_date < today, LIST_LIMIT, options=_options())
-    due_week = soonest(
-        session, ActionItem.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS)),
-        LIST_LIMIT, options=_options())
+    overdue = _OVERDUE(session, LIST_LIMIT, today=today)
+    due_week = _DUE_SOON(session, LIST_LIMIT, today=today,
+                         until=today + timedelta(days=DUE_SOON_DAYS))
     recent = list(session.scalars(
         select(ActionItem).options(*_options())
         .order_by(ActionItem.updated_at.desc(), ActionItem.id.desc()).limit(RECENT_LIMIT)
     ).unique())
     mine = []
     if person_id is not None:
-        mine = soonest(session, ActionItem.owner_id == person_id, LIST_LIMIT, undated=True)
+        mine = _MINE(session, LIST_LIMIT, person_id=person_id)
     board.overdue, board.due_week, board.recent, board.mine = overdue, due_week, recent, mine
     return board

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.actions.models import ActionItem
-from portal.actions.queries import soonest
+from portal.actions.queries import Soonest
 from portal.people.models import Person
 from portal.vocab import OPEN_STATUSES
 
@@ -272,8 +272,11 @@ def save_settings(session: Session, settings: ReminderSettings) -> None:
 def unremindable_items(session: Session, limit: int | None = None):
     """Open items with a due date whose owner has no email or unsubscribed (or no owner at
     all): they cannot be reminded. The `limit` due soonest (None: all), owners and
-    workstreams loaded, in one statement (`soonest`)."""
-    unreachable = sa.select(Person.id).where(sa.or_(
-        Person.email.is_(None), Person.email == "", Person.reminders_off.is_(True)))
-    return soonest(session, sa.or_(ActionItem.owner_id.is_(None),
-                                   ActionItem.owner_id.in_(unreachable)), limit)
+    workstreams loaded, in one statement (`Soonest`)."""
+    return _UNREMINDABLE(session, limit)
+
+
+_UNREMINDABLE = Soonest(sa.or_(
+    ActionItem.owner_id.is_(None),
+    ActionItem.owner_id.in_(sa.select(Person.id).where(sa.or_(
+        Person.email.is_(None), Person.email == "", Person.reminders_off.is_(True))))))

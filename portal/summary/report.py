@@ -12,11 +12,11 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem
-from portal.actions.queries import soonest
+from portal.actions.queries import Soonest
 from portal.clock import reading_date
 from portal.errors import DomainError
 from portal.people.models import Person
@@ -258,13 +258,17 @@ def _dependencies(session: Session, program_id: int) -> list[tuple[int, int]]:
     ).all()]
 
 
+_GATING_OVERDUE = Soonest(
+    and_(ActionItem.workstream_id.in_(bindparam("gating_ids", expanding=True)),
+         ActionItem.due_date < bindparam("today")),
+    options=lambda: (joinedload(ActionItem.owner),))
+
+
 def _live_overdue_items(session: Session, gating_ids: list[int],
                         today: date) -> list[OverdueItem]:
-    """The gating workstreams' open items longest overdue (`soonest`: read in due order
+    """The gating workstreams' open items longest overdue (`Soonest`: read in due order
     from the index, not sorted)."""
-    items = soonest(session, and_(ActionItem.workstream_id.in_(gating_ids),
-                                  ActionItem.due_date < today),
-                    TOP_OVERDUE, options=(joinedload(ActionItem.owner),))
+    items = _GATING_OVERDUE(session, TOP_OVERDUE, gating_ids=gating_ids, today=today)
     return [OverdueItem(i.id, i.title, i.due_date, i.priority, i.status, i.workstream_id,
                         i.owner.name if i.owner else None) for i in items]
 

@@ -6,12 +6,12 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.datastructures import MultiDict
 
 import portal.models  # noqa: F401  (complete metadata)
 from portal.actions.models import ActionItem
-from portal.actions.queries import Filters, parse_filters, soonest, where_clauses
+from portal.actions.queries import Filters, Soonest, parse_filters, where_clauses
 from portal.extensions import db
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES
 from tests.factories import make_item, make_person
@@ -91,9 +91,10 @@ def test_each_filter_uses_an_index(engine, filters):
 
 @pytest.mark.parametrize("undated", [False, True])
 def test_soonest_is_the_head_of_the_whole_sorted_list(session, undated):
-    """`soonest` reads per status and merges; it must pick what sorting every matching open
+    """`Soonest` reads per status and merges; it must pick what sorting every matching open
     item by due date (undated last, when asked for), then id, would pick: on both
-    databases, whose NULL orders differ."""
+    databases, whose NULL orders differ, and again when one built statement is run with
+    other values of its bind parameters."""
     rng = random.Random(7)
     ann, bob = make_person("Ann"), make_person("Bob")
     for _ in range(120):
@@ -102,11 +103,14 @@ def test_soonest_is_the_head_of_the_whole_sorted_list(session, undated):
                   status=rng.choice(ACTION_STATUSES),
                   due_date=None if offset is None else date(2026, 3, 1) + timedelta(days=offset))
     session.commit()
-    for condition, keep in ((ActionItem.owner_id == ann.id, lambda i: i.owner_id == ann.id),
-                            (ActionItem.owner_id.is_(None), lambda i: i.owner_id is None)):
+    by_owner = Soonest(ActionItem.owner_id == bindparam("owner"), undated=undated)
+    unowned = Soonest(ActionItem.owner_id.is_(None), undated=undated)
+    for query, params, keep in ((by_owner, {"owner": ann.id}, lambda i: i.owner_id == ann.id),
+                                (by_owner, {"owner": bob.id}, lambda i: i.owner_id == bob.id),
+                                (unowned, {}, lambda i: i.owner_id is None)):
         every = [i for i in session.scalars(select(ActionItem))
                  if i.status in OPEN_STATUSES and keep(i) and (undated or i.due_date)]
         every.sort(key=lambda i: (i.due_date is None, i.due_date or date.min, i.id))
-        for limit in (1, 8, 500):
-            got = soonest(session, condition, limit, undated=undated)
+        for limit in (1, 8, 500, None):
+            got = query(session, limit, **params)
             assert [i.id for i in got] == [i.id for i in every[:limit]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import ClassVar
 
 from sqlalchemy import bindparam, func, select, union_all
@@ -109,11 +109,9 @@ def _is_open():
     return ActionItem.status.in_(OPEN_STATUSES)
 
 
-def next_due_by_workstream(session: Session, program_id: int) -> dict[int, ActionItem]:
-    """The open item due soonest (overdue ones first), per workstream: one statement whose
-    cost does not grow with the items. For each workstream and open status, the first item
-    in due order is one seek on `ix_action_item_workstream_status`; the earliest of those
-    few candidates per workstream is ranked in SQL, so only one item a workstream is read."""
+@cache
+def _next_due_statement():
+    """`next_due_by_workstream`'s statement, built once (the program a bind parameter)."""
     candidates = union_all(*(
         select(
             select(ActionItem.id)
@@ -121,7 +119,7 @@ def next_due_by_workstream(session: Session, program_id: int) -> dict[int, Actio
                    ActionItem.due_date.is_not(None))
             .order_by(ActionItem.due_date, ActionItem.id).limit(1).scalar_subquery()
             .label("id")
-        ).where(Workstream.program_id == program_id)
+        ).where(Workstream.program_id == bindparam("program_id"))
         for status in OPEN_STATUSES
     )).subquery()
     ranked = (
@@ -129,46 +127,67 @@ def next_due_by_workstream(session: Session, program_id: int) -> dict[int, Actio
             partition_by=ActionItem.workstream_id,
             order_by=(ActionItem.due_date, ActionItem.id)).label("n"))
         .join(candidates, candidates.c.id == ActionItem.id).subquery())
-    items = session.scalars(
-        select(ActionItem).join(ranked, ranked.c.id == ActionItem.id).where(ranked.c.n == 1)
-        .options(joinedload(ActionItem.owner)))
+    return (select(ActionItem).join(ranked, ranked.c.id == ActionItem.id)
+            .where(ranked.c.n == 1).options(joinedload(ActionItem.owner)))
+
+
+def next_due_by_workstream(session: Session, program_id: int) -> dict[int, ActionItem]:
+    """The open item due soonest (overdue ones first), per workstream: one statement whose
+    cost does not grow with the items. For each workstream and open status, the first item
+    in due order is one seek on `ix_action_item_workstream_status`; the earliest of those
+    few candidates per workstream is ranked in SQL, so only one item a workstream is read."""
+    items = session.scalars(_next_due_statement(), {"program_id": program_id})
     return {item.workstream_id: item for item in items}
+
+
+@cache
+def _totals_statement():
+    """`totals`' statement, built once: the day and the person are bind parameters."""
+    def count(*conditions):
+        return (select(func.count()).select_from(ActionItem)
+                .where(_is_open(), *conditions).scalar_subquery())
+
+    overdue = ActionItem.due_date < bindparam("today")
+    mine = ActionItem.owner_id == bindparam("person_id")
+    return select(
+        count(), count(overdue),
+        count(ActionItem.due_date.between(bindparam("today"), bindparam("soon_end"))),
+        count(mine), count(mine, overdue), count(ActionItem.owner_id.is_(None)),
+    )
 
 
 def totals(session: Session, today: date, person_id: int | None) -> Totals:
     """Every count the page shows about items, in one statement: each a count over one
     index range of the open items (by status and due date, or by owner and status), so
     no row is tested for anything the index does not order it by."""
-    def count(*conditions):
-        return (select(func.count()).select_from(ActionItem)
-                .where(_is_open(), *conditions).scalar_subquery())
-
-    overdue = ActionItem.due_date < today
-    mine = ActionItem.owner_id == (person_id if person_id is not None else -1)
-    row = session.execute(select(
-        count(), count(overdue),
-        count(ActionItem.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS))),
-        count(mine), count(mine, overdue), count(ActionItem.owner_id.is_(None)),
-    )).one()
+    row = session.execute(_totals_statement(), {
+        "today": today, "soon_end": today + timedelta(days=DUE_SOON_DAYS),
+        "person_id": person_id if person_id is not None else -1}).one()
     return Totals(*row)
+
+
+@cache
+def _late_by_owner_statement():
+    """`late_by_owner`'s statement, built once: the day and the limit are bind parameters."""
+    late = (
+        select(ActionItem.owner_id, func.count().label("late"),
+               func.min(ActionItem.due_date).label("oldest"),
+               func.count().over().label("owners"))
+        .where(_is_open(), ActionItem.due_date < bindparam("today"))
+        .group_by(ActionItem.owner_id).subquery()
+    )  # grouped on the index alone; names joined to the groups, not to every late item
+    return (select(late.c.owner_id, Person.name, late.c.late, late.c.oldest, late.c.owners)
+            .outerjoin(Person, Person.id == late.c.owner_id)
+            .order_by(late.c.late.desc(), late.c.oldest, Person.name)
+            .limit(bindparam("limit")))
 
 
 def late_by_owner(session: Session, today: date, limit: int = LATE_OWNERS_LIMIT) -> LateByOwner:
     """Who owns what is late: the `limit` owners with the most overdue open items (the
     longest late first among equals), the unowned ones as one more "owner", and how many
     owners have late items in all. One grouped statement."""
-    late = (
-        select(ActionItem.owner_id, func.count().label("late"),
-               func.min(ActionItem.due_date).label("oldest"),
-               func.count().over().label("owners"))
-        .where(_is_open(), ActionItem.due_date < today)
-        .group_by(ActionItem.owner_id).subquery()
-    )  # grouped on the index alone; names joined to the groups, not to every late item
-    rows = session.execute(
-        select(late.c.owner_id, Person.name, late.c.late, late.c.oldest, late.c.owners)
-        .outerjoin(Person, Person.id == late.c.owner_id)
-        .order_by(late.c.late.desc(), late.c.oldest, Person.name).limit(limit)
-    ).all()
+    rows = session.execute(_late_by_owner_statement(),
+                           {"today": today, "limit": limit}).all()
     owners = [LateOwner(owner_id, name or "Nobody (unassigned)", count, first)
               for owner_id, name, count, first, _ in rows]
     return LateByOwner(owners, rows[0][4] if rows else 0)

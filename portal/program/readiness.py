@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.actions.models import ActionItem
@@ -278,6 +279,27 @@ class _ItemCounts:
     oldest_due: date | None = None
 
 
+@cache
+def _item_counts_statement():
+    """`_item_counts`' statement, built once: its values are bind parameters."""
+    due = ActionItem.due_date
+    in_workstreams = ActionItem.workstream_id.in_(bindparam("ids", expanding=True))
+    by_status = (
+        select(ActionItem.workstream_id, ActionItem.status, func.count(),
+               *(literal(0) for _ in range(3)), literal(None, due.type))
+        .where(in_workstreams).group_by(ActionItem.workstream_id, ActionItem.status))
+    by_date = (
+        select(ActionItem.workstream_id, ActionItem.status, literal(0),
+               func.count(case((due < bindparam("today"), 1))),
+               func.count(case((due < bindparam("late_before"), 1))),
+               func.count(case((due >= bindparam("today"), 1))),
+               func.min(due))
+        .where(in_workstreams, ActionItem.status.in_(OPEN_STATUSES),
+               due <= bindparam("soon_end"))
+        .group_by(ActionItem.workstream_id, ActionItem.status))
+    return union_all(by_status, by_date)
+
+
 def _item_counts(session: Session, workstream_ids: list[int], today: date,
                  rule: HealthRule) -> dict[int, _ItemCounts]:
     """Per workstream: its items, done, open, overdue, late, due soon, and the oldest
@@ -286,24 +308,11 @@ def _item_counts(session: Session, workstream_ids: list[int], today: date,
     counted by status, nothing tested per row; then the date tests on the open items due
     by the end of the "due soon" window only, an index range. Testing dates on every
     item, done and later ones included, is what made this grow with the items."""
-    overdue = ActionItem.due_date < today
-    in_workstreams = ActionItem.workstream_id.in_(workstream_ids)
-    by_status = (
-        select(ActionItem.workstream_id, ActionItem.status, func.count(),
-               *(literal(0) for _ in range(3)), literal(None, ActionItem.due_date.type))
-        .where(in_workstreams).group_by(ActionItem.workstream_id, ActionItem.status))
-    by_date = (
-        select(ActionItem.workstream_id, ActionItem.status, literal(0),
-               func.count(case((overdue, 1))),
-               func.count(case((ActionItem.due_date < rule.late_before(today), 1))),
-               func.count(case((ActionItem.due_date >= today, 1))),
-               func.min(ActionItem.due_date))
-        .where(in_workstreams, ActionItem.status.in_(OPEN_STATUSES),
-               ActionItem.due_date <= today + timedelta(days=DUE_SOON_DAYS))
-        .group_by(ActionItem.workstream_id, ActionItem.status))
+    rows = session.execute(_item_counts_statement(), {
+        "ids": workstream_ids, "today": today, "late_before": rule.late_before(today),
+        "soon_end": today + timedelta(days=DUE_SOON_DAYS)})
     counts: dict[int, _ItemCounts] = {}
-    for workstream_id, status, total, overdue_n, late_n, soon_n, oldest in session.execute(
-            union_all(by_status, by_date)):
+    for workstream_id, status, total, overdue_n, late_n, soon_n, oldest in rows:
         if status == "cancelled":
             continue
         c = counts.setdefault(workstream_id, _ItemCounts())

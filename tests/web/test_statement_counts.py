@@ -38,9 +38,11 @@ PAGES = {
 @pytest.fixture
 def world(app):
     program = make_program(name="Launch", target_date=TODAY + timedelta(days=60))
-    streams = [make_workstream(program, name=name, gating=n < 2)
-               for n, name in enumerate(("Hiring", "SOC2", "Telemetry"))]
     people = [make_person(f"Owner {n}") for n in range(4)]
+    # Two of three workstreams have a lead, as a real program's do: leads are loaded too.
+    streams = [make_workstream(program, name=name, gating=n < 2,
+                               lead_id=people[n].id if n < 2 else None)
+               for n, name in enumerate(("Hiring", "SOC2", "Telemetry"))]
     scalers = [Hyperscaler(name=name, rank=n + 1) for n, name in enumerate(("GCP", "Azure"))]
     customers = [Customer(name=f"Customer {n}") for n in range(4)]
     db.session.add_all([*scalers, *customers])

@@ -65,7 +65,7 @@ class UrlPattern:
     _HOLE = 987654321
 
     def __init__(self, endpoint: str, key: str, **values):
-        self.head, self.tail = url_for(endpoint, **values, **{key: self._HOLE}).split(
+        self.head, self.tail = url_for(endpoint, **{key: self._HOLE}, **values).split(
             str(self._HOLE))
 
     def __call__(self, value: int) -> str:

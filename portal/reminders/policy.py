@@ -269,14 +269,15 @@ def save_settings(session: Session, settings: ReminderSettings) -> None:
         row.value = settings.as_json()
 
 
+_UNREMINDABLE = Soonest(sa.or_(
+    ActionItem.owner_id.is_(None),
+    ActionItem.owner_id.in_(sa.select(Person.id).where(sa.or_(
+        Person.email.is_(None), Person.email == "", Person.reminders_off.is_(True))))))
+
+
 def unremindable_items(session: Session, limit: int | None = None):
     """Open items with a due date whose owner has no email or unsubscribed (or no owner at
     all): they cannot be reminded. The `limit` due soonest (None: all), owners and
     workstreams loaded, in one statement (`Soonest`)."""
     return _UNREMINDABLE(session, limit)
 
-
-_UNREMINDABLE = Soonest(sa.or_(
-    ActionItem.owner_id.is_(None),
-    ActionItem.owner_id.in_(sa.select(Person.id).where(sa.or_(
-        Person.email.is_(None), Person.email == "", Person.reminders_off.is_(True))))))

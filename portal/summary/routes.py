@@ -16,6 +16,7 @@ from portal.program.queries import current_program
 from portal.summary import charts
 from portal.summary.history import first_data_day
 from portal.summary.report import Summary, SummaryError, build_summary, parse_as_of
+from portal.templating import id_url
 from portal.vocab import OPEN_STATUSES
 from portal.web import render
 
@@ -24,28 +25,31 @@ bp = Blueprint("summary", __name__)
 
 class Links:
     """Where each number of the summary leads: the filtered /actions list, the workstream
-    page."""
+    page. A workstream's links come from one URL pattern each (`id_url`): the page has
+    fifty rows of them."""
 
     def __init__(self, today: date):
         self.today = today
 
-    def actions(self, **filters) -> str:
-        return url_for("actions.index", **{k: v for k, v in filters.items() if v is not None})
+    def actions(self, workstream: int | None = None, **filters) -> str:
+        if workstream is not None:
+            return id_url("actions.index", "workstream", workstream, **filters)
+        return url_for("actions.index", **filters)
 
     def open_items(self, workstream: int | None = None) -> str:
-        return self.actions(workstream=workstream, status=list(OPEN_STATUSES))
+        return self.actions(workstream, status=OPEN_STATUSES)
 
     def overdue(self, workstream: int | None = None) -> str:
-        return self.actions(workstream=workstream, overdue=1, sort="due")
+        return self.actions(workstream, overdue=1, sort="due")
 
     def done(self, workstream: int | None = None) -> str:
-        return self.actions(workstream=workstream, status="done", sort="updated")
+        return self.actions(workstream, status="done", sort="updated")
 
     def item(self, item_id: int) -> str:
-        return url_for("actions.detail", item_id=item_id)
+        return id_url("actions.detail", "item_id", item_id)
 
     def workstream(self, workstream_id: int) -> str:
-        return url_for("workstreams.detail", workstream_id=workstream_id)
+        return id_url("workstreams.detail", "workstream_id", workstream_id)
 
     def pocs(self) -> str:
         return url_for("pocs.board")

@@ -21,7 +21,9 @@ class BackupError(RuntimeError):
 
 
 def _tables(metadata: MetaData):
-    return metadata.sorted_tables
+    """The tables a backup holds: not those derived from others (`info["derived_by"]`, the
+    statement that fills one from its sources), which a restore fills again."""
+    return [table for table in metadata.sorted_tables if "derived_by" not in table.info]
 
 
 def backup(engine: Engine, metadata: MetaData, path: str | Path) -> dict[str, int]:
@@ -92,6 +94,10 @@ def restore(engine: Engine, metadata: MetaData, path: str | Path) -> dict[str, i
                 rows = [dict(row) for row in reader.execute(select(table)).mappings()]
                 for start in range(0, len(rows), BATCH):
                     writer.execute(insert(table), rows[start:start + BATCH])
+            for table in metadata.sorted_tables:
+                if "derived_by" in table.info:  # what triggers wrote while copying, redone
+                    writer.execute(table.delete())
+                    writer.execute(text(table.info["derived_by"]))
             if engine.dialect.name == "postgresql":
                 _reset_sequences(writer, metadata)
     finally:

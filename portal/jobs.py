@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from portal.actions.tally import compact_job
 from portal.observability import recorded
 from portal.reminders.jobs import run_reminders, send_due_mail
 from portal.summary.jobs import snapshot_job, weekly_digest_job
@@ -26,6 +27,7 @@ JOBS: list[tuple[str, Callable[[Flask], object], dict]] = [
     ("outbox", send_due_mail, {"trigger": "interval", "minutes": 1}),
     ("summary-snapshot", snapshot_job, {"trigger": "cron", "minute": 50}),
     ("summary-weekly-digest", weekly_digest_job, {"trigger": "cron", "minute": "*/15"}),
+    ("item-tally", compact_job, {"trigger": "interval", "minutes": 10}),
 ]
 
 

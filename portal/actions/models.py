@@ -174,3 +174,75 @@ for _dialect, _statements in SEARCH_INDEX_CREATE.items():
 # Dropping action_item drops its triggers and indexes, not the FTS5 table beside it.
 event.listen(ActionItem.__table__, "after_drop",
              DDL(_SQLITE_DROP[-1]).execute_if(dialect="sqlite"))
+
+
+# Counts the items already there (a migrated database, a restored backup).
+TALLY_FILL = ("INSERT INTO item_tally (workstream_id, status, n) "
+              "SELECT workstream_id, status, count(*) FROM action_item "
+              "GROUP BY workstream_id, status")
+
+
+class ItemTally(db.Model):
+    """Items counted by workstream and status, so the pages' per-workstream and program
+    counts read a few rows instead of counting every item (which grows with them).
+
+    Kept by triggers on action_item (below), in the same transaction as every write to an
+    item by any path: each insert, delete or change of workstream or status appends +1
+    and -1 rows, so concurrent writers never update the same row (no lock waits, no
+    deadlocks). A count is the sum of a key's rows; `portal.actions.tally.compact` folds
+    them into one row per key (a scheduled job, and after bulk loads)."""
+
+    __tablename__ = "item_tally"
+    __page_neutral__ = True  # compacting changes no count; item writes move the version
+    __table_args__ = (
+        sa.Index("ix_item_tally_workstream_status", "workstream_id", "status", "n"),
+        # Derived from action_item: a backup leaves it out, a restore fills it again.
+        {"info": {"derived_by": TALLY_FILL}},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workstream_id: Mapped[int | None]  # no foreign key: a deleted workstream's rows sum to 0
+    status: Mapped[str] = mapped_column(sa.String(20))
+    n: Mapped[int]
+
+
+_TALLY_SQLITE = (
+    "CREATE TRIGGER IF NOT EXISTS item_tally_insert AFTER INSERT ON action_item "
+    "BEGIN INSERT INTO item_tally (workstream_id, status, n) "
+    "VALUES (new.workstream_id, new.status, 1); END",
+    "CREATE TRIGGER IF NOT EXISTS item_tally_delete AFTER DELETE ON action_item "
+    "BEGIN INSERT INTO item_tally (workstream_id, status, n) "
+    "VALUES (old.workstream_id, old.status, -1); END",
+    "CREATE TRIGGER IF NOT EXISTS item_tally_update "
+    "AFTER UPDATE OF workstream_id, status ON action_item "
+    "WHEN old.workstream_id IS NOT new.workstream_id OR old.status IS NOT new.status "
+    "BEGIN INSERT INTO item_tally (workstream_id, status, n) "
+    "VALUES (old.workstream_id, old.status, -1), (new.workstream_id, new.status, 1); END",
+)
+_TALLY_POSTGRESQL = (
+    "CREATE OR REPLACE FUNCTION item_tally_keep() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN "
+    "IF TG_OP = 'UPDATE' AND OLD.workstream_id IS NOT DISTINCT FROM NEW.workstream_id "
+    "AND OLD.status = NEW.status THEN RETURN NULL; END IF; "
+    "IF TG_OP <> 'INSERT' THEN INSERT INTO item_tally (workstream_id, status, n) "
+    "VALUES (OLD.workstream_id, OLD.status, -1); END IF; "
+    "IF TG_OP <> 'DELETE' THEN INSERT INTO item_tally (workstream_id, status, n) "
+    "VALUES (NEW.workstream_id, NEW.status, 1); END IF; "
+    "RETURN NULL; END $$",
+    "DROP TRIGGER IF EXISTS item_tally_keep ON action_item",
+    "CREATE TRIGGER item_tally_keep AFTER INSERT OR DELETE OR UPDATE OF workstream_id, status "
+    "ON action_item FOR EACH ROW EXECUTE FUNCTION item_tally_keep()",
+)
+TALLY_CREATE = {"sqlite": _TALLY_SQLITE, "postgresql": _TALLY_POSTGRESQL}
+TALLY_DROP = {
+    "sqlite": ("DROP TRIGGER IF EXISTS item_tally_update",
+               "DROP TRIGGER IF EXISTS item_tally_delete",
+               "DROP TRIGGER IF EXISTS item_tally_insert"),
+    "postgresql": ("DROP TRIGGER IF EXISTS item_tally_keep ON action_item",
+                   "DROP FUNCTION IF EXISTS item_tally_keep()"),
+}
+
+# After every table exists: the triggers are on action_item and write item_tally.
+for _dialect, _statements in TALLY_CREATE.items():
+    for _statement in _statements:
+        event.listen(db.metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))

@@ -10,6 +10,7 @@ from typing import ClassVar
 from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
+from portal.actions import tally
 from portal.actions.models import ActionItem
 from portal.actions.queries import Soonest
 from portal.people.models import Person
@@ -150,16 +151,17 @@ def _totals_statement():
     overdue = ActionItem.due_date < bindparam("today")
     mine = ActionItem.owner_id == bindparam("person_id")
     return select(
-        count(), count(overdue),
+        tally.count_in(OPEN_STATUSES), count(overdue),
         count(ActionItem.due_date.between(bindparam("today"), bindparam("soon_end"))),
         count(mine), count(mine, overdue), count(ActionItem.owner_id.is_(None)),
     )
 
 
 def totals(session: Session, today: date, person_id: int | None) -> Totals:
-    """Every count the page shows about items, in one statement: each a count over one
-    index range of the open items (by status and due date, or by owner and status), so
-    no row is tested for anything the index does not order it by."""
+    """Every count the page shows about items, in one statement: the open items from the
+    tally the triggers keep, the others each a count over one index range of the open
+    items (by status and due date, or by owner and status), so no row is tested for
+    anything the index does not order it by."""
     row = session.execute(_totals_statement(), {
         "today": today, "soon_end": today + timedelta(days=DUE_SOON_DAYS),
         "person_id": person_id if person_id is not None else -1}).one()

@@ -21,7 +21,7 @@ from functools import cache
 from sqlalchemy import bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from portal.actions.models import ActionItem
+from portal.actions.models import ActionItem, ItemTally
 from portal.program.models import (
     GRACE_DAYS_DEFAULT,
     MIN_SHARE_DEFAULT,
@@ -283,18 +283,19 @@ class _ItemCounts:
 def _item_counts_statement():
     """`_item_counts`' statement, built once: its values are bind parameters."""
     due = ActionItem.due_date
-    in_workstreams = ActionItem.workstream_id.in_(bindparam("ids", expanding=True))
+    ids = bindparam("ids", expanding=True)
     by_status = (
-        select(ActionItem.workstream_id, ActionItem.status, func.count(),
+        select(ItemTally.workstream_id, ItemTally.status, func.sum(ItemTally.n),
                *(literal(0) for _ in range(3)), literal(None, due.type))
-        .where(in_workstreams).group_by(ActionItem.workstream_id, ActionItem.status))
+        .where(ItemTally.workstream_id.in_(ids))
+        .group_by(ItemTally.workstream_id, ItemTally.status))
     by_date = (
         select(ActionItem.workstream_id, ActionItem.status, literal(0),
                func.count(case((due < bindparam("today"), 1))),
                func.count(case((due < bindparam("late_before"), 1))),
                func.count(case((due >= bindparam("today"), 1))),
                func.min(due))
-        .where(in_workstreams, ActionItem.status.in_(OPEN_STATUSES),
+        .where(ActionItem.workstream_id.in_(ids), ActionItem.status.in_(OPEN_STATUSES),
                due <= bindparam("soon_end"))
         .group_by(ActionItem.workstream_id, ActionItem.status))
     return union_all(by_status, by_date)
@@ -303,11 +304,11 @@ def _item_counts_statement():
 def _item_counts(session: Session, workstream_ids: list[int], today: date,
                  rule: HealthRule) -> dict[int, _ItemCounts]:
     """Per workstream: its items, done, open, overdue, late, due soon, and the oldest
-    overdue due date. One statement of two grouped parts, both read from the covering
-    index `ix_action_item_workstream_status` (workstream, status, due date): every item
-    counted by status, nothing tested per row; then the date tests on the open items due
-    by the end of the "due soon" window only, an index range. Testing dates on every
-    item, done and later ones included, is what made this grow with the items."""
+    overdue due date. One statement of two grouped parts: the items by status from the
+    tally the triggers keep (`item_tally`: a few rows per workstream, however many items);
+    then the date tests on the open items due by the end of the "due soon" window only,
+    an index range of `ix_action_item_workstream_status`. Counting every item, and testing
+    dates on done and later ones, is what made this grow with the items."""
     rows = session.execute(_item_counts_statement(), {
         "ids": workstream_ids, "today": today, "late_before": rule.late_before(today),
         "soon_end": today + timedelta(days=DUE_SOON_DAYS)})

@@ -314,7 +314,8 @@ def _sign_in(app, user, password):
 
 
 def _scheduler_run(app, world):
-    """A reminders tick that queues a mail, the outbox sending it, and both run records."""
+    """A reminders tick that queues a mail, the outbox sending it, the item tally folded,
+    and their run records."""
     from portal.jobs import JOBS
     from portal.observability import recorded
     from portal.reminders.models import OutboxMessage
@@ -329,6 +330,7 @@ def _scheduler_run(app, world):
     recorded("reminders", jobs["reminders"])(app)
     recorded("outbox", jobs["outbox"])(app)
     assert db.session.scalar(select(func.count(OutboxMessage.id))) > 0  # it did write
+    assert recorded("item-tally", jobs["item-tally"])(app) > 0  # it did fold rows
     return before
 
 

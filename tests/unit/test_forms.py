@@ -4,7 +4,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from wtforms import Form, SelectField, widgets
+from wtforms import Form, SelectChoice, SelectField, widgets
 
 from portal.forms import Select, person_choices
 
@@ -28,7 +28,8 @@ def test_the_select_writes_what_wtforms_writes(chosen):
 
 def test_options_with_attributes_still_go_through_wtforms():
     class One(Form):
-        pick = SelectField(choices=[("a", "A", {"disabled": True})], widget=Select())
+        pick = SelectField(choices=[SelectChoice("a", "A", render_kw={"disabled": True})],
+                           widget=Select())
 
     assert str(One().pick()) == ('<select id="pick" name="pick">'
                                  '<option disabled value="a">A</option></select>')

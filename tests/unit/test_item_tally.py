@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 
 from portal.actions import service, tally
 from portal.actions.models import ActionItem, ItemTally
@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.program.models import Workstream
 from portal.vocab import ACTION_STATUSES
 from tests.factories import make_item, make_program, make_workstream
-from tests.unit.test_migrations import _empty
+from tests.unit.test_migrations import _empty, insert_raw_item
 
 TODAY = date(2026, 3, 1)
 ACTOR = Actor(via="cli")
@@ -118,12 +118,8 @@ def test_compaction_beside_an_open_writer_loses_and_doubles_nothing(app):
     for _ in range(3):
         make_item(workstream_id=ws.id, status="open")
     db.session.commit()
-    insert_item = text(
-        "INSERT INTO action_item (title, title_key, workstream_id, status, priority, tags, "
-        "notes, version, created_at, updated_at) VALUES ('Late', 'late', :ws, 'done', "
-        "'normal', '', '', 1, now(), now())")
     with db.engine.connect() as writer:
-        writer.execute(insert_item, {"ws": ws.id})  # open, not committed
+        insert_raw_item(writer, "Late", "done", workstream_id=ws.id)  # open, not committed
         assert tally.compact(db.session) == 3
         db.session.commit()
         writer.commit()
@@ -149,20 +145,16 @@ def test_the_scheduled_job_compacts(app):
 def test_migration_fills_the_tally_and_its_triggers_keep_it(app):
     _empty(app)
     upgrade(revision="0010")
-    insert_item = text(
-        "INSERT INTO action_item (title, title_key, status, priority, tags, notes, version, "
-        "created_at, updated_at) VALUES (:title, :title, :status, 'normal', '', '', 1, "
-        "'2025-01-01 00:00:00', '2025-01-01 00:00:00')")
     with db.engine.begin() as conn:
         for title, status in (("a", "open"), ("b", "open"), ("c", "done")):
-            conn.execute(insert_item, {"title": title, "status": status})
+            insert_raw_item(conn, title, status)
     upgrade()
     with db.engine.begin() as conn:
-        conn.execute(insert_item, {"title": "d", "status": "done"})
+        insert_raw_item(conn, "d", "done")
         assert dict(((s, n) for _, s, n in conn.execute(tally.by_workstream_status()))) == {
             "open": 2, "done": 2}
     downgrade(revision="0010")
     with db.engine.begin() as conn:
-        conn.execute(insert_item, {"title": "e", "status": "done"})  # no trigger left behind
+        insert_raw_item(conn, "e", "done")  # no trigger left behind
     _empty(app)
     db.create_all()  # leave the schema as the other tests expect it

@@ -19,6 +19,17 @@ def _empty(app):
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
+def insert_raw_item(conn, title: str, status: str = "open", tags: str = "",
+                    workstream_id: int | None = None) -> None:
+    """An action item written as SQL, the columns every revision since 0008 requires: for
+    tests that fill a database migrated to an earlier revision."""
+    conn.execute(text(
+        "INSERT INTO action_item (title, title_key, workstream_id, status, priority, tags, "
+        "notes, version, created_at, updated_at) VALUES (:title, :title, :ws, :status, "
+        "'normal', :tags, '', 1, '2025-01-01 00:00:00', '2025-01-01 00:00:00')"),
+        {"title": title, "ws": workstream_id, "status": status, "tags": tags})
+
+
 def test_upgrade_from_empty_then_models_match(app):
     _empty(app)
     upgrade()

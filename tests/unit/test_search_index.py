@@ -17,7 +17,7 @@ from portal.actions.queries import Filters, scan_clause, search, where_clauses
 from portal.audit.log import Actor
 from portal.extensions import db
 from tests.factories import make_item
-from tests.unit.test_migrations import _empty
+from tests.unit.test_migrations import _empty, insert_raw_item
 
 TODAY = date(2025, 11, 1)
 ACTOR = Actor(via="cli")
@@ -219,18 +219,14 @@ def _ids_for(q: str) -> list[int]:
 def test_migration_builds_and_fills_the_index_then_removes_it(app):
     _empty(app)
     upgrade(revision="0008")
-    insert_item = text(
-        "INSERT INTO action_item (title, title_key, status, priority, tags, notes, version, "
-        "created_at, updated_at) VALUES (:title, :title, 'open', 'normal', :tags, '', 1, "
-        "'2025-01-01 00:00:00', '2025-01-01 00:00:00')")
     with db.engine.begin() as conn:
-        conn.execute(insert_item, {"title": "Older item about Kubernetes", "tags": "infra"})
+        insert_raw_item(conn, "Older item about Kubernetes", tags="infra")
     assert not _index_present()
     upgrade()
     assert _index_present()
     assert _ids_for("kubernetes") == [1] and _ids_for("INFRA") == [1]
     with db.engine.begin() as conn:
-        conn.execute(insert_item, {"title": "Newer item about kubernetes", "tags": ""})
+        insert_raw_item(conn, "Newer item about kubernetes")
     assert _ids_for("kubernetes") == [1, 2]
     downgrade(revision="0008")
     assert not _index_present()

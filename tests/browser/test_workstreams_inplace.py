@@ -1,9 +1,15 @@
-"""Workstream page in Chromium: exit criteria ticked in place, the RAG note rule, and a
-stale edit from two pages showing the other change beside the user's own values."""
+"""Workstream page in Chromium: exit criteria ticked in place, the RAG note rule, a stale
+edit from two pages showing the other change beside the user's own values, and the lead
+select loading everyone when reached."""
 import re
 
 import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
 
+from portal.extensions import db
+from portal.people.models import Person
+from portal.program.models import Workstream
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -153,3 +159,28 @@ def test_stale_edit_without_javascript(page, login, browser, live_server):
         assert lead.locator("h1").inner_text() == "No-script name"
     finally:
         lead.context.close()
+
+
+def test_the_lead_select_loads_everyone_when_reached_and_saves(page, login, live_server):
+    with live_server.app.app_context():
+        people = db.session.scalar(select(func.count(Person.id)))
+    login("lead@example.com")
+    open_first_workstream(page)
+    ws_id = int(page.url.rsplit("/", 1)[1])
+    open_edit_form(page, page.url)
+    lead = page.locator("#edit select[name=lead_id]")
+    assert lead.locator("option").count() <= 2  # the blank and the current lead
+    before = lead.input_value()
+    assert lead.locator("option:checked").inner_text() != "Yancey"
+    with page.expect_response(lambda r: "/actions/owner-options" in r.url):
+        lead.focus()
+    # Everyone after the form's own blank, the current lead still chosen.
+    expect(lead.locator("option")).to_have_count(people + 1)
+    expect(lead.locator("option").first).to_have_text("No lead yet")
+    assert lead.input_value() == before
+    lead.select_option(label="Yancey")
+    page.click("#edit button:has-text('Save changes')")
+    page.locator(".flash", has_text="Saved.").wait_for()
+    with live_server.app.app_context():
+        ws = db.session.get(Workstream, ws_id)
+        assert ws.lead is not None and ws.lead.name == "Yancey"

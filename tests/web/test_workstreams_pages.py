@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from portal.actions.models import ActionItem
 from portal.audit.models import AuditEvent
 from portal.extensions import db
+from portal.people.models import Person
 from portal.program.models import Criterion, StatusUpdate, Workstream
 from tests.factories import (
     PASSWORD,
@@ -228,6 +229,37 @@ def test_edit_with_htmx_redirects_through_htmx(app, world, lead_client):
                                 data=edit_data(ws, name="Hiring (htmx)"))
     assert response.status_code == 204
     assert response.headers["HX-Redirect"] == f"/workstreams/{ws.id}"
+
+
+def lead_options(html: str) -> list[str]:
+    """The option labels of the edit form's lead select."""
+    select = re.search(r'<select[^>]*name="lead_id"[^>]*>(.*?)</select>', html, re.S)
+    assert select, "no lead select"
+    return [unescape(label) for label in re.findall(r"<option[^>]*>([^<]*)", select.group(1))]
+
+
+def test_the_lead_select_lists_its_choice_and_loads_everyone_on_demand(app, world, lead_client):
+    ws = world["ws"]
+    for n in range(5):
+        make_person(f"Candidate {n}")
+    db.session.commit()
+    html = lead_client.get(f"/workstreams/{ws.id}").get_data(as_text=True)
+    # The current lead and the blank only; portal.js loads the others from data-options.
+    assert lead_options(html) == ["No lead yet", "Ada Lead"]
+    assert re.search(r'<select[^>]*data-options="/actions/owner-options"[^>]*name="lead_id"',
+                     html)
+    # Without JavaScript, a link to the page listing everyone, the form open.
+    assert f'href="/workstreams/{ws.id}?choices=all#edit"' in html
+    everyone = lead_client.get(f"/workstreams/{ws.id}?choices=all").get_data(as_text=True)
+    assert len(lead_options(everyone)) == 1 + db.session.scalar(select(func.count(Person.id)))
+    assert "data-options" not in re.search(r'<select[^>]*name="lead_id"', everyone).group(0)
+    assert '<details class="edit-details" open>' in everyone
+    # A form sent back with an error keeps the lead it chose, listed.
+    chosen = db.session.scalar(select(Person.id).where(Person.name == "Candidate 3"))
+    refused = lead_client.post(f"/workstreams/{ws.id}", headers=HX, data=edit_data(
+        ws, name="", lead_id=str(chosen)))
+    assert refused.status_code == 422
+    assert lead_options(refused.get_data(as_text=True)) == ["No lead yet", "Candidate 3"]
 
 
 def test_stale_edit_409_shows_their_change_beside_yours(app, world):

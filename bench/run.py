@@ -1,6 +1,7 @@
 """`make bench`: the portal's main pages at 20,000 and at 200 action items, under gunicorn
 with the production settings, driven by wrk at a fixed concurrency after a warm-up, beside
-a hello-world Flask app served the same way as the ceiling. Also times a reminder run with
+a hello-world Flask app served the same way as the ceiling and a bare 50-row page as the
+floor (bench/floor.py). Also times a reminder run with
 2,000 points due and reads the workers' peak memory. Writes bench/results/<date>-<db>.md
 and .json. The targets of issue 9 are checked by reading the table (bench/README.md).
 
@@ -166,8 +167,8 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited; see {self.log_path}")
             try:
-                with urllib.request.urlopen(self.url + "/healthz" if "hello" not in
-                                            self.app_spec else self.url + "/", timeout=2):
+                probe = "/" if self.app_spec.startswith("bench.") else "/healthz"
+                with urllib.request.urlopen(self.url + probe, timeout=2):
                     return self
             except (urllib.error.URLError, OSError):
                 time.sleep(0.3)
@@ -406,6 +407,9 @@ def measure_phase(kind: str, items: int) -> dict:
     with Server("bench.hello:app", env, f"hello-{kind}-{items}") as hello:
         log(f"{kind}/{items}: hello-world")
         phase["hello"] = drive(hello.url + "/", None)
+    with Server("bench.floor:app", env, f"floor-{kind}-{items}") as floor:
+        log(f"{kind}/{items}: the floor (50 rows, Core and Jinja alone)")
+        phase["floor"] = drive(floor.url + "/", None)
     page_list = pages(url)
     for mode, cache in MODES:
         with Server("app:app", dict(env, PORTAL_PAGE_CACHE=cache),
@@ -527,6 +531,10 @@ def report(kind: str, result: dict) -> str:
         "",
         f"hello-world ceiling: {fmt(hello, 0)} req/s, p50 {fmt(big['hello']['p50'], 2)} ms, "
         f"p99 {fmt(big['hello']['p99'], 2)} ms.",
+        "",
+        f"Floor (bench/floor.py: 50 rows read with Core and rendered by Jinja, nothing else): "
+        f"{fmt(big['floor']['rps'], 0)} req/s, {fmt(big['floor']['rps'] / hello, 3)} × hello, "
+        f"p50 {fmt(big['floor']['p50'], 2)} ms. The least a rendered page costs on this stack.",
         "",
         "Rendered: the page cache off, every request renders. Cached: the page cache on, "
         "wrk repeats one request, so nearly every one is a hit.",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -10,19 +11,22 @@ from portal.pocs.models import Hyperscaler, Poc
 from portal.program.models import Program, Workstream
 
 
+@cache
+def _current_program_statement():
+    """Built once: every page runs it, and a statement built anew computes its cache key
+    (its loader options' included) on every run, a third of the time it takes."""
+    return (select(Program)
+            .options(selectinload(Program.milestones),
+                     selectinload(Program.workstreams).joinedload(Workstream.lead))
+            .order_by(Program.id)
+            .limit(1))
+
+
 def current_program(session: Session) -> Program | None:
     """The program the portal tracks (the first one; the portal runs one program), with its
     milestones and its workstreams and their leads (three statements; the leads joined to
     the workstreams, a fourth would cost more than the join)."""
-    return session.scalar(
-        select(Program)
-        .options(
-            selectinload(Program.milestones),
-            selectinload(Program.workstreams).joinedload(Workstream.lead),
-        )
-        .order_by(Program.id)
-        .limit(1)
-    )
+    return session.scalar(_current_program_statement())
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 import logging
 import os
 from datetime import timedelta
+from functools import cache
 from importlib import import_module
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal.config import Config, ping_on_checkout, tune_sqlite
 from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
@@ -69,22 +70,28 @@ def _init_extensions(app: Flask) -> None:
     _init_templates(app)
 
 
+@cache
+def _user_statement():
+    """`_load_user`'s statement, built once: every request runs it."""
+    from portal.auth.models import User, UserSession
+
+    return select(User).where(
+        User.id == bindparam("user_id"),
+        select(UserSession.id).where(UserSession.id == bindparam("sid"),
+                                     UserSession.user_id == User.id).exists())
+
+
 def _load_user(user_id: str):
     """Session id is "<user id>:<session version>", and the cookie names its session's row:
     a bumped version (password change, deactivation, "sign out everywhere") or a deleted
     row (sign-out) ends the session. One statement."""
     from flask import session
 
-    from portal.auth.models import User, UserSession
-
     ident, _, version = user_id.partition(":")
     sid = session.get("sid")
     if not ident.isdigit() or not version.isdigit() or not isinstance(sid, str):
         return None
-    user = db.session.scalar(select(User).where(
-        User.id == int(ident),
-        select(UserSession.id).where(UserSession.id == sid,
-                                     UserSession.user_id == User.id).exists()))
+    user = db.session.scalar(_user_statement(), {"user_id": int(ident), "sid": sid})
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

@@ -2,10 +2,12 @@
 dependencies and action items; archiving. Leads and admins change; everyone reads."""
 from __future__ import annotations
 
+from functools import cache
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -53,15 +55,19 @@ def _program_or_404():
     return program
 
 
-def _workstream_or_404(workstream_id: int) -> Workstream:
-    ws = db.session.scalar(
-        select(Workstream).where(Workstream.id == workstream_id).options(
-            joinedload(Workstream.lead),
-            selectinload(Workstream.criteria),
-            selectinload(Workstream.depends_on),
-            selectinload(Workstream.blocks),
-        )
+@cache
+def _workstream_statement():
+    """A workstream with what its page shows of it, built once (the id a bind parameter)."""
+    return select(Workstream).where(Workstream.id == bindparam("workstream_id")).options(
+        joinedload(Workstream.lead),
+        selectinload(Workstream.criteria),
+        selectinload(Workstream.depends_on),
+        selectinload(Workstream.blocks),
     )
+
+
+def _workstream_or_404(workstream_id: int) -> Workstream:
+    ws = db.session.scalar(_workstream_statement(), {"workstream_id": workstream_id})
     if ws is None:
         abort(404)
     return ws

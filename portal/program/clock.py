@@ -25,10 +25,13 @@ from portal.program.models import Program
 _KEY = "program_zone"
 
 
+_ZONE = select(Program.timezone).order_by(Program.id).limit(1)  # built once: every page asks
+
+
 def zone_of(session: Session, default: str | None) -> str:
     """The program's zone, or `default` (then UTC) while there is no program: one statement.
     In an application context the answer is kept for the rest of it (`program_zone`)."""
-    zone = session.scalar(select(Program.timezone).order_by(Program.id).limit(1))
+    zone = session.scalar(_ZONE)
     zone = zone or default or "UTC"
     if has_app_context():
         setattr(g, _KEY, zone)

@@ -331,19 +331,26 @@ def _item_counts(session: Session, workstream_ids: list[int], today: date,
     return counts
 
 
-def _criteria_weights(session: Session, listed) -> dict:
-    """Per workstream (one aggregate query): the total and the done weight of its criteria."""
-    rows = session.execute(
-        select(
-            Criterion.workstream_id,
-            func.sum(Criterion.weight).label("total"),
-            func.sum(case((Criterion.done.is_(True), Criterion.weight), else_=0)).label("done"),
-        )
-        .join(Workstream, Workstream.id == Criterion.workstream_id)
-        .where(listed)
-        .group_by(Criterion.workstream_id)
-    ).all()
-    return {row.workstream_id: row for row in rows}
+@cache
+def _figures_statements(one: bool):
+    """The workstreams' and their criteria weights' statements, built once (a statement
+    built anew computes its cache key on every run): the program, and with `one` the
+    workstream, are bind parameters."""
+    listed = ((Workstream.program_id == bindparam("program_id"))
+              & Workstream.archived_at.is_(None))
+    if one:
+        listed &= Workstream.id == bindparam("only")
+    workstreams = (select(Workstream.id, Workstream.name, Workstream.gating, Workstream.rag)
+                   .where(listed)
+                   .order_by(Workstream.gating.desc(), Workstream.position, Workstream.id))
+    criteria = (select(Criterion.workstream_id,
+                       func.sum(Criterion.weight).label("total"),
+                       func.sum(case((Criterion.done.is_(True), Criterion.weight),
+                                     else_=0)).label("done"))
+                .join(Workstream, Workstream.id == Criterion.workstream_id)
+                .where(listed)
+                .group_by(Criterion.workstream_id))
+    return workstreams, criteria
 
 
 def _figures_of(ws, i, c, today: date, rule: HealthRule) -> WorkstreamFigures:
@@ -369,16 +376,11 @@ def workstream_figures(session: Session, program_id: int, today: date, *,
     """Figures for every workstream of the program (archived ones left out), or for the
     one with id `only`, in three aggregate queries; health under `rule`
     (`HealthRule.of(program)`)."""
-    listed = (Workstream.program_id == program_id) & Workstream.archived_at.is_(None)
-    if only is not None:
-        listed &= Workstream.id == only
-    workstreams = session.execute(
-        select(Workstream.id, Workstream.name, Workstream.gating, Workstream.rag)
-        .where(listed)
-        .order_by(Workstream.gating.desc(), Workstream.position, Workstream.id)
-    ).all()
+    workstreams_statement, criteria_statement = _figures_statements(only is not None)
+    params = {"program_id": program_id, "only": only}
+    workstreams = session.execute(workstreams_statement, params).all()
     items = _item_counts(session, [ws.id for ws in workstreams], today, rule)
-    criteria = _criteria_weights(session, listed)
+    criteria = {row.workstream_id: row for row in session.execute(criteria_statement, params)}
     return [_figures_of(ws, items.get(ws.id), criteria.get(ws.id), today, rule)
             for ws in workstreams]
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_login import current_user
@@ -48,9 +49,10 @@ def days_text(days: int | None) -> str:
     return f"in {days} days"
 
 
+@lru_cache(maxsize=256)
 def bare_attr(value: str) -> Markup:
     """An HTML attribute value, in quotes only when it needs them: for markup that repeats
-    on every row of a long table."""
+    on every row of a long table (a few labels, so each is worked out once)."""
     text = str(value)
     if text and all(ch.isalnum() or ch in "-_." for ch in text):
         return escape(text)

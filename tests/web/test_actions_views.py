@@ -194,6 +194,9 @@ def test_invalid_inline_edit_shows_message_in_row_and_saves_nothing(client, worl
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith("<tr") and "row-invalid" in html and message in html
+    if field != "row":  # the cell's control points at its message
+        assert (f'aria-invalid="true" aria-describedby="err-{field}-{item.id}"' in html
+                and f'<span class="cell-error" id="err-{field}-{item.id}" role="alert">' in html)
     db.session.expire_all()
     saved = db.session.get(ActionItem, item.id)
     assert (saved.status, saved.owner_id, saved.due_date, saved.priority, saved.version) == before

@@ -202,7 +202,7 @@
       var option = control.options[control.selectedIndex];
       return option ? option.textContent.trim() : "";
     }
-    return control.value;
+    return control.value || "cleared";
   }
 
   var settling = {};  // item id -> what to do once its saved row has settled

@@ -67,3 +67,22 @@ def test_a_pointer_choice_saves_at_once_and_can_be_undone(page, login, live_serv
                                                                str(item.version + 2))
     assert reload_item(live_server, item.id).status == "proposed"
     expect(page.locator(f"#item-{item.id}")).to_have_attribute("data-status", "proposed")
+
+
+def test_clearing_a_due_date_says_so_and_can_be_undone(page, login, live_server):
+    item = first_item(live_server, status="proposed")
+    assert item.due_date is not None
+    login("lead@example.com")
+    page.goto("/actions")
+    due = page.locator(f"#item-{item.id} input[name=due_date]")
+    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+        due.fill("")
+        due.press("Enter")
+    assert reload_item(live_server, item.id).due_date is None
+    toast = page.locator("#toast")
+    expect(toast).to_contain_text("Saved: Due cleared.")
+    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+        toast.get_by_role("button", name="Undo").click()
+    expect(page.locator(f"#item-{item.id} input[name=due_date]")).to_have_value(
+        item.due_date.isoformat())
+    assert reload_item(live_server, item.id).due_date == item.due_date

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
-from portal.actions.models import ActionItem
+from portal.actions.models import ActionItem, ItemTally, due_order
 from portal.actions.search_index import word_clause
 from portal.pagination import Page, clamp_page
 from portal.people.models import Person
@@ -211,17 +211,16 @@ PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=ActionItem.
 
 
 def _ordered(stmt: Select, sort: str) -> Select:
-    due_nulls_last = ActionItem.due_date.is_(None)
+    due = due_order()
     if sort == "-due":
-        return stmt.order_by(due_nulls_last, ActionItem.due_date.desc(), ActionItem.id.desc())
+        return stmt.order_by(due[0], ActionItem.due_date.desc(), ActionItem.id.desc())
     if sort == "priority":
-        return stmt.order_by(PRIORITY_RANK, due_nulls_last, ActionItem.due_date, ActionItem.id)
+        return stmt.order_by(PRIORITY_RANK, *due)
     if sort == "owner":
-        return stmt.order_by(Person.name.is_(None), Person.name, due_nulls_last,
-                             ActionItem.due_date, ActionItem.id)
+        return stmt.order_by(Person.name.is_(None), Person.name, *due)
     if sort == "updated":
         return stmt.order_by(ActionItem.updated_at.desc(), ActionItem.id.desc())
-    return stmt.order_by(due_nulls_last, ActionItem.due_date, ActionItem.id)
+    return stmt.order_by(*due)
 
 
 def item_options():
@@ -303,7 +302,7 @@ class Soonest:
                   .limit(limit).subquery())
         return (select(ActionItem).join(chosen, chosen.c.id == ActionItem.id)
                 .options(*self.options())
-                .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id))
+                .order_by(*due_order()))
 
 
 @dataclass(frozen=True)
@@ -315,14 +314,28 @@ class Counts:
     done: int = 0
 
 
+def _by_status(filters: Filters, clauses: list) -> Select:
+    """Every matching item counted by status, as (status, count, 0, 0) rows: from the
+    tally the triggers keep when nothing but the status and the workstream narrows the
+    list (the list as it opens, its status chips, a workstream's items), which costs the
+    same at any number of items; else by counting the matching items."""
+    if replace(filters, status=(), workstream=None).active:
+        return (select(ActionItem.status, func.count(), literal(0), literal(0))
+                .where(*clauses).group_by(ActionItem.status))
+    narrowed = [ItemTally.status.in_(filters.status)] if filters.status else []
+    if filters.workstream is not None:
+        narrowed.append(ItemTally.workstream_id == filters.workstream)
+    return (select(ItemTally.status, func.sum(ItemTally.n), literal(0), literal(0))
+            .where(*narrowed).group_by(ItemTally.status))
+
+
 def counts(session: Session, filters: Filters, today: date, soon_days: int = 7) -> Counts:
     """All / open / overdue / due in the next `soon_days` / done among the filtered items,
-    in one statement of two grouped parts: every matching item counted by status (no row
-    tested), then the date tests on the matching open items due by the end of the window
-    only (a range of the status and due date index)."""
+    in one statement of two grouped parts: every matching item counted by status
+    (`_by_status`), then the date tests on the matching open items due by the end of the
+    window only (a range of the status and due date index)."""
     clauses = where_clauses(filters, today)
-    by_status = (select(ActionItem.status, func.count(), literal(0), literal(0))
-                 .where(*clauses).group_by(ActionItem.status))
+    by_status = _by_status(filters, clauses)
     by_date = (select(ActionItem.status, literal(0),
                       func.count(case((ActionItem.due_date < today, 1))),
                       func.count(case((ActionItem.due_date >= today, 1))))

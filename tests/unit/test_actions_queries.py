@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 import portal.models  # noqa: F401  (complete metadata)
 from portal.actions.models import ActionItem
-from portal.actions.queries import Filters, Soonest, parse_filters, where_clauses
+from portal.actions.queries import Filters, Soonest, _ordered, parse_filters, where_clauses
 from portal.extensions import db
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES
 from tests.factories import make_item, make_person
@@ -87,6 +87,20 @@ def test_each_filter_uses_an_index(engine, filters):
     with engine.connect() as conn:
         plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
     assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(status=("open",))],
+                         ids=["everything", "one status"])
+def test_a_page_in_due_order_is_read_in_order_from_an_index(engine, filters):
+    """The list's default order comes from `ix_action_item_due_order` or
+    `ix_action_item_status_due_order`: a page is cut from an index walk, not from a sort of
+    every matching item."""
+    stmt = _ordered(select(ActionItem.id).where(*where_clauses(filters, date(2025, 6, 1))),
+                    "due").limit(50)
+    sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "due_order" in plan and "TEMP B-TREE" not in plan, plan
 
 
 @pytest.mark.parametrize("undated", [False, True])

@@ -42,31 +42,52 @@ def test_totals_agree_with_counting_the_rows(session):
 
 
 def test_list_counts_agree_with_counting_the_rows(session):
-    """The list's chips and its page total under filters, against the rows one by one."""
+    """The list's chips and its page total under filters, against the rows one by one:
+    those counted from the tally (status and workstream filters only) as well as the others,
+    and again after items changed status and workstream and some were deleted."""
     rng = random.Random(11)
     ann = make_person("Ann")
+    program = make_program()
+    ws_a, ws_b = make_workstream(program, name="A"), make_workstream(program, name="B")
     offsets = [None, -5, -1, 0, 3, DUE_SOON_DAYS, DUE_SOON_DAYS + 1]
-    rows = [(rng.choice([ann.id, None]), rng.choice(ACTION_STATUSES), rng.choice(offsets),
-             rng.choice(["Audit prep", "SOC2 audit", "Hiring"])) for _ in range(200)]
-    for owner_id, status, offset, title in rows:
-        make_item(title=title, owner_id=owner_id, status=status,
-                  due_date=None if offset is None else TODAY + timedelta(days=offset))
+    items = [make_item(title=rng.choice(["Audit prep", "SOC2 audit", "Hiring"]),
+                       owner_id=rng.choice([ann.id, None]), status=rng.choice(ACTION_STATUSES),
+                       workstream_id=rng.choice([ws_a.id, ws_b.id, None]),
+                       due_date=(None if (offset := rng.choice(offsets)) is None
+                                 else TODAY + timedelta(days=offset)))
+             for _ in range(200)]
     session.commit()
 
-    cases = [(Filters(), lambda r: True),
-             (Filters(status=("open", "done")), lambda r: r[1] in ("open", "done")),
-             (Filters(owner=ann.id), lambda r: r[0] == ann.id),
-             (Filters(q="soc2"), lambda r: "SOC2" in r[3])]
-    for filters, keep in cases:
-        mine = [r for r in rows if keep(r)]
-        dated = [o for _, s, o, _ in mine if s in OPEN_STATUSES and o is not None]
-        got = counts(session, filters, TODAY)
-        assert (got.total, got.open, got.done) == (
-            len(mine), sum(s in OPEN_STATUSES for _, s, _, _ in mine),
-            sum(s == "done" for _, s, _, _ in mine))
-        assert (got.overdue, got.due_soon) == (
-            sum(o < 0 for o in dated), sum(0 <= o <= DUE_SOON_DAYS for o in dated))
-        assert search(session, filters, TODAY).total == got.total
+    cases = [(Filters(), lambda i: True),
+             (Filters(status=("open", "done")), lambda i: i.status in ("open", "done")),
+             (Filters(workstream=ws_a.id), lambda i: i.workstream_id == ws_a.id),
+             (Filters(workstream=ws_b.id, status=OPEN_STATUSES),
+              lambda i: i.workstream_id == ws_b.id and i.status in OPEN_STATUSES),
+             (Filters(owner=ann.id), lambda i: i.owner_id == ann.id),
+             (Filters(q="soc2"), lambda i: "SOC2" in i.title)]
+
+    def check():
+        for filters, keep in cases:
+            mine = [i for i in items if keep(i)]
+            dated = [(i.due_date - TODAY).days for i in mine
+                     if i.status in OPEN_STATUSES and i.due_date is not None]
+            got = counts(session, filters, TODAY)
+            assert (got.total, got.open, got.done) == (
+                len(mine), sum(i.status in OPEN_STATUSES for i in mine),
+                sum(i.status == "done" for i in mine)), filters
+            assert (got.overdue, got.due_soon) == (
+                sum(o < 0 for o in dated), sum(0 <= o <= DUE_SOON_DAYS for o in dated))
+            assert search(session, filters, TODAY).total == got.total
+
+    check()
+    for item in rng.sample(items, 60):
+        item.status = rng.choice(ACTION_STATUSES)
+        item.workstream_id = rng.choice([ws_a.id, ws_b.id, None])
+    for item in rng.sample(items, 20):
+        session.delete(item)
+        items.remove(item)
+    session.commit()
+    check()
 
 
 def test_next_due_is_each_workstreams_earliest_open_item(session):

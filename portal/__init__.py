@@ -10,7 +10,7 @@ from importlib import import_module
 from flask import Flask
 from sqlalchemy import bindparam, select
 
-from portal.config import Config, ping_on_checkout, tune_sqlite
+from portal.config import Config, end_reads_with_commit, ping_on_checkout, tune_sqlite
 from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from portal.proxy import TrustedProxyFix
 
@@ -52,6 +52,7 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         ping_on_checkout(db.engine)
         tune_sqlite(db.engine)
+    end_reads_with_commit(app, db.session)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"),
                      render_as_batch=True)
     login_manager.init_app(app)

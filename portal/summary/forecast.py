@@ -7,7 +7,9 @@ Each of `RUNS` simulated futures draws whole days from that history, with replac
 arrivals included, until none is left; each future first resamples the window itself,
 since the window is only a sample of the team's pace. The dates by
 which 50, 85 and 95 % of the futures are done, and the share done by the readiness
-date, are the forecast.
+date, are the forecast. A program's gating work is done when its last gating workstream
+is: each of its futures finishes on the latest day of its workstreams' futures of the same
+index, and not before the whole work at the team's pace (`last_of`).
 
 Honest when data is thin: with fewer than `MIN_DONE` items done in the window, or a
 window shorter than `MIN_WINDOW_DAYS` calendar days, there is no number. When items
@@ -20,7 +22,7 @@ caller (the program and the day), so a page shows the same forecast all day.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -30,6 +32,7 @@ MIN_DONE = 10
 MIN_WINDOW_DAYS = 14
 # A future still unfinished after this many working days (ten years) does not finish.
 HORIZON_DAYS = 2_600
+NEVER = HORIZON_DAYS + 1  # the finish day of a future that does not finish
 BLOCK_DAYS = 64
 PERCENTILES = (50, 85, 95)
 
@@ -104,6 +107,14 @@ def forecast(history: list[DayCounts], remaining: int, today: date, ready_by: da
              seed: int, runs: int = RUNS) -> Forecast:
     """The forecast for `remaining` open items from `history` (working days, oldest
     first), counted in working days after `today`."""
+    return futures(history, remaining, today, ready_by, seed, runs)[0]
+
+
+def futures(history: list[DayCounts], remaining: int, today: date, ready_by: date | None,
+            seed: int, runs: int = RUNS) -> tuple[Forecast, np.ndarray | None]:
+    """`forecast`, and the working day each simulated future finishes on (NEVER for one that
+    does not within the horizon); None where nothing was simulated (thin history, nothing
+    left, or a pace that does not finish)."""
     days = [h for h in history if is_working_day(h.day)]
     done = np.array([h.done for h in days], dtype=np.int64)
     added = np.array([h.added for h in days], dtype=np.int64)
@@ -111,28 +122,57 @@ def forecast(history: list[DayCounts], remaining: int, today: date, ready_by: da
     base = {"remaining": remaining, "window_days": window,
             "done_per_week": _per_week(done), "added_per_week": _per_week(added)}
     if window < MIN_WINDOW_DAYS or int(done.sum()) < MIN_DONE:
-        return Forecast(basis=THIN, **base)
+        return Forecast(basis=THIN, **base), None
     if remaining <= 0:
         return Forecast(basis=HISTORY, p50=today, p85=today, p95=today,
                         probability_ready=1.0 if ready_by is None or today <= ready_by
-                        else 0.0, **base)
+                        else 0.0, **base), None
     if int(added.sum()) >= int(done.sum()):
-        return Forecast(basis=HISTORY, finishes=False,
-                        probability_ready=0.0 if ready_by is not None else None, **base)
-    finish_day = _simulate(done - added, remaining, seed, runs)
-    # Futures that never finish (their resampled pace loses ground) rank last; a
-    # percentile that falls among them has no date.
-    ranked = np.sort(np.where(finish_day >= 0, finish_day, HORIZON_DAYS + 1))
+        return _never(Forecast(basis=HISTORY, **base), ready_by), None
+    finish = _simulate(done - added, remaining, seed, runs)
+    return Forecast(basis=HISTORY, **base, **_read(finish, today, ready_by)), finish
+
+
+def last_of(program: tuple[Forecast, np.ndarray | None],
+            parts: list[tuple[Forecast, np.ndarray | None]], today: date,
+            ready_by: date | None) -> Forecast:
+    """The program's forecast from its own (`futures` of all its gating work at the team's
+    pace) and its gating workstreams' (`parts`): the work is ready when the last
+    workstream is, so each future finishes on the latest of its day in the program's
+    simulation and in each workstream's. The program is then never forecast sooner, or
+    likelier to be ready, than one of its workstreams. A workstream whose items arrive as
+    fast as they are done holds it up for good; one with too little history of its own
+    counts through the program's pace alone."""
+    result, finish = program
+    if finish is None:
+        return result
+    for part, part_finish in parts:
+        if part.basis == HISTORY and not part.finishes:
+            return _never(result, ready_by)
+        if part_finish is not None:
+            finish = np.maximum(finish, part_finish)
+    return replace(result, **_read(finish, today, ready_by))
+
+
+def _never(result: Forecast, ready_by: date | None) -> Forecast:
+    return replace(result, finishes=False, p50=None, p85=None, p95=None,
+                   probability_ready=0.0 if ready_by is not None else None)
+
+
+def _read(finish: np.ndarray, today: date, ready_by: date | None) -> dict:
+    """The dates by which 50, 85 and 95 % of the futures finish (None for a percentile
+    among the futures that never do), and the share finished by `ready_by`."""
+    ranked = np.sort(finish)
     dates = {}
     for p in PERCENTILES:
         rank = int(ranked[_rank(p, len(ranked))])
-        dates[p] = working_days_after(today, rank) if rank <= HORIZON_DAYS else None
+        dates[p] = working_days_after(today, rank) if rank < NEVER else None
     probability = None
     if ready_by is not None:
         budget = _working_days_between(today, ready_by)
-        probability = float(np.mean((finish_day >= 0) & (finish_day <= budget)))
-    return Forecast(basis=HISTORY, p50=dates[50], p85=dates[85], p95=dates[95],
-                    probability_ready=probability, **base)
+        probability = float(np.mean((finish < NEVER) & (finish <= budget)))
+    return {"p50": dates[50], "p85": dates[85], "p95": dates[95],
+            "probability_ready": probability}
 
 
 def _rank(percent: int, count: int) -> int:
@@ -154,7 +194,7 @@ def _working_days_between(start: date, end: date) -> int:
 
 def _simulate(net: np.ndarray, remaining: int, seed: int, runs: int) -> np.ndarray:
     """For each future, the working day (1 = the next) on which the remaining work reaches
-    zero, or -1 within the horizon.
+    zero, or NEVER within the horizon.
 
     Each future first resamples the window itself (a bootstrap of the history), then
     draws its days from that resample: the window is a sample of the team's pace too, and
@@ -164,7 +204,7 @@ def _simulate(net: np.ndarray, remaining: int, seed: int, runs: int) -> np.ndarr
     size = len(net)
     resampled = net.astype(np.int32)[rng.integers(0, size, size=(runs, size))]
     left = np.full(runs, remaining, dtype=np.int64)
-    finish = np.full(runs, -1, dtype=np.int64)
+    finish = np.full(runs, NEVER, dtype=np.int64)
     running = np.arange(runs)
     elapsed = 0
     while len(running) and elapsed < HORIZON_DAYS:

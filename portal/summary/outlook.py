@@ -1,6 +1,7 @@
 """The forecast of a program as the pages, the JSON and the digest show it: the program's
 gating work and each gating workstream, and the workstreams that push the 85 % date past
-the readiness date.
+the readiness date. The program is ready when its last gating workstream is, so its
+forecast is never sooner than one of theirs.
 
 Computed once per program, day and data version (and kept in the process), so a page, its
 JSON and the digest of one day read the same numbers, and none pays the simulation twice.
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from portal.pagecache import current_version
 from portal.program.models import Program
-from portal.summary.forecast import Forecast, forecast
+from portal.summary.forecast import Forecast, futures, last_of
 from portal.summary.pace import PROGRAM, pace
 
 KEPT = 64
@@ -96,19 +97,21 @@ def outlook(session: Session, program: Program, day: date, window_weeks: int) ->
 
 
 def _compute(session: Session, program: Program, day: date, window_weeks: int) -> Outlook:
+    """Each gating workstream's futures, and the program's: the latest of its own (all the
+    gating work at the team's pace) and its workstreams' (`forecast.last_of`)."""
     paces = pace(session, program.id, day, window_weeks)
     seed = seed_for(program.id, day)
-    history, remaining = paces.get(PROGRAM, ([], 0))
+    ready_by = program.target_date
     names = {w.id: w.name for w in program.workstreams}
-    workstreams = [
-        WorkstreamOutlook(ws_id, names.get(ws_id, ""),
-                          forecast(ws_history, ws_remaining, day, program.target_date, seed))
-        for ws_id, (ws_history, ws_remaining) in paces.items()
-        if ws_id is not PROGRAM and ws_id in names
-    ]
+    simulated = {ws_id: futures(history, remaining, day, ready_by, seed)
+                 for ws_id, (history, remaining) in paces.items()
+                 if ws_id is not PROGRAM and ws_id in names}
     order = {w.id: w.position for w in program.workstreams}
-    workstreams.sort(key=lambda w: order.get(w.workstream_id, 0))
-    return Outlook(day=day, ready_by=program.target_date,
-                   program=forecast(history, remaining, day, program.target_date, seed),
-                   workstreams=workstreams)
+    workstreams = sorted((WorkstreamOutlook(ws_id, names[ws_id], result)
+                          for ws_id, (result, _) in simulated.items()),
+                         key=lambda w: order.get(w.workstream_id, 0))
+    history, remaining = paces.get(PROGRAM, ([], 0))
+    whole = last_of(futures(history, remaining, day, ready_by, seed),
+                    list(simulated.values()), day, ready_by)
+    return Outlook(day=day, ready_by=ready_by, program=whole, workstreams=workstreams)
 

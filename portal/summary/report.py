@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem
 from portal.actions.queries import Soonest
+from portal.auth.models import User
 from portal.clock import reading_date
 from portal.errors import DomainError
 from portal.people.models import Person
@@ -105,6 +106,7 @@ class Note:
     date: date
     text: str
     rag: str
+    author: str | None = None  # who wrote it (a login's name); None for the system
 
 
 @dataclass
@@ -233,10 +235,11 @@ def _workstream_details(session: Session, program_id: int) -> dict[int, dict]:
 
 
 def _latest_notes(session: Session, program_id: int, day: date) -> dict[int, Note]:
-    """Each workstream's latest status note up to the end of `day` (one query)."""
+    """Each workstream's latest status note up to the end of `day`, with its author's
+    name (one query)."""
     ranked = (
         select(StatusUpdate.workstream_id, StatusUpdate.created_at, StatusUpdate.note,
-               StatusUpdate.rag,
+               StatusUpdate.rag, StatusUpdate.author_id,
                func.row_number().over(partition_by=StatusUpdate.workstream_id,
                                       order_by=(StatusUpdate.created_at.desc(),
                                                 StatusUpdate.id.desc())).label("n"))
@@ -246,8 +249,10 @@ def _latest_notes(session: Session, program_id: int, day: date) -> dict[int, Not
                                                           datetime.min.time()))
         .subquery()
     )
-    rows = session.execute(select(ranked).where(ranked.c.n == 1)).all()
-    return {r.workstream_id: Note(r.created_at.date(), r.note, r.rag) for r in rows}
+    rows = session.execute(
+        select(ranked, User.name.label("author"))
+        .outerjoin(User, User.id == ranked.c.author_id).where(ranked.c.n == 1)).all()
+    return {r.workstream_id: Note(r.created_at.date(), r.note, r.rag, r.author) for r in rows}
 
 
 def _dependencies(session: Session, program_id: int) -> list[tuple[int, int]]:

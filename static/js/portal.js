@@ -17,23 +17,35 @@
   });
 
   var toastTimer;
+  var toastAction = null;  // the action the shown toast offers, while it shows
   // A message at the bottom of the page, for six seconds; with `action` ({label, run}) it
-  // carries one button (Undo), and stays while the pointer or the focus is on it.
+  // carries one button (Undo), also pressed by Ctrl+Z (or Cmd+Z) from anywhere but a text
+  // field, since the toast is far from the row in the tab order. It stays while the
+  // pointer or the focus is on it.
   function toast(message, action) {
     var box = document.getElementById("toast");
     if (!box) { return; }
     box.textContent = message;
+    toastAction = null;
     if (action) {
+      var run = function () {
+        box.hidden = true;
+        toastAction = null;
+        action.run();
+      };
       var button = document.createElement("button");
       button.type = "button";
       button.className = "toast-action";
       button.textContent = action.label;
-      button.addEventListener("click", function () {
-        box.hidden = true;
-        action.run();
-      });
+      button.setAttribute("aria-keyshortcuts", "Control+Z Meta+Z");
+      button.addEventListener("click", run);
+      var hint = document.createElement("kbd");
+      hint.className = "toast-key";
+      hint.textContent = "Ctrl+Z";
       box.appendChild(document.createTextNode(" "));
       box.appendChild(button);
+      box.appendChild(hint);
+      toastAction = run;
     }
     box.hidden = false;
     clearTimeout(toastTimer);
@@ -43,9 +55,22 @@
         return;
       }
       box.hidden = true;
+      toastAction = null;
     };
     toastTimer = setTimeout(hide, 6000);
   }
+
+  function editsText(element) {
+    return element.isContentEditable || element.tagName === "TEXTAREA" ||
+      (element.tagName === "INPUT" && !/^(date|checkbox|radio|button|submit)$/.test(element.type));
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (!toastAction || !(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey ||
+        event.key.toLowerCase() !== "z" || editsText(event.target)) { return; }
+    event.preventDefault();
+    toastAction();
+  });
 
   // Errors that htmx does not swap (403, 404, 500...) still tell the user something.
   document.addEventListener("htmx:responseError", function (event) {
@@ -197,10 +222,15 @@
     return control.defaultValue;
   }
 
+  // A value as the pages write it: a choice by its label, a date as "24 Dec 2026".
   function shownValue(control) {
     if (control.tagName === "SELECT") {
       var option = control.options[control.selectedIndex];
       return option ? option.textContent.trim() : "";
+    }
+    if (control.type === "date" && control.value) {
+      return new Date(control.value + "T00:00:00").toLocaleDateString(
+        "en-GB", {day: "2-digit", month: "short", year: "numeric"});
     }
     return control.value || "cleared";
   }
@@ -243,16 +273,26 @@
     }
   });
 
-  function commit(control) {
+  // Saves a changed control. A date typed only in part reads as empty, which would clear
+  // it: it is not saved, and leaving the control puts the saved date back.
+  function commit(control, leaving) {
     var place = rowControl(control);
     if (!place || control.dataset.dirty !== "1") { return; }
-    delete control.dataset.dirty;
     var before = savedValue(control);
-    if (control.value === before) { return; }
     var header = place.table.querySelector('th[data-field="' + control.name + '"]');
-    var what = (header ? header.textContent.trim() : control.name) + " " + shownValue(control);
+    var label = header ? header.textContent.trim() : control.name;
+    if (control.validity && control.validity.badInput) {
+      if (leaving) {
+        delete control.dataset.dirty;
+        control.value = before;
+      }
+      toast(label + ": the date is not complete. Finish it, or clear it; nothing was saved.");
+      return;
+    }
+    delete control.dataset.dirty;
+    if (control.value === before) { return; }
     saveField(place.table, place.row.dataset.itemId, control.name, control.value,
-              {label: what, value: before});
+              {label: label + " " + shownValue(control), value: before});
   }
 
   document.addEventListener("keydown", function (event) {
@@ -277,7 +317,7 @@
   });
 
   document.addEventListener("focusout", function (event) {
-    if (event.target.dataset && event.target.dataset.dirty === "1") { commit(event.target); }
+    if (event.target.dataset && event.target.dataset.dirty === "1") { commit(event.target, true); }
   });
 
   // After htmx re-renders part of a page, the focus goes back to the button that was

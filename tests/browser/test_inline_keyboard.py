@@ -86,3 +86,54 @@ def test_clearing_a_due_date_says_so_and_can_be_undone(page, login, live_server)
     expect(page.locator(f"#item-{item.id} input[name=due_date]")).to_have_value(
         item.due_date.isoformat())
     assert reload_item(live_server, item.id).due_date == item.due_date
+
+
+def test_ctrl_z_undoes_a_keyboard_edit_without_leaving_the_row(page, login, live_server):
+    """The toast is far from the row in the tab order: Ctrl+Z presses its Undo."""
+    item = first_item(live_server, status="proposed")
+    login("lead@example.com")
+    page.goto("/actions")
+    status_select(page, item.id).focus()
+    page.keyboard.press("ArrowDown")
+    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+        page.keyboard.press("Enter")
+    expect(page.locator("#toast")).to_contain_text("Ctrl+Z")
+    expect(status_select(page, item.id)).to_be_focused()
+    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+        page.keyboard.press("Control+z")
+    expect(page.locator(f"#item-{item.id}")).to_have_attribute("data-status", "proposed")
+    assert reload_item(live_server, item.id).status == "proposed"
+    expect(page.locator("#toast")).to_be_hidden()
+
+
+def test_a_date_typed_in_part_is_not_saved_and_leaving_puts_it_back(page, login,
+                                                                    live_server):
+    """A date input with one part cleared reads as empty; saving that would clear the
+    date."""
+    item = first_item(live_server, status="proposed")
+    login("lead@example.com")
+    page.goto("/actions")
+    due = page.locator(f"#item-{item.id} input[name=due_date]")
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/row") else None)
+    due.focus()
+    page.keyboard.press("Backspace")
+    assert due.evaluate("el => el.validity.badInput")
+    page.keyboard.press("Enter")
+    expect(page.locator("#toast")).to_contain_text("Due: the date is not complete")
+    page.keyboard.press("Tab")
+    expect(due).to_have_value(item.due_date.isoformat())
+    page.wait_for_timeout(600)  # were anything sent, its answer would be in by now
+    assert sent == []
+    assert reload_item(live_server, item.id).due_date == item.due_date
+
+
+def test_a_saved_date_is_told_as_the_pages_write_dates(page, login, live_server):
+    item = first_item(live_server, status="proposed")
+    login("lead@example.com")
+    page.goto("/actions")
+    due = page.locator(f"#item-{item.id} input[name=due_date]")
+    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+        due.fill("2027-02-03")
+        due.press("Enter")
+    expect(page.locator("#toast")).to_contain_text("Saved: Due 03 Feb 2027.")

@@ -12,7 +12,9 @@ from portal.summary.forecast import (
     THIN,
     DayCounts,
     forecast,
+    futures,
     is_working_day,
+    last_of,
     working_days_after,
 )
 
@@ -70,6 +72,40 @@ def test_the_same_seed_gives_the_same_forecast_and_nothing_left_is_done_today():
     assert 0 < first.probability_ready < 1
     done = forecast(past, 0, TODAY, date(2027, 2, 1), seed=42)
     assert done.p95 == TODAY and done.probability_ready == 1.0
+
+
+def test_the_program_is_ready_when_its_last_workstream_is():
+    """Pooled, a fast and a slow workstream look done in a week; the slow one alone needs
+    four. The program's forecast follows the slow one, never sooner or likelier."""
+    ready_by = date(2026, 12, 22)
+    fast = [5, 4, 6, 5, 5] * 6
+    slow = [1, 1, 0, 2, 1] * 6
+    parts = [futures(history(fast), 20, TODAY, ready_by, seed=7),
+             futures(history(slow), 20, TODAY, ready_by, seed=7)]
+    pooled = futures(history([a + b for a, b in zip(fast, slow, strict=True)]), 40, TODAY,
+                     ready_by, seed=7)
+    assert pooled[0].p85 < ready_by and pooled[0].probability_ready > 0.9  # optimistic
+    program = last_of(pooled, parts, TODAY, ready_by)
+    assert program.basis == HISTORY and program.remaining == 40
+    for part, _ in parts:
+        assert program.p50 >= part.p50 and program.p85 >= part.p85
+        assert program.probability_ready <= part.probability_ready
+    assert program.p85 > ready_by and program.probability_ready < 0.2
+    assert program.p85 >= working_days_after(TODAY, 16)  # 20 items at about one a day
+
+
+def test_a_workstream_that_does_not_finish_holds_the_program_up():
+    ready_by = date(2027, 3, 1)
+    ahead = futures(history([3] * 30), 10, TODAY, ready_by, seed=1)
+    behind = futures(history([1, 2] * 15, [2, 2] * 15), 10, TODAY, ready_by, seed=1)
+    thin = futures(history([0] * 30), 10, TODAY, ready_by, seed=1)
+    assert not behind[0].finishes and thin[0].basis == THIN
+    pooled = futures(history([4, 5] * 15, [2, 2] * 15), 30, TODAY, ready_by, seed=1)
+    held = last_of(pooled, [ahead, behind, thin], TODAY, ready_by)
+    assert not held.finishes and held.p85 is None and held.probability_ready == 0.0
+    # a workstream with too little history of its own counts through the pooled pace
+    assert last_of(pooled, [ahead, thin], TODAY, ready_by).p85 == max(
+        pooled[0].p85, ahead[0].p85)
 
 
 def test_calibration_on_synthetic_programs():

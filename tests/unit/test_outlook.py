@@ -26,6 +26,11 @@ def test_the_living_demo_hangs_on_integrations(app, query_counter):
     assert by_name["Integrations"].basis == HISTORY
     assert by_name["Compliance"].basis == THIN  # two items done: no number
     assert [w.name for w in result.holding_up] == ["Integrations"]
+    # the program is ready when its last gating workstream is: never sooner, never likelier
+    for w in result.workstreams:
+        if w.forecast.basis == HISTORY:
+            assert result.program.p85 >= w.forecast.p85
+            assert result.program.probability_ready <= w.forecast.probability_ready
     data = result.as_json()
     assert data["basis"] == "history" and data["p85_date"] == result.program.p85.isoformat()
     assert {w["name"]: w["late"] for w in data["workstreams"]}["Integrations"] is True

@@ -12,7 +12,14 @@ from portal.audit.models import AuditEvent
 from portal.clock import local_today
 from portal.extensions import db
 from portal.program.models import Criterion, Milestone, StatusUpdate
-from tests.factories import make_item, make_program, make_workstream, signed_in
+from tests.factories import (
+    make_item,
+    make_person,
+    make_program,
+    make_user,
+    make_workstream,
+    signed_in,
+)
 
 
 def today():
@@ -307,16 +314,20 @@ def _why(html: str) -> str:
 
 
 def test_the_verdict_leads_with_why_each_red_or_amber_workstream_is(app):
-    """Each red or amber gating workstream with its lead's latest note and its oldest late
-    item; green ones and workstreams that do not gate are left out."""
+    """Each red or amber gating workstream with its latest note, named after whoever wrote
+    it (not the workstream's lead of today), and its oldest late item; green ones and
+    workstreams that do not gate are left out."""
     _, made = program_with([
         ("Compliance", "red", True, [("open", -9), ("open", -2)], []),
         ("Hiring", "amber", True, [("open", 5)], []),
         ("Telemetry", "green", True, [("open", 5)], []),
         ("Side", "red", False, [], []),
     ])
+    made["Compliance"].lead_id = make_person("Lena Lead").id
+    author = make_user("lead")
     db.session.add(StatusUpdate(workstream_id=made["Compliance"].id, previous_rag="amber",
-                                rag="red", note="Auditor not engaged", created_at=datetime.now()))
+                                rag="red", note="Auditor not engaged", author_id=author.id,
+                                created_at=datetime.now()))
     oldest = db.session.scalars(
         ActionItem.__table__.select().where(ActionItem.workstream_id == made["Compliance"].id)
         .order_by(ActionItem.due_date)).first()
@@ -324,6 +335,7 @@ def test_the_verdict_leads_with_why_each_red_or_amber_workstream_is(app):
     why = _why(login(app).get("/summary").get_data(as_text=True))
     assert why.index("Compliance") < why.index("Hiring")  # red before amber
     assert "Auditor not engaged" in why
+    assert f"({author.name}, " in why and "Lena Lead" not in why
     assert f"/actions/{oldest}" in why and "9 days overdue" in why
     assert "no status note from" in why.split("Hiring", 1)[1]
     assert "Telemetry" not in why and "Side" not in why

@@ -3,13 +3,14 @@ its points."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.actions.models import ActionItem
 from portal.pagination import Page, clamp_page
-from portal.reminders.models import OutboxMessage, ReminderPoint
+from portal.reminders.models import LAST_RUN_PREFIX, OutboxMessage, ReminderPoint, Setting
 
 # The outbox tabs: `portal.vocab.OUTBOX_STATES`, those that need a look first.
 STATE_ORDER = ("pending", "failed", "dead", "sent", "logged", "obsolete")
@@ -52,3 +53,23 @@ def message(session: Session, message_id: int) -> OutboxMessage | None:
         sa.select(OutboxMessage).where(OutboxMessage.id == message_id)
         .options(selectinload(OutboxMessage.points).joinedload(ReminderPoint.action_item)
                  .options(joinedload(ActionItem.workstream), joinedload(ActionItem.owner))))
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """When a scheduled job last finished, and whether it succeeded."""
+
+    at: datetime
+    ok: bool
+
+
+def last_run(session: Session, job_id: str) -> LastRun | None:
+    """The last run the scheduler recorded for `job_id` (`observability.record_last_run`);
+    None when it never ran: no scheduler process has been running."""
+    setting = session.get(Setting, f"{LAST_RUN_PREFIX}{job_id}")
+    if setting is None or not isinstance(setting.value, dict):
+        return None
+    try:
+        return LastRun(datetime.fromisoformat(setting.value["at"]), bool(setting.value.get("ok")))
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -37,7 +37,8 @@ def outbox_page():
                   counts=listing.counts, states=queries.STATE_ORDER,
                   point_counts=listing.point_counts, stuck=stuck,
                   page_url=lambda n: url_for("reminders.outbox", state=state or None, page=n),
-                  mail_server=current_app.config.get("MAIL_SERVER"))
+                  mail_server=current_app.config.get("MAIL_SERVER"),
+                  last_run=queries.last_run(db.session, "reminders"))
 
 
 def _message_or_404(message_id: int) -> OutboxMessage:

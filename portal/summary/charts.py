@@ -67,6 +67,13 @@ def _nice_max(value: float) -> float:
     return 10 * power
 
 
+def _count_max(value: float) -> float:
+    """A round upper bound for an axis of counts, whose five ticks are then whole numbers
+    (no "0.2 items")."""
+    step = max(1.0, _nice_max(value / 4))
+    return 4 * math.ceil(step)
+
+
 @dataclass(frozen=True)
 class _Plot:
     """Where a line chart's values land: day indexes to x, values to y, in SVG units."""
@@ -138,7 +145,7 @@ def line_chart(start: date, end: date, series: list[tuple[str, str, dict[date, f
     left, right, top, bottom = 44, 14, 14, 30
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     all_values = [v for _, _, values in series for v in values.values() if v is not None]
-    y_max = 1.0 if percent else _nice_max(max(all_values, default=0) or 1)
+    y_max = 1.0 if percent else _count_max(max(all_values, default=0))
     plot = _Plot(left, top, width - left - right, height - top - bottom,
                  max(len(days) - 1, 1), y_max)
     built = [_series(name, css, values, days, plot) for name, css, values in series]

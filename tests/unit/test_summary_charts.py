@@ -25,7 +25,11 @@ def test_line_chart_leaves_gaps_for_missing_days():
 def test_counts_get_a_round_axis_and_empty_charts_say_so():
     chart = line_chart(START, START + timedelta(days=6),
                        [("Open", "open", {START: 37}), ("Overdue", "overdue", {})])
-    assert chart.y_ticks[-1][1] == "50"
+    assert [label for _y, label in chart.y_ticks] == ["0", "10", "20", "30", "40"]
+    for top in (0, 1, 3, 9, 101):  # whole numbers of items, never "0.2"
+        labels = [label for _y, label in line_chart(
+            START, START + timedelta(days=6), [("Open", "open", {START: top})]).y_ticks]
+        assert all(label.isdigit() for label in labels) and int(labels[-1]) >= top, labels
     assert _nice_max(0) == 1 and _nice_max(101) == 200 and _nice_max(7) == 10
     empty = line_chart(START, START + timedelta(days=6), [("Open", "open", {})])
     assert not empty.has_data and empty.rows == []

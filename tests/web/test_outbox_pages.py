@@ -69,6 +69,22 @@ def test_outbox_lists_messages_by_state_and_unremindable_items(app, logged):
     assert [i.title for i in policy.unremindable_items(db.session)] == ["Unreachable item"]
 
 
+def test_outbox_says_whether_the_reminder_run_runs(app, logged):
+    """Without a scheduler nothing is ever planned: the page says so, and otherwise when
+    the run last finished and whether it failed."""
+    from portal.observability import record_last_run
+
+    client, _ = login(app, "lead")
+    page = client.get("/outbox").get_data(as_text=True)
+    assert "The reminder run has never run" in page and "flask scheduler" in page
+    record_last_run(app, "reminders", ok=True, seconds=0.2)
+    page = client.get("/outbox").get_data(as_text=True)
+    assert "never run" not in page and "it last ran" in page
+    assert "<strong>failed</strong>" not in page
+    record_last_run(app, "reminders", ok=False, seconds=0.2)
+    assert "<strong>failed</strong>" in client.get("/outbox").get_data(as_text=True)
+
+
 def test_outbox_escapes_the_titles_of_items_that_cannot_be_reminded(app, logged):
     make_item("Renew <SOC2> report", due_date=NOW.date())  # no owner: cannot be reminded
     db.session.commit()

@@ -340,6 +340,21 @@ def test_stale_stage_change_is_409_naming_who_changed_what(app, setup, session):
 
 # --- create and edit -------------------------------------------------------------------
 
+def test_without_customers_adding_a_poc_says_to_add_one_first(app, lead, session):
+    """A new program has no customers: an empty customer list and "This field is
+    required." would be a dead end."""
+    make_scalers("GCP")
+    session.commit()
+    html = lead.get("/pocs?add=1").get_data(as_text=True)
+    assert "data-no-customers" in html and 'id="add-poc-form"' not in html
+    assert "data-no-pocs" in html and "All clear" not in html  # nothing was checked
+    assert 'href="/pocs/customers#add-customer"' in html
+    make_customer("Zoom")
+    session.commit()
+    html = lead.get("/pocs?add=1").get_data(as_text=True)
+    assert "data-no-customers" not in html and 'id="add-poc-form"' in html
+
+
 def test_the_add_form_is_on_the_board_when_asked_for(app, lead, setup, session):
     _scalers, pocs = setup
     assert 'id="add-poc-form"' not in lead.get("/pocs").get_data(as_text=True)

@@ -35,7 +35,8 @@ def format_datetime(value: datetime | None) -> str:
 
 
 def days_text(days: int | None) -> str:
-    """A friendly "in 3 days" / "today" / "2 days late"."""
+    """A friendly "in 3 days" / "today" / "2 days overdue". Overdue is past the due date;
+    "late" is kept for the health rule's items, overdue beyond its grace days."""
     if days is None:
         return ""
     if days == 0:
@@ -43,9 +44,9 @@ def days_text(days: int | None) -> str:
     if days == 1:
         return "tomorrow"
     if days == -1:
-        return "1 day late"
+        return "1 day overdue"
     if days < 0:
-        return f"{-days} days late"
+        return f"{-days} days overdue"
     return f"in {days} days"
 
 

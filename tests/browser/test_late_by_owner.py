@@ -1,4 +1,4 @@
-"""The dashboard's "Late, by owner" strip, as a lead and on a phone: under the figures on a
+"""The dashboard's "Overdue, by owner" strip, as a lead and on a phone: under the figures on a
 laptop, first on a phone, and each owner leads to exactly their overdue items."""
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ def test_an_owner_in_the_strip_leads_to_their_late_items(page, login):
     login("lead@example.com")
     page.goto("/")
     strip = page.locator('[data-figure="late-by-owner"]')
-    expect(strip.get_by_role("heading", name="Late, by owner")).to_be_visible()
+    expect(strip.get_by_role("heading", name="Overdue, by owner")).to_be_visible()
     first = strip.locator("li a").first
-    late = int(re.search(r"(\d+) late", first.inner_text()).group(1))
+    late = int(re.search(r"(\d+) overdue", first.inner_text()).group(1))
     name = first.locator("strong").inner_text()
     # Under the figures: below the readiness figure, above the workstream cards.
     figures = page.locator(".kpis").bounding_box()

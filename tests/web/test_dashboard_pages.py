@@ -187,8 +187,8 @@ def test_late_by_owner_names_who_owns_what_is_late(app, board):
     strip = _strip(client_for(app).get("/").get_data(as_text=True))
     order = [strip.index(name) for name in ("Bob Noemail", "Nobody (unassigned)", "Ann Owner")]
     assert order == sorted(order)
-    assert "2 late" in strip and "oldest 2 days late" in strip
-    assert "oldest 20 days late" in strip and "oldest 3 days late" in strip
+    assert "2 overdue" in strip and "oldest 2 days overdue" in strip
+    assert "oldest 20 days overdue" in strip and "oldest 3 days overdue" in strip
     assert f"/actions?owner={bob.id}&amp;overdue=1" in strip
     assert "/actions?owner=none&amp;overdue=1" in strip
     assert f'data-person-id="{ann.id}"' in strip
@@ -202,10 +202,10 @@ def test_late_by_owner_shows_the_first_six_and_how_many_more(app, board):
     db.session.commit()
     strip = _strip(client_for(app).get("/").get_data(as_text=True))
     assert strip.count("<li ") == 6
-    assert "3 more owners with late items" in strip  # Ann's item is late too: 9 owners
+    assert "3 more owners with overdue items" in strip  # Ann's item is late too: 9 owners
 
 
 def test_late_by_owner_says_when_nothing_is_late(app, board):
     db.session.execute(ActionItem.__table__.update().values(status="done"))
     db.session.commit()
-    assert "Nothing is late." in _strip(client_for(app).get("/").get_data(as_text=True))
+    assert "Nothing is overdue." in _strip(client_for(app).get("/").get_data(as_text=True))

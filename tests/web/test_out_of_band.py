@@ -142,7 +142,7 @@ def test_a_dashboard_row_brings_the_kpis_and_the_late_owners(world):
     assert 'data-figure="late-by-owner"' in late
     lead_name = world["lead"].person.name
     assert lead_name in late and "Ann Owner" in late
-    assert ">2 late<" in late and ">1 late<" in late
+    assert ">2 overdue<" in late and ">1 overdue<" in late
     assert '<span class="count count-red">3</span>' in oob(html, "overdue-head")
     cards = oob(html, "ws-cards")
     hiring = cards[cards.index(f'data-workstream-id="{world["ws"].id}"'):]

@@ -97,7 +97,7 @@ def test_the_digest_says_what_is_needed_and_escapes_titles(app, team, smtp_serve
     assert lead_html.count("/mail/") == 1 and "/mail/preferences/" in lead_html  # no actions
     ben_mail = smtp_server.handler.to(team["ben"].email)[0]
     assert ben_mail["Subject"] == "1 action item needs you: 1 overdue"
-    assert "8 days late" in ben_mail.get_body(("plain",)).get_content()
+    assert "8 days overdue" in ben_mail.get_body(("plain",)).get_content()
 
 
 def test_outage_failed_then_delivered_once_after_the_backoff(app, team):

@@ -253,6 +253,12 @@ def program_readiness(figures: list[WorkstreamFigures]) -> ProgramReadiness:
     for f in gating:
         rag = worse(rag, f.effective_rag)
     count = len(gating)
+    if rag in ("green", "done") and not any(f.items_total or f.criteria_total_weight
+                                            for f in gating):
+        # Nothing measured is not "on track": a new program says what it still lacks.
+        return ProgramReadiness(score, "amber", "Nothing is tracked yet: the gating "
+                                "workstreams have no action items and no done criteria.",
+                                gating)
     if rag in ("red", "amber"):
         names = sorted(f.name for f in gating if f.effective_rag == rag)
         verb = "is" if len(names) == 1 else "are"

@@ -143,8 +143,18 @@ def test_one_red_gating_workstream_is_never_hidden_by_a_good_average():
 
 
 def test_non_gating_workstreams_do_not_count():
-    result = program_readiness([ws("A"), ws("Side", gating=False, rag="red")])
+    result = program_readiness([ws("A", items_total=1, items_open=1),
+                                ws("Side", gating=False, rag="red")])
     assert result.rag == "green" and len(result.gating) == 1
+
+
+def test_a_program_with_nothing_tracked_is_not_on_track():
+    """New gating workstreams with no items and no criteria are not "on track"; a red
+    report among them still shows."""
+    result = program_readiness([ws("A"), ws("B"), ws("Side", gating=False, items_total=3)])
+    assert result.rag == "amber" and result.reason.startswith("Nothing is tracked yet")
+    assert program_readiness([ws("A"), ws("B", rag="red")]).rag == "red"
+    assert program_readiness([ws("A"), ws("B", criteria_total_weight=1)]).rag == "green"
 
 
 def test_no_gating_workstreams():

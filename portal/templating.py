@@ -15,7 +15,7 @@ from portal.auth.oidc import password_login_for
 from portal.auth.permissions import can, can_change_item, can_comment_on
 from portal.clock import reading_date, reading_time, short_date
 from portal.program.clock import program_today
-from portal.vocab import label
+from portal.vocab import OPEN_STATUSES, label
 
 
 def format_date(value: date | datetime | None, fmt: str | None = None) -> str:
@@ -104,11 +104,20 @@ NAV = [
 ]
 
 
+# Where an entry leads when its page opens on a view of its own: the action list on the
+# open items (its bare URL lists every item, the done ones first by due date).
+NAV_ARGS = {"actions.index": {"status": list(OPEN_STATUSES)}}
+
+
 @dataclass(frozen=True)
 class NavItem:
     label: str
     endpoint: str
     current: bool
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint, **NAV_ARGS.get(self.endpoint, {}))
 
 
 def _belongs(endpoint: str, main: str, others: tuple[str, ...]) -> bool:

@@ -370,6 +370,19 @@ def test_inline_edit_answers_a_row_that_fits_its_table(client, world):
     assert html.count("<td") == 5  # title, owner, status, priority, due
 
 
+def test_the_navigation_opens_the_list_on_the_open_items(client, world):
+    """Sorted by due date, every item would put the long-done ones first: the menu's
+    Actions leads to the open ones; the bare URL still lists everything."""
+    login(client, world["lead"])
+    html = client.get("/").get_data(as_text=True)
+    href = "/actions?status=proposed&amp;status=open&amp;status=in_progress"
+    assert f'<a href="{href}" >Actions</a>' in html
+    assert titles(client.get(href.replace("&amp;", "&")).get_data(as_text=True), world) == {
+        "late", "soon", "none"}
+    page = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
+    assert f'<a href="{href}" aria-current="page">Actions</a>' in page
+
+
 def test_list_rows_leave_out_tags_that_say_nothing(client, world):
     """`#task` (every imported item has it) and a status word (`#proposed`) get no chip on
     /actions; other tags keep theirs, and the item page still lists every tag."""

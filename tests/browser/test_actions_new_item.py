@@ -56,3 +56,17 @@ def test_a_shared_link_to_the_panel_opens_it(page, login):
     page.goto("/actions#create-panel")
     state = panel_state(page)
     assert state["open"] and state["focused"]
+
+
+def test_on_a_phone_the_filter_chips_scroll_and_the_page_does_not(page, login):
+    """Each row of status and priority chips scrolls within itself; neither the row nor
+    its hidden checkboxes may widen the page."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    login("lead@example.com")
+    page.goto("/actions")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    chips = page.locator("fieldset.chips").first
+    assert chips.evaluate("el => el.scrollWidth > el.clientWidth")  # it has more to show
+    last = chips.locator("label.chip").last
+    last.scroll_into_view_if_needed()
+    assert last.is_visible()

@@ -1,6 +1,7 @@
 """Settings from the environment: one class, read once at start-up."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from contextvars import ContextVar
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
 # True while a caller checks out a connection whose first statement is its own ping: a read
 # in autocommit that retries once on a dropped connection (portal.pagecache).
@@ -174,4 +175,8 @@ def end_reads_with_commit(app, session) -> None:
         current = session()
         if (current.in_transaction() and not current.info.get("wrote")
                 and not (current.new or current.dirty or current.deleted)):
-            current.commit()
+            try:
+                current.commit()
+            except SQLAlchemyError:  # the session's removal, next, rolls back and closes
+                logging.getLogger(__name__).warning("ending a read transaction failed",
+                                                    exc_info=True)

@@ -73,3 +73,23 @@ def test_prepared_statements_outlive_the_requests(ends):
     with app.app_context():
         prepared = db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
     assert "SELECT 1" in prepared
+
+
+def test_a_failed_commit_of_a_read_still_answers_and_releases_the_session(ends):
+    """The database going away between the answer and its COMMIT: the answer was sent, the
+    session is rolled back and removed as usual, and nothing is raised."""
+    from sqlalchemy.exc import OperationalError
+
+    app, seen = ends
+
+    def fail(_session):
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+    event.listen(db.session, "before_commit", fail)
+    try:
+        assert app.test_client().get("/healthz").status_code == 200
+    finally:
+        event.remove(db.session, "before_commit", fail)
+    assert seen == ["rollback"]
+    with app.app_context():
+        assert not db.session.registry.has() or not db.session().in_transaction()

@@ -15,10 +15,21 @@ def status_select(page, item_id):
     return page.locator(f"#item-{item_id} select[name=status]")
 
 
-def test_an_arrow_key_saves_nothing_and_enter_saves(page, login, live_server):
+def on_the_list(page, login, live_server):
+    """The action list open as the demo lead; returns a proposed item on it."""
     item = first_item(live_server, status="proposed")
     login("lead@example.com")
     page.goto("/actions")
+    return item
+
+
+def row_saved(page, item):
+    """Waits, as a context manager, for the answer to a save of `item`'s row."""
+    return page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row"))
+
+
+def test_an_arrow_key_saves_nothing_and_enter_saves(page, login, live_server):
+    item = on_the_list(page, login, live_server)
     select = status_select(page, item.id)
     select.focus()
     page.keyboard.press("ArrowDown")
@@ -29,7 +40,7 @@ def test_an_arrow_key_saves_nothing_and_enter_saves(page, login, live_server):
     assert page.evaluate("document.activeElement.name") == "status"
     chosen = select.input_value()
     assert chosen != item.status
-    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+    with row_saved(page, item):
         page.keyboard.press("Enter")
     row = page.locator(f"#item-{item.id}")
     expect(row).to_have_attribute("data-version", str(item.version + 1))
@@ -39,29 +50,25 @@ def test_an_arrow_key_saves_nothing_and_enter_saves(page, login, live_server):
 
 
 def test_leaving_a_changed_control_saves_it(page, login, live_server):
-    item = first_item(live_server, status="proposed")
-    login("lead@example.com")
-    page.goto("/actions")
+    item = on_the_list(page, login, live_server)
     status_select(page, item.id).focus()
     page.keyboard.press("ArrowDown")
-    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+    with row_saved(page, item):
         page.keyboard.press("Tab")
     expect(page.locator(f"#item-{item.id}")).to_have_attribute("data-version",
                                                                str(item.version + 1))
 
 
 def test_a_pointer_choice_saves_at_once_and_can_be_undone(page, login, live_server):
-    item = first_item(live_server, status="proposed")
-    login("lead@example.com")
-    page.goto("/actions")
+    item = on_the_list(page, login, live_server)
     status_select(page, item.id).hover()  # its choices load when it is first reached
     expect(status_select(page, item.id).locator("option")).not_to_have_count(1)
-    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+    with row_saved(page, item):
         status_select(page, item.id).select_option("in_progress")
     assert reload_item(live_server, item.id).status == "in_progress"
     toast = page.locator("#toast")
     expect(toast).to_contain_text("Saved: Status In progress")
-    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+    with row_saved(page, item):
         toast.get_by_role("button", name="Undo").click()
     expect(page.locator(f"#item-{item.id}")).to_have_attribute("data-version",
                                                                str(item.version + 2))
@@ -70,18 +77,16 @@ def test_a_pointer_choice_saves_at_once_and_can_be_undone(page, login, live_serv
 
 
 def test_clearing_a_due_date_says_so_and_can_be_undone(page, login, live_server):
-    item = first_item(live_server, status="proposed")
+    item = on_the_list(page, login, live_server)
     assert item.due_date is not None
-    login("lead@example.com")
-    page.goto("/actions")
     due = page.locator(f"#item-{item.id} input[name=due_date]")
-    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+    with row_saved(page, item):
         due.fill("")
         due.press("Enter")
     assert reload_item(live_server, item.id).due_date is None
     toast = page.locator("#toast")
     expect(toast).to_contain_text("Saved: Due cleared.")
-    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+    with row_saved(page, item):
         toast.get_by_role("button", name="Undo").click()
     expect(page.locator(f"#item-{item.id} input[name=due_date]")).to_have_value(
         item.due_date.isoformat())
@@ -90,16 +95,14 @@ def test_clearing_a_due_date_says_so_and_can_be_undone(page, login, live_server)
 
 def test_ctrl_z_undoes_a_keyboard_edit_without_leaving_the_row(page, login, live_server):
     """The toast is far from the row in the tab order: Ctrl+Z presses its Undo."""
-    item = first_item(live_server, status="proposed")
-    login("lead@example.com")
-    page.goto("/actions")
+    item = on_the_list(page, login, live_server)
     status_select(page, item.id).focus()
     page.keyboard.press("ArrowDown")
-    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+    with row_saved(page, item):
         page.keyboard.press("Enter")
     expect(page.locator("#toast")).to_contain_text("Ctrl+Z")
     expect(status_select(page, item.id)).to_be_focused()
-    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+    with row_saved(page, item):
         page.keyboard.press("Control+z")
     expect(page.locator(f"#item-{item.id}")).to_have_attribute("data-status", "proposed")
     assert reload_item(live_server, item.id).status == "proposed"
@@ -110,9 +113,7 @@ def test_a_date_typed_in_part_is_not_saved_and_leaving_puts_it_back(page, login,
                                                                     live_server):
     """A date input with one part cleared reads as empty; saving that would clear the
     date."""
-    item = first_item(live_server, status="proposed")
-    login("lead@example.com")
-    page.goto("/actions")
+    item = on_the_list(page, login, live_server)
     due = page.locator(f"#item-{item.id} input[name=due_date]")
     sent = []
     page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/row") else None)
@@ -129,11 +130,9 @@ def test_a_date_typed_in_part_is_not_saved_and_leaving_puts_it_back(page, login,
 
 
 def test_a_saved_date_is_told_as_the_pages_write_dates(page, login, live_server):
-    item = first_item(live_server, status="proposed")
-    login("lead@example.com")
-    page.goto("/actions")
+    item = on_the_list(page, login, live_server)
     due = page.locator(f"#item-{item.id} input[name=due_date]")
-    with page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row")):
+    with row_saved(page, item):
         due.fill("2027-02-03")
         due.press("Enter")
     expect(page.locator("#toast")).to_contain_text("Saved: Due 03 Feb 2027.")

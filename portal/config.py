@@ -175,6 +175,9 @@ def end_reads_with_commit(app, session) -> None:
         current = session()
         if (current.in_transaction() and not current.info.get("wrote")
                 and not (current.new or current.dirty or current.deleted)):
+            # Nothing changed, so nothing needs reloading: objects still in use after the
+            # context (a test's, a command's) keep their values, as after a rollback.
+            current.expire_on_commit = False
             try:
                 current.commit()
             except SQLAlchemyError:  # the session's removal, next, rolls back and closes

@@ -93,3 +93,15 @@ def test_a_failed_commit_of_a_read_still_answers_and_releases_the_session(ends):
     assert seen == ["rollback"]
     with app.app_context():
         assert not db.session.registry.has() or not db.session().in_transaction()
+
+
+def test_what_a_read_loaded_keeps_its_values_after_the_context(ends):
+    """Committing a read expires nothing: an object still in use after its context (a
+    command's, a test's) reads as it did, as after a rollback."""
+    app, seen = ends
+    with app.app_context():
+        make_person("Kept")
+        db.session.commit()
+    with app.app_context():
+        person = db.session.scalar(select(Person))
+    assert seen[-1] == "commit" and person.name == "Kept"

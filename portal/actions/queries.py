@@ -223,6 +223,13 @@ def _ordered(stmt: Select, sort: str) -> Select:
     return stmt.order_by(*due)
 
 
+def written_limit(limit: int | None):
+    """`limit` written into the SQL rather than bound. PostgreSQL then keeps one generic plan
+    for the prepared statement, knowing how many rows it keeps; with a bound LIMIT it judged
+    every run's own plan cheaper and planned each run anew (1-3 ms a statement)."""
+    return None if limit is None else literal(limit, literal_execute=True)
+
+
 def item_options():
     """Eager loads every row of the table needs (owner, workstream, source meeting)."""
     return (joinedload(ActionItem.owner), joinedload(ActionItem.workstream),
@@ -254,7 +261,7 @@ def page_of(session: Session, ids: Select, sort: str, limit: int,
     only the ids and reads the chosen rows whole."""
     if sort == "owner":
         ids = ids.outerjoin(Person, ActionItem.owner_id == Person.id)
-    chosen = _ordered(ids, sort).limit(limit).offset(offset).subquery()
+    chosen = _ordered(ids, sort).limit(written_limit(limit)).offset(offset).subquery()
     stmt = select(ActionItem).join(chosen, chosen.c.id == ActionItem.id).options(*item_options())
     if sort == "owner":
         stmt = stmt.outerjoin(Person, ActionItem.owner_id == Person.id)
@@ -292,14 +299,14 @@ class Soonest:
             order = (ActionItem.due_date, ActionItem.id) if dated else (ActionItem.id,)
             return select(select(ActionItem.id, ActionItem.due_date)
                           .where(ActionItem.status == status, due, self.condition)
-                          .order_by(*order).limit(limit).subquery())
+                          .order_by(*order).limit(written_limit(limit)).subquery())
 
         branches = [branch(status, dated) for status in OPEN_STATUSES
                     for dated in ((True, False) if self.undated else (True,))]
         merged = union_all(*branches).subquery()
         chosen = (select(merged.c.id).order_by(merged.c.due_date.is_(None),
                                                merged.c.due_date, merged.c.id)
-                  .limit(limit).subquery())
+                  .limit(written_limit(limit)).subquery())
         return (select(ActionItem).join(chosen, chosen.c.id == ActionItem.id)
                 .options(*self.options())
                 .order_by(*due_order()))

@@ -348,6 +348,7 @@ def test_without_customers_adding_a_poc_says_to_add_one_first(app, lead, session
     html = lead.get("/pocs?add=1").get_data(as_text=True)
     assert "data-no-customers" in html and 'id="add-poc-form"' not in html
     assert "data-no-pocs" in html and "All clear" not in html  # nothing was checked
+    assert "seq-checks is-empty" in html and "board-hint" not in html  # nothing to drag
     assert 'href="/pocs/customers#add-customer"' in html
     make_customer("Zoom")
     session.commit()

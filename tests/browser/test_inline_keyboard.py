@@ -28,6 +28,15 @@ def row_saved(page, item):
     return page.expect_response(lambda r: r.url.endswith(f"/actions/{item.id}/row"))
 
 
+def step_status_and_commit(page, item, key):
+    """Moves the row's status one choice down with the keyboard and commits it with `key`,
+    waiting for the save."""
+    status_select(page, item.id).focus()
+    page.keyboard.press("ArrowDown")
+    with row_saved(page, item):
+        page.keyboard.press(key)
+
+
 def test_an_arrow_key_saves_nothing_and_enter_saves(page, login, live_server):
     item = on_the_list(page, login, live_server)
     select = status_select(page, item.id)
@@ -51,10 +60,7 @@ def test_an_arrow_key_saves_nothing_and_enter_saves(page, login, live_server):
 
 def test_leaving_a_changed_control_saves_it(page, login, live_server):
     item = on_the_list(page, login, live_server)
-    status_select(page, item.id).focus()
-    page.keyboard.press("ArrowDown")
-    with row_saved(page, item):
-        page.keyboard.press("Tab")
+    step_status_and_commit(page, item, "Tab")
     expect(page.locator(f"#item-{item.id}")).to_have_attribute("data-version",
                                                                str(item.version + 1))
 
@@ -96,10 +102,7 @@ def test_clearing_a_due_date_says_so_and_can_be_undone(page, login, live_server)
 def test_ctrl_z_undoes_a_keyboard_edit_without_leaving_the_row(page, login, live_server):
     """The toast is far from the row in the tab order: Ctrl+Z presses its Undo."""
     item = on_the_list(page, login, live_server)
-    status_select(page, item.id).focus()
-    page.keyboard.press("ArrowDown")
-    with row_saved(page, item):
-        page.keyboard.press("Enter")
+    step_status_and_commit(page, item, "Enter")
     expect(page.locator("#toast")).to_contain_text("Ctrl+Z")
     expect(status_select(page, item.id)).to_be_focused()
     with row_saved(page, item):

@@ -3,10 +3,10 @@
 `ITEM_FIELDS` drives everything that shows or takes them: the create and edit forms
 (`portal.actions.forms`), the fields the domain functions accept and audit
 (`portal.actions.service`), the table's columns and the row's in-place editors
-(`templates/actions/_table.html`, `_row.html`, whose cells carry their `data-label`), and the
-names `static/js/portal.js` posts (the cells tell it). Adding a field to action items is
-the model, its migration, one `ItemField` here and, for a kind not yet shown, one
-template.
+(`templates/actions/_table.html`, `portal/actions/rows.py`, whose cells carry their
+`data-label`), and the names `static/js/portal.js` posts (the cells tell it). Adding a
+field to action items is the model, its migration, one `ItemField` here and, for a kind
+not yet shown, one branch of the row writer.
 """
 from __future__ import annotations
 
@@ -92,9 +92,8 @@ class Cell:
 
 
 def row_cells(item, user) -> list[Cell]:
-    """The table cells of `item` as `user` sees them, in column order. The row template
-    reads these instead of asking for each value and permission itself: a page has 50
-    rows, and a question asked from a template costs several times one asked here."""
+    """The table cells of `item` as `user` sees them, in column order: what the row writer
+    (`portal.actions.rows`) shows and lets the viewer change."""
     return [Cell(f, getattr(item, f.name),
                  getattr(item, f.name.removesuffix("_id")) if f.kind == "person" else None,
                  can_change_item(user, item, (f.name,)))

@@ -13,7 +13,6 @@ from flask import (
     abort,
     flash,
     make_response,
-    render_template,
     request,
     session,
     url_for,
@@ -38,6 +37,7 @@ from portal.actions.forms import (
     row_form,
 )
 from portal.actions.models import ActionItem, Comment
+from portal.actions.rows import RowWriter
 from portal.audit.conflicts import conflict_rows
 from portal.audit.log import Actor, last_event_id
 from portal.audit.models import AuditEvent
@@ -424,12 +424,12 @@ def _row_response(item: ActionItem, status: int, return_to: str, state: dict | N
     if request.htmx:
         # The row fits the table it came from: with a tick column, without the
         # workstream line (portal.js sends the table's layout).
-        html = render_template("actions/_row.html", item=item, return_to=return_to,
-                               selectable=(can(current_user, "edit_program")
-                                           and request.form.get("ticks") == "1"),
-                               hide_workstream=request.form.get("hide_workstream") == "1",
-                               id_prefix=_ID_PREFIX.sub("", request.form.get("id_prefix", ""))[:20],
-                               row_state=row_state)
+        html = str(RowWriter(
+            current_user, program_today(),
+            selectable=can(current_user, "edit_program") and request.form.get("ticks") == "1",
+            hide_workstream=request.form.get("hide_workstream") == "1",
+            id_prefix=_ID_PREFIX.sub("", request.form.get("id_prefix", ""))[:20],
+            row_state=row_state)(item))
         if status == 200:
             # The figures the row's change moves on the page it sits in (the list's count
             # chips, the dashboard's, the workstream's), swapped in out of band.

@@ -59,3 +59,34 @@ def test_every_page_escapes_user_text(app, demo):
         assert "24690" not in body, path  # template syntax was not evaluated
         pages += response.status_code == 200
     assert pages >= 3
+
+
+def test_an_item_row_escapes_what_people_typed_for_every_viewer(app):
+    """The item row is written in Python (`portal.actions.rows`), not by Jinja's
+    autoescape: every value people type is escaped in every shape of the cell, editable
+    or not, and in a failed edit's typed values and messages."""
+    from datetime import date
+
+    from flask_login import login_user
+
+    from portal.actions.rows import RowWriter
+    from tests.factories import make_item, make_person, make_workstream
+
+    owner = make_person(PAYLOAD[:200])
+    item = make_item(PAYLOAD[:400], owner_id=owner.id, status="open", due_date=date(2020, 1, 1),
+                     tags="a<b x\"y q'z", workstream_id=make_workstream(name=PAYLOAD[:200]).id)
+    state = {item.id: {"errors": {"row": PAYLOAD, "due": PAYLOAD, "owner": PAYLOAD},
+                       "values": {"due": PAYLOAD}}}
+    owner_login = make_user("owner")
+    owner_login.person_id = owner.id  # the owner may change the status of their own item
+    db.session.commit()
+    for user in (make_user("lead"), owner_login, make_user("executive")):
+        with app.test_request_context("/actions"):
+            login_user(user)
+            for row_state in ({}, state):
+                html = RowWriter(user, date(2026, 12, 1), selectable=True, id_prefix='"x<',
+                                 row_state=row_state)(item)
+                assert "<script>alert" not in html and "<img src=x" not in html, user.role
+                assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html, user.role
+                assert "#a&lt;b" in html and "#x&#34;y" in html and "#q&#39;z" in html
+                assert '"x<' not in html and "&#34;x&lt;item-" in html

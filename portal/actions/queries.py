@@ -230,10 +230,15 @@ def written_limit(limit: int | None):
     return None if limit is None else literal(limit, literal_execute=True)
 
 
+def row_options():
+    """Eager loads a row of the action table needs: the owner and the workstream."""
+    return joinedload(ActionItem.owner), joinedload(ActionItem.workstream)
+
+
 def item_options():
-    """Eager loads every row of the table needs (owner, workstream, source meeting)."""
-    return (joinedload(ActionItem.owner), joinedload(ActionItem.workstream),
-            joinedload(ActionItem.meeting))
+    """Eager loads the item's page and the export need: a row's, and the meeting the item
+    came from (without its note, which the meeting defers)."""
+    return *row_options(), joinedload(ActionItem.meeting)
 
 
 def search(session: Session, filters: Filters, today: date, per_page: int = PER_PAGE,
@@ -257,12 +262,12 @@ def search(session: Session, filters: Filters, today: date, per_page: int = PER_
 def page_of(session: Session, ids: Select, sort: str, limit: int,
             offset: int = 0) -> list[ActionItem]:
     """The items of `ids` (a select of ActionItem.id with its conditions) in `sort` order,
-    `limit` of them from `offset`, loaded with `item_options()`: one statement that sorts
+    `limit` of them from `offset`, loaded with `row_options()`: one statement that sorts
     only the ids and reads the chosen rows whole."""
     if sort == "owner":
         ids = ids.outerjoin(Person, ActionItem.owner_id == Person.id)
     chosen = _ordered(ids, sort).limit(written_limit(limit)).offset(offset).subquery()
-    stmt = select(ActionItem).join(chosen, chosen.c.id == ActionItem.id).options(*item_options())
+    stmt = select(ActionItem).join(chosen, chosen.c.id == ActionItem.id).options(*row_options())
     if sort == "owner":
         stmt = stmt.outerjoin(Person, ActionItem.owner_id == Person.id)
     return list(session.scalars(_ordered(stmt, sort)).unique())
@@ -270,7 +275,7 @@ def page_of(session: Session, ids: Select, sort: str, limit: int,
 
 class Soonest:
     """The first open items matching `condition` due soonest (then by id), loaded with
-    `options()` (default `item_options`); with `undated`, the items without a due date
+    `options()` (default `row_options`); with `undated`, the items without a due date
     follow the dated ones. One statement whose cost does not grow with the items: per open
     status, an index range read in due order and cut at the limit (on
     `ix_action_item_status_due`, or `ix_action_item_owner_status` when `condition` names
@@ -284,7 +289,7 @@ class Soonest:
     def __init__(self, condition, *, undated: bool = False,
                  options: Callable[[], tuple] | None = None):
         self.condition, self.undated = condition, undated
-        self.options = options or item_options
+        self.options = options or row_options
         self._statements: dict[int | None, Select] = {}
 
     def __call__(self, session: Session, limit: int | None, **params) -> list[ActionItem]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal.actions import tally
 from portal.actions.models import ActionItem
-from portal.actions.queries import Soonest
+from portal.actions.queries import Soonest, row_options
 from portal.people.models import Person
 from portal.program.models import Program, Workstream
 from portal.program.readiness import (
@@ -96,13 +96,8 @@ class Dashboard:
         return sum(1 for f in self.figures if f.effective_rag in ("amber", "red"))
 
 
-def _options():
-    return (joinedload(ActionItem.owner), joinedload(ActionItem.workstream))
-
-
-_OVERDUE = Soonest(ActionItem.due_date < bindparam("today"), options=_options)
-_DUE_SOON = Soonest(ActionItem.due_date.between(bindparam("today"), bindparam("until")),
-                    options=_options)
+_OVERDUE = Soonest(ActionItem.due_date < bindparam("today"))
+_DUE_SOON = Soonest(ActionItem.due_date.between(bindparam("today"), bindparam("until")))
 _MINE = Soonest(ActionItem.owner_id == bindparam("person_id"), undated=True)
 
 
@@ -216,7 +211,7 @@ def load_dashboard(session: Session, program: Program, today: date,
     due_week = _DUE_SOON(session, LIST_LIMIT, today=today,
                          until=today + timedelta(days=DUE_SOON_DAYS))
     recent = list(session.scalars(
-        select(ActionItem).options(*_options())
+        select(ActionItem).options(*row_options())
         .order_by(ActionItem.updated_at.desc(), ActionItem.id.desc()).limit(RECENT_LIMIT)
     ).unique())
     mine = []

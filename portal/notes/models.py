@@ -29,7 +29,9 @@ class Meeting(db.Model):
     date_inferred: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     key_information: Mapped[list] = mapped_column(sa.JSON, default=list)
-    raw_text: Mapped[str] = mapped_column(sa.Text)
+    # The note as imported, read only to compare a re-import with it: not loaded with the
+    # meeting (a list of items would carry it once per row).
+    raw_text: Mapped[str] = mapped_column(sa.Text, deferred=True)
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(

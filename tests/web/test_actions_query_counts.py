@@ -54,3 +54,20 @@ def test_same_statement_count_with_10_and_2000_items(app, query_counter):
     large = counts_for(client, query_counter, people[0])
     assert small == large
     assert max(small.values()) <= 12, small
+
+
+def test_pages_of_items_do_not_read_the_meeting_notes(app, demo, query_counter):
+    """A meeting's imported note (tens of KB) is read only to compare a re-import: the
+    list, the dashboard and an item's page do not load it, once per row or at all."""
+    lead = make_user("lead")
+    client = app.test_client()
+    client.post("/login", data={"email": lead.email, "password": PASSWORD})
+    item = db.session.scalar(
+        db.select(ActionItem).where(ActionItem.meeting_id.is_not(None)).limit(1))
+    for url in ("/actions", "/", f"/actions/{item.id}", "/actions/export.csv"):
+        with query_counter() as statements:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        assert statements and not [s for s in statements if "raw_text" in s], url
+        if url == f"/actions/{item.id}":
+            assert item.meeting.title in response.get_data(as_text=True)  # the source shows

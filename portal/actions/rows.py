@@ -25,6 +25,7 @@ from portal.vocab import OPEN_STATUSES, label
 
 
 def _e(value) -> str:
+    """`value` as HTML text: a string escaped, a number as it is."""
     return escape(value) if isinstance(value, str) else str(value)
 
 

@@ -75,15 +75,20 @@ class UrlPattern:
         return f"{self.head}{int(value)}{self.tail}"
 
 
-def id_url(endpoint: str, key: str, value: int, **values) -> str:
-    """`url_for(endpoint, **{key: value}, **values)` for an integer `value`, from the
-    request's one `UrlPattern` of that endpoint: what a row or card calls for its links."""
+def url_pattern(endpoint: str, key: str, **values) -> UrlPattern:
+    """The request's one `UrlPattern` of `endpoint` with `key` left open."""
     patterns = g.setdefault("url_patterns", {})
     token = (endpoint, key, *values.items())
     pattern = patterns.get(token)
     if pattern is None:
         pattern = patterns[token] = UrlPattern(endpoint, key, **values)
-    return pattern(value)
+    return pattern
+
+
+def id_url(endpoint: str, key: str, value: int, **values) -> str:
+    """`url_for(endpoint, **{key: value}, **values)` for an integer `value`, from the
+    request's one `UrlPattern` of that endpoint: what a row or card calls for its links."""
+    return url_pattern(endpoint, key, **values)(value)
 
 
 # Main navigation: (label, endpoint, permission, other endpoints that belong to the entry).

@@ -425,7 +425,7 @@ def _row_response(item: ActionItem, status: int, return_to: str, state: dict | N
         # The row fits the table it came from: with a tick column, without the
         # workstream line (portal.js sends the table's layout).
         html = str(RowWriter(
-            current_user, program_today(),
+            current_user._get_current_object(), program_today(),
             selectable=can(current_user, "edit_program") and request.form.get("ticks") == "1",
             hide_workstream=request.form.get("hide_workstream") == "1",
             id_prefix=_ID_PREFIX.sub("", request.form.get("id_prefix", ""))[:20],

@@ -1,16 +1,18 @@
 """The action table's rows, written in Python.
 
-A row repeats 50 times a page on the list, the dashboard, a workstream's and a person's
-page and the search. As a Jinja macro it cost about 70 µs (some 50 values escaped and 35
-tests, each through Jinja's runtime), the largest part of those pages' render; written
-here it costs a fraction, and only the values people type are escaped. The row's markup
-lives here and nowhere else: `templates/actions/_table.html` calls a `RowWriter` for its
-rows, and `actions.inline` answers an edit with one row from the same writer. The rare
-note of a row whose edit conflicted stays a template (`actions/_row_conflict.html`).
+A row repeats up to 50 times a page on the list (a search included), a workstream's and a
+person's page, and 8 times in each of the dashboard's lists. As a Jinja macro it cost
+about 70 µs (some 50 values escaped and 35 tests, each through Jinja's runtime), the
+largest part of those pages' render; written here it costs a fraction. Every text is
+escaped, as Jinja's autoescape did; the item's id and version, integers, are not.
 
-A row carries each value once and no whitespace between tags, and leaves out the
-</td> and </option> end tags, which HTML makes optional: a 50-row page stays under 60 KB.
-Selects hold the current choice only; static/js/portal.js fills in the rest.
+The row's markup lives here and nowhere else: `templates/actions/_table.html` calls a
+`RowWriter` for its rows, and `actions.inline` answers an edit with one row from the same
+writer. The rare note of a row whose edit conflicted stays a template
+(`actions/_row_conflict.html`). A row carries each value once and no whitespace between
+tags, and leaves out the </td> and </option> end tags, which HTML makes optional: a 50-row
+page stays under 60 KB. Selects hold the current choice only; static/js/portal.js fills
+in the rest.
 """
 from __future__ import annotations
 
@@ -20,13 +22,10 @@ from flask import render_template
 from markupsafe import Markup, escape
 
 from portal.actions.fields import columns, row_cells
-from portal.templating import UrlPattern, bare_attr, days_text, format_date
+from portal.templating import bare_attr, days_text, format_date, url_pattern
 from portal.vocab import OPEN_STATUSES, label
 
-
-def _e(value) -> str:
-    """`value` as HTML text: a string escaped, a number as it is."""
-    return escape(value) if isinstance(value, str) else str(value)
+_e = escape  # every value written into the row goes through it
 
 
 class RowWriter:
@@ -44,8 +43,8 @@ class RowWriter:
         self.selectable, self.hide_workstream = bool(selectable), bool(hide_workstream)
         self.prefix = _e(id_prefix or "")
         self.row_state = row_state or {}
-        self.detail_url = UrlPattern("actions.detail", "item_id")
-        self.person_url = UrlPattern("people.detail", "person_id")
+        self.detail_url = url_pattern("actions.detail", "item_id")
+        self.person_url = url_pattern("people.detail", "person_id")
         # Per column: its posted name, the escaped label, and the cell's opening tag.
         self.columns = {f.name: (f.posted_as, _e(f.label), f"<td data-label={bare_attr(f.label)}>")
                         for f in columns()}
@@ -57,7 +56,7 @@ class RowWriter:
         is_open = item.status in OPEN_STATUSES
         overdue = bool(item.due_date and is_open and item.due_date < self.today)
         cells = row_cells(item, self.user)
-        p, item_id = self.prefix, item.id
+        p, item_id = self.prefix, f"{item.id:d}"
         out = [f'<tr id="{p}item-{item_id}" class="item-row',
                " row-overdue" if overdue else "", "" if is_open else " row-closed",
                " row-invalid" if errors else "",
@@ -66,12 +65,12 @@ class RowWriter:
                f'" data-item-id="{item_id}"']
         out += [f' data-{cell.field.posted_as}="{_e(cell.value)}"'
                 for cell in cells if cell.field.kind == "choice"]
-        out.append(f' data-version="{item.version}">')
+        out.append(f' data-version="{item.version:d}">')
         if self.selectable:
             out.append(f'<td><input type="checkbox" name="ids" value="{item_id}" '
                        f'form="bulk-form" aria-labelledby="{p}t{item_id}">')
         out.append(f'<td><a id="{p}t{item_id}" class="item-title" '
-                   f'href="{self.detail_url(item_id)}">{_e(item.title)}</a>')
+                   f'href="{_e(self.detail_url(item_id))}">{_e(item.title)}</a>')
         out += self._title_line(item, overdue)
         if errors.get("row"):
             out.append(f'<p class="cell-error" role="alert">{_e(errors["row"])}</p>')
@@ -94,7 +93,7 @@ class RowWriter:
             out.append(f"<span>{_e(ws.name)}</span>")
         if overdue:
             days = days_text((item.due_date - self.today).days)
-            out.append(f'<span class="meta-late">{days}</span>')
+            out.append(f'<span class="meta-late">{_e(days)}</span>')
         out += [f'<span class="tag">#{_e(tag)}</span>' for tag in tags]
         out.append("</small>")
         return out
@@ -102,15 +101,14 @@ class RowWriter:
     def _cell(self, item_id: int, cell, errors: dict, values: dict, overdue: bool) -> list[str]:
         """One column's cell: its in-place editor where the viewer may change it, else the
         value as text (with the owner's link)."""
-        field, value = cell.field, cell.value
+        field, value, kind, editable = cell.field, cell.value, cell.field.kind, cell.editable
         name, text_label, head = self.columns[field.name]
         invalid = error = ""
         if errors.get(name):
             invalid = f' aria-invalid="true" aria-describedby="err-{name}-{item_id}"'
-            if cell.editable:
+            if editable:
                 error = (f'<span class="cell-error" id="err-{name}-{item_id}" role="alert">'
                          f"{_e(errors[name])}</span>")
-        kind, editable = field.kind, cell.editable
         if kind == "person":
             person = cell.person
             if editable:
@@ -118,7 +116,7 @@ class RowWriter:
                           else '<option value="">Nobody yet')
                 body = f'<select name="{name}" aria-label="{text_label}"{invalid}>{option}</select>'
             elif person:
-                body = (f'<a href="{self.person_url(value)}" class="owner-link">'
+                body = (f'<a href="{_e(self.person_url(value))}" class="owner-link">'
                         f"{_e(person.name)}</a>")
             else:
                 body = '<span class="muted">Nobody yet</span>'
@@ -135,7 +133,7 @@ class RowWriter:
                         f'value="{_e(typed)}"{invalid}>')
             elif value:
                 late = " is-late" if overdue and field.name == "due_date" else ""
-                body = f'<span class="due{late}">{format_date(value)}</span>'
+                body = f'<span class="due{late}">{_e(format_date(value))}</span>'
             else:
                 body = '<span class="muted">No date</span>'
         elif editable:

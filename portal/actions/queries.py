@@ -326,36 +326,43 @@ class Counts:
     done: int = 0
 
 
-def _by_status(filters: Filters, clauses: list) -> Select:
-    """Every matching item counted by status, as (status, count, 0, 0) rows: from the
-    tally the triggers keep when nothing but the status and the workstream narrows the
-    list (the list as it opens, its status chips, a workstream's items), which costs the
-    same at any number of items; else by counting the matching items."""
-    if replace(filters, status=(), workstream=None).active:
-        return (select(ActionItem.status, func.count(), literal(0), literal(0))
+def _tallied(filters: Filters) -> bool:
+    """Whether only the status and the workstream narrow the list (the list as it opens, its
+    status chips, a workstream's items): its items are then counted from the tally the
+    triggers keep, which costs the same at any number of items."""
+    return not replace(filters, status=(), workstream=None).active
+
+
+def _counts_statement(filters: Filters, clauses: list, today: date, soon_end: date):
+    """(status, items, overdue, due soon) rows, to be summed per status. Tallied lists: the
+    tally's counts, then the date tests on the matching open items due by `soon_end` only
+    (a range of the status and due date index). Else the matching items are read once for
+    both: a search finds its matches once, not once per part."""
+    overdue = func.count(case((ActionItem.due_date < today, 1)))
+    if not _tallied(filters):
+        return (select(ActionItem.status, func.count(), overdue,
+                       func.count(case((ActionItem.due_date.between(today, soon_end), 1))))
                 .where(*clauses).group_by(ActionItem.status))
     narrowed = [ItemTally.status.in_(filters.status)] if filters.status else []
     if filters.workstream is not None:
         narrowed.append(ItemTally.workstream_id == filters.workstream)
-    return (select(ItemTally.status, func.sum(ItemTally.n), literal(0), literal(0))
-            .where(*narrowed).group_by(ItemTally.status))
+    by_status = (select(ItemTally.status, func.sum(ItemTally.n), literal(0), literal(0))
+                 .where(*narrowed).group_by(ItemTally.status))
+    by_date = (select(ActionItem.status, literal(0), overdue,
+                      func.count(case((ActionItem.due_date >= today, 1))))
+               .where(*clauses, ActionItem.status.in_(OPEN_STATUSES),
+                      ActionItem.due_date <= soon_end)
+               .group_by(ActionItem.status))
+    return union_all(by_status, by_date)
 
 
 def counts(session: Session, filters: Filters, today: date, soon_days: int = 7) -> Counts:
     """All / open / overdue / due in the next `soon_days` / done among the filtered items,
-    in one statement of two grouped parts: every matching item counted by status
-    (`_by_status`), then the date tests on the matching open items due by the end of the
-    window only (a range of the status and due date index)."""
-    clauses = where_clauses(filters, today)
-    by_status = _by_status(filters, clauses)
-    by_date = (select(ActionItem.status, literal(0),
-                      func.count(case((ActionItem.due_date < today, 1))),
-                      func.count(case((ActionItem.due_date >= today, 1))))
-               .where(*clauses, ActionItem.status.in_(OPEN_STATUSES),
-                      ActionItem.due_date <= today + timedelta(days=soon_days))
-               .group_by(ActionItem.status))
+    in one statement (`_counts_statement`)."""
+    statement = _counts_statement(filters, where_clauses(filters, today), today,
+                                  today + timedelta(days=soon_days))
     total = open_ = overdue = soon = done = 0
-    for status, count, late, due_soon in session.execute(union_all(by_status, by_date)):
+    for status, count, late, due_soon in session.execute(statement):
         total += count
         if status in OPEN_STATUSES:
             open_, overdue, soon = open_ + count, overdue + late, soon + due_soon

@@ -98,7 +98,7 @@ class RowWriter:
         out.append("</small>")
         return out
 
-    def _cell(self, item_id: int, cell, errors: dict, values: dict, overdue: bool) -> list[str]:
+    def _cell(self, item_id: str, cell, errors: dict, values: dict, overdue: bool) -> list[str]:
         """One column's cell: its in-place editor where the viewer may change it, else the
         value as text (with the owner's link)."""
         field, value, kind, editable = cell.field, cell.value, cell.field.kind, cell.editable

@@ -47,7 +47,7 @@ from portal.forms import ConfirmForm, field_error
 from portal.numbers import bounded_int
 from portal.pagecache import cached_page
 from portal.program.clock import program_today
-from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
+from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES, label
 from portal.web import (
     error_page,
     figures_out_of_band,
@@ -317,7 +317,7 @@ def change_status(item_id: int):
             db.session.rollback()
             field_error(form, error)
         else:
-            flash(f"Status set to {form.status.data.replace('_', ' ')}.", "success")
+            flash(f"Saved: Status {label(form.status.data)}.", "success")
             return htmx_redirect(url_for("actions.detail", item_id=item_id))
     return render("actions/detail.html", block="status", status=422,
                   **detail_context(item, status_form=form))

@@ -274,7 +274,7 @@ def live_points(message: OutboxMessage) -> list[ReminderPoint]:
 
 
 def subject_for(groups: dict[str, list[Entry]]) -> str:
-    """`3 action items need you: 1 overdue, 2 due this week`."""
+    """`3 action items need you: 1 overdue, 2 due within 7 days`."""
     overdue, today, soon = len(groups["overdue"]), len(groups["today"]), len(groups["soon"])
     escalations = len(groups["escalations"])
     own = overdue + today + soon
@@ -285,7 +285,7 @@ def subject_for(groups: dict[str, list[Entry]]) -> str:
         parts.append(f"{today} due today")
     if soon:
         within_week = all(e.days_left <= 7 for e in groups["soon"])
-        parts.append(f"{soon} due {'this week' if within_week else 'soon'}")
+        parts.append(f"{soon} due {'within 7 days' if within_week else 'soon'}")
     if own:
         text = f"{own} action item{'s' if own != 1 else ''} need{'' if own != 1 else 's'} you: "
         text += ", ".join(parts)
@@ -336,6 +336,8 @@ def render_digest(config, message: OutboxMessage, person, now: datetime, default
         "base_url": base,
         "preferences_url": links.preferences_urls(config, message.person_id)[0],
         "count": sum(len(v) for v in groups.values()),
+        # Only the owner's own items carry Mark done and Snooze; the note on them goes with them.
+        "has_links": any(e.done_url for entries in groups.values() for e in entries),
     }
     return (subject, render_template("emails/digest.txt", **context),
             render_template("emails/digest.html", **context))

@@ -266,9 +266,11 @@ def mail_action(token: str):
             return _link_refused(error, claim.person_id)
         db.session.commit()
         return render("reminders/link_done.html", item=item, action=claim.action)
+    owner_today = _owner_today(item, now)
     return render("reminders/link_confirm.html", item=item, action=claim.action,
                   label=links.ACTIONS[claim.action], snooze_days=links.SNOOZE_DAYS,
-                  new_due=links.snoozed_due(item, _owner_today(item, now)))
+                  new_due=links.snoozed_due(item, owner_today),
+                  snoozed_from_due=bool(item.due_date and item.due_date > owner_today))
 
 
 def _link_refused(error: links.LinkError, person_id: int | None):

@@ -91,6 +91,8 @@ def test_the_status_and_row_forms_leave_the_other_fields_alone(app, lead_client,
     before = _stored(item.id)
     assert lead_client.post(f"/actions/{item.id}/status", data={
         "status": "done", "version": item.version}).status_code == 303
+    # said as the row's toast says it, in the status's own words
+    assert "Saved: Status Done." in lead_client.get(f"/actions/{item.id}").get_data(as_text=True)
     version = db.session.get(ActionItem, item.id, populate_existing=True).version
     assert lead_client.post(f"/actions/{item.id}/row", headers=HX, data={
         "priority": "low", "version": version}).status_code == 200

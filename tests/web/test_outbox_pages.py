@@ -58,7 +58,7 @@ def test_outbox_lists_messages_by_state_and_unremindable_items(app, logged):
     client, _ = login(app, "lead")
     page = client.get("/outbox").get_data(as_text=True)
     assert logged.recipient in page and 'data-state="logged"' in page
-    assert "1 action item needs you: 1 due this week" in page
+    assert "1 action item needs you: 1 due within 7 days" in page
     assert "Unreachable item" in page and "Nora NoMail" in page
     assert logged.recipient not in client.get("/outbox?state=failed").get_data(as_text=True)
     assert client.get("/outbox?state=bogus&page=-4").status_code == 200

@@ -74,7 +74,7 @@ def test_the_digest_says_what_is_needed_and_escapes_titles(app, team, smtp_serve
     outbox.run(db.session, cfg(app, smtp_server), NOW)
     smtp_server.wait_for(3)
     mail = smtp_server.handler.to(team["ana"].email)[0]
-    assert mail["Subject"] == "2 action items need you: 1 due today, 1 due this week"
+    assert mail["Subject"] == "2 action items need you: 1 due today, 1 due within 7 days"
     unsubscribe = mail["List-Unsubscribe"]
     assert unsubscribe.startswith("<http://portal.test/mail/unsubscribe/")
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -95,6 +95,10 @@ def test_the_digest_says_what_is_needed_and_escapes_titles(app, team, smtp_serve
     assert "Polaris metering" in lead_mail.get_body(("plain",)).get_content()
     lead_html = lead_mail.get_body(("html",)).get_content()
     assert lead_html.count("/mail/") == 1 and "/mail/preferences/" in lead_html  # no actions
+    # ...so no word on how those links work: the note comes only with the links
+    assert "work once" not in lead_html and "work once" not in lead_mail.get_body(
+        ("plain",)).get_content()
+    assert "works once" in html and "work once" in text
     ben_mail = smtp_server.handler.to(team["ben"].email)[0]
     assert ben_mail["Subject"] == "1 action item needs you: 1 overdue"
     assert "8 days overdue" in ben_mail.get_body(("plain",)).get_content()
@@ -160,7 +164,7 @@ def test_closing_an_item_removes_it_from_the_retried_message(app, team):
         assert len(server.messages) == 1
         mail = server.messages[0]
         assert mail["To"] == team["ana"].email
-        assert mail["Subject"] == "1 action item needs you: 1 due this week"
+        assert mail["Subject"] == "1 action item needs you: 1 due within 7 days"
         assert "Register offer" not in mail.get_body(("plain",)).get_content()
         assert len(messages("obsolete")) == 2
     finally:

@@ -14,7 +14,7 @@ from portal.actions.models import ActionItem
 from portal.audit.log import Actor
 from portal.audit.models import AuditEvent
 from portal.auth import users
-from portal.clock import utcnow
+from portal.clock import reading_date, utcnow
 from portal.extensions import db
 from portal.reminders import links
 from tests.factories import PASSWORD, make_item, make_person
@@ -76,6 +76,19 @@ def test_snooze_moves_the_due_date_three_days_once(app, client, item):
     assert fresh(item.id).status == "open"
     assert client.post(f"/mail/{token}").status_code == 409
     assert fresh(item.id).due_date == due + timedelta(days=3)
+
+
+def test_the_snooze_confirmation_says_from_when_it_counts(app, client, item):
+    """Snoozing counts from the due date when it is still ahead, else from today: the page
+    says which, with the date it sets."""
+    page = client.get(f"/mail/{token_for(app, item, 'snooze')}").get_data(as_text=True)
+    new_due = reading_date(item.due_date + timedelta(days=3))
+    assert f"<strong>{new_due}</strong>, 3 days after its due date" in page
+    late = make_item("Overdue one", owner_id=item.owner_id,
+                     due_date=date.today() - timedelta(days=5))
+    db.session.commit()
+    page = client.get(f"/mail/{token_for(app, late, 'snooze')}").get_data(as_text=True)
+    assert ", 3 days after today" in page and "after its due date" not in page
 
 
 def test_a_changed_item_kills_its_links(app, client, item):

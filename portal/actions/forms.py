@@ -140,8 +140,17 @@ def row_form(**kwargs) -> RowFormBase:
 
 
 class StatusForm(FlaskForm):
+    """The item page's status form. An owner's also carries the notes, the other field an
+    owner may change on their own item; leads change notes on the edit form."""
+
     status = SelectField("Status", choices=STATUS_CHOICES, id="new-status")
+    notes = _form_field(next(f for f in fields.ITEM_FIELDS if f.name == "notes"))
     version = HiddenField("Version")
+
+    def values(self, formdata) -> dict:
+        """The status, and the notes when the form showed them (they were posted)."""
+        return {"status": self.status.data} | (
+            {"notes": self.notes.data or ""} if "notes" in formdata else {})
 
     def validate_version(self, field):
         if bounded_int(field.data, 1) is None:

@@ -214,7 +214,8 @@ def detail_context(item: ActionItem, **extra) -> dict:
         "comments": comments,
         "field_labels": fields.labels(),
         "comment_form": CommentForm(formdata=None),
-        "status_form": StatusForm(formdata=None, status=item.status, version=item.version),
+        "status_form": StatusForm(formdata=None, status=item.status, notes=item.notes,
+                                  version=item.version),
         "delete_form": DeleteForm(formdata=None, version=item.version),
         "cancel_form": CancelForm(formdata=None, version=item.version),
         "conflict": None,
@@ -294,30 +295,32 @@ def edit(item_id: int):
 
 @bp.post("/actions/<int:item_id>/status")
 def change_status(item_id: int):
-    """The status form of the item page: leads, and owners on their own items."""
+    """The status form of the item page: leads, and owners on their own items (with the
+    item's notes)."""
     if not can(current_user, "comment"):
         abort(403)
     item = _item_or_404(item_id)
-    if not can_change_item(current_user, item, {"status"}):
-        abort(403)
     form = StatusForm()
+    posted = form.values(request.form)
+    if not can_change_item(current_user, item, posted.keys()):
+        abort(403)
     if form.validate_on_submit():
         expected = bounded_int(form.version.data, 1)
         try:
-            service.update_item(db.session, _actor(), item, {"status": form.status.data},
+            service.update_item(db.session, _actor(), item, posted,
                                 expected_version=expected, today=program_today())
             db.session.commit()
         except service.ConflictError:
             def fresh_status(fresh):
-                return {"status_form": StatusForm(formdata=None, status=form.status.data,
-                                                  version=fresh.version)}
-            return _conflict_response(item_id, expected, {"status": form.status.data},
-                                      "status", fresh_status)
+                return {"status_form": StatusForm(formdata=None, version=fresh.version,
+                                                  **posted)}
+            return _conflict_response(item_id, expected, posted, "status", fresh_status)
         except service.ActionError as error:
             db.session.rollback()
             field_error(form, error)
         else:
-            flash(f"Saved: Status {label(form.status.data)}.", "success")
+            flash("Saved." if "notes" in posted else f"Saved: Status {label(form.status.data)}.",
+                  "success")
             return htmx_redirect(url_for("actions.detail", item_id=item_id))
     return render("actions/detail.html", block="status", status=422,
                   **detail_context(item, status_form=form))

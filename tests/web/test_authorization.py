@@ -176,6 +176,7 @@ ITEM_CHANGES = [
     ("actions.edit", {"title": "Changed", "status": "done", "priority": "high", "version": 1}),
     ("actions.inline", {"status": "done", "version": 1}),
     ("actions.change_status", {"status": "done", "version": 1}),
+    ("actions.change_status", {"status": "open", "notes": "Mine now.", "version": 1}),
     ("actions.cancel", {"version": 1}),
     ("actions.delete", {"version": 1, "confirm": "y"}),
     ("actions.comment", {"body": "Mine now."}),
@@ -210,6 +211,45 @@ def test_owner_cannot_change_someone_elses_item(app):
     saved = db.session.get(ActionItem, item.id)
     assert (saved.status, saved.title, saved.version, saved.comments) == ("open", "Not yours", 1,
                                                                          [])
+    assert saved.notes in (None, "")
+
+
+def test_owner_keeps_the_notes_of_their_own_item_on_its_page(app):
+    """Owners change the status and the notes of their own items (the README says so):
+    with no edit form, their item page's status card carries the notes; a lead's does not
+    (the edit form has them), and a status saved there leaves the notes alone."""
+    from portal.actions.models import ActionItem
+    from tests.factories import make_item
+
+    owner = make_user("owner")
+    item = make_item("Yours", owner_id=owner.person_id, status="open", notes="Old notes")
+    db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"email": owner.email, "password": PASSWORD})
+    page = client.get(f"/actions/{item.id}").get_data(as_text=True)
+    card = page[page.index('id="item-status"'):page.index('id="history"')]
+    assert "Status and notes" in card and "Old notes</textarea>" in card
+    response = client.post(f"/actions/{item.id}/status", data={
+        "status": "in_progress", "notes": "Waiting on <legal>.", "version": 1})
+    assert response.status_code == 303
+    assert "Saved." in client.get(f"/actions/{item.id}").get_data(as_text=True)
+    too_long = client.post(f"/actions/{item.id}/status", headers={"HX-Request": "true"}, data={
+        "status": "done", "notes": "x" * 10_001, "version": 2})
+    assert too_long.status_code == 422
+    db.session.expire_all()
+    saved = db.session.get(ActionItem, item.id)
+    assert (saved.status, saved.notes, saved.version) == ("in_progress", "Waiting on <legal>.", 2)
+
+    lead = app.test_client()
+    lead.post("/login", data={"email": make_user("lead").email, "password": PASSWORD})
+    page = lead.get(f"/actions/{item.id}").get_data(as_text=True)
+    card = page[page.index('id="item-status"'):page.index('id="history"')]
+    assert "Status and notes" not in card and "<textarea" not in card
+    assert lead.post(f"/actions/{item.id}/status", data={"status": "done", "version": 2}
+                     ).status_code == 303
+    db.session.expire_all()
+    saved = db.session.get(ActionItem, item.id)
+    assert (saved.status, saved.notes) == ("done", "Waiting on <legal>.")
 
 
 def test_owner_changes_the_status_of_their_own_item(app):

@@ -26,6 +26,15 @@ def format_date(value: date | datetime | None, fmt: str | None = None) -> str:
     return value.strftime(fmt) if fmt else reading_date(value)
 
 
+def stored_date(value) -> str:
+    """A date as the audit log keeps it (ISO text), written as the pages write dates;
+    anything that is not such a date as it is."""
+    try:
+        return reading_date(date.fromisoformat(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def format_datetime(value: datetime | None) -> str:
     """A stored (naive UTC) moment: `30 Nov 2026, 14:05 UTC`; `moment` writes an aware one
     in its own zone."""
@@ -144,7 +153,7 @@ def nav_items(user) -> list[NavItem]:
 def init_templates(app: Flask) -> None:
     from portal.actions.rows import RowWriter  # it writes with the filters above
 
-    app.jinja_env.filters.update(date=format_date, date_short=short_date,
+    app.jinja_env.filters.update(date=format_date, date_short=short_date, stored_date=stored_date,
                                  datetime=format_datetime, moment=reading_time, days=days_text,
                                  label=label, bare_attr=bare_attr)
     app.jinja_env.globals.update(nav_items=nav_items, can=can, can_change_item=can_change_item,

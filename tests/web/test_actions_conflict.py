@@ -53,7 +53,7 @@ def test_edit_form_conflict_409_with_theirs_beside_yours(app):
         assert "yours was not saved" in html
         assert alice.name in html  # who
         assert "Done" in html and "In progress" in html  # theirs beside yours
-        assert "2026-01-20" in html  # their due date
+        assert "20 Jan 2026" in html  # their due date, written as the pages write dates
         assert "Hire 3 SREs" in html  # your title kept in the form
         assert 'name="version" value="2"' in html  # saving again overwrites knowingly
         status_row = re.search(r'<tr data-field="status" class="([^"]*)">(.*?)</tr>', html, re.S)

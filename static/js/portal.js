@@ -248,24 +248,33 @@
       if (table.hasAttribute("data-hide-workstream")) { values.hide_workstream = "1"; }
       if (table.dataset.idPrefix) { values.id_prefix = table.dataset.idPrefix; }
       values[name] = value;
-      settling[id] = {table: table, name: name, undo: undo,
-                      focused: current.contains(document.activeElement) &&
-                        document.activeElement.name === name};
+      settling[id] = {table: table, name: name, undo: undo};
       return htmx.ajax("POST", url, {source: current, target: current, swap: "outerHTML",
                                      values: values});
     });
     rowQueues[id] = next.catch(function () { return null; });
   }
 
-  // Once a saved row has settled: the focus back on its control, and Undo on offer.
+  // Where the focus is in a row as its answer replaces it: the saved control (Enter), or
+  // the next one (Tab, which saves the control it leaves), found again in the new row.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var row = event.detail.target;
+    var done = row && row.dataset && settling[row.dataset.itemId];
+    var active = document.activeElement;
+    if (!done || active === row || !row.contains(active)) { return; }
+    done.refocus = active.name ? '[name="' + active.name + '"]'
+      : active.id ? "#" + CSS.escape(active.id) : null;
+  });
+
+  // Once a saved row has settled: the focus back where it was, and Undo on offer.
   document.addEventListener("htmx:afterSettle", function (event) {
     var row = event.detail.elt && event.detail.elt.closest &&
       event.detail.elt.closest("tr[data-item-id]");
     var done = row && settling[row.dataset.itemId];
     if (!done) { return; }
     delete settling[row.dataset.itemId];
-    var control = row.querySelector('[name="' + done.name + '"]');
-    if (done.focused && control) { control.focus(); }
+    var control = done.refocus && row.querySelector(done.refocus);
+    if (control) { control.focus(); }
     if (done.undo && row.classList.contains("row-saved")) {
       toast("Saved: " + done.undo.label + ".", {label: "Undo", run: function () {
         saveField(done.table, row.dataset.itemId, done.name, done.undo.value, null);

@@ -63,6 +63,10 @@ def test_leaving_a_changed_control_saves_it(page, login, live_server):
     step_status_and_commit(page, item, "Tab")
     expect(page.locator(f"#item-{item.id}")).to_have_attribute("data-version",
                                                                str(item.version + 1))
+    # the focus is where Tab took it, the next control of the re-rendered row, not lost
+    expect(page.locator(f"#item-{item.id} select[name=priority]")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(status_select(page, item.id)).to_be_focused()
 
 
 def test_a_pointer_choice_saves_at_once_and_can_be_undone(page, login, live_server):

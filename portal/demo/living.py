@@ -142,12 +142,13 @@ STATUS_NOTES = [
 
 
 class _Clock:
-    """Dates what the domain functions record: every audit event and status note since the
-    last call is moved to the given moment, as if it had happened then."""
+    """Dates what the domain functions record: every audit event since the last call is
+    moved to the given moment, as if it had happened then. The first call dates all the
+    seed recorded before it (the logins, the program, the import)."""
 
     def __init__(self, session: Session):
         self.session = session
-        self.mark = last_event_id(session)
+        self.mark = 0
 
     def happened(self, when: datetime) -> None:
         self.session.flush()

@@ -261,6 +261,15 @@ def test_the_living_demo_is_in_its_fifth_week(app):
     assert len(days) >= 30 and min(days) <= today - timedelta(days=35)
     first_event = db.session.scalar(select(func.min(AuditEvent.created_at)))
     assert first_event.date() < today - timedelta(days=20)
+    # Nothing was recorded after today, and no item was changed before it was created.
+    assert db.session.scalar(select(func.max(AuditEvent.created_at))).date() <= today
+    created = dict(db.session.execute(
+        select(AuditEvent.entity_id, AuditEvent.created_at)
+        .where(AuditEvent.entity_type == "action_item", AuditEvent.action == "create")).all())
+    changed = db.session.execute(
+        select(AuditEvent.entity_id, AuditEvent.created_at)
+        .where(AuditEvent.entity_type == "action_item", AuditEvent.action != "create")).all()
+    assert changed and all(created[item_id] <= when for item_id, when in changed)
     history, remaining = pace(db.session, program.id, today)[PROGRAM]
     result = forecast(history, remaining, today, program.target_date, seed=1)
     assert result.basis == HISTORY and result.finishes and result.p85 is not None

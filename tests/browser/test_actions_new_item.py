@@ -70,3 +70,19 @@ def test_on_a_phone_the_filter_chips_scroll_and_the_page_does_not(page, login):
     last = chips.locator("label.chip").last
     last.scroll_into_view_if_needed()
     assert last.is_visible()
+
+
+@pytest.mark.parametrize("who", ["lead@example.com", "owner@example.com"])
+def test_on_a_phone_an_overdue_rows_red_bar_is_beside_its_text(page, login, who):
+    """The stacked row draws its overdue bar down its left edge; the title (and a lead's
+    tick) start to the right of it, never under it."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(who)
+    page.goto("/actions?overdue=1")
+    row = page.locator("tr.item-row.row-overdue").first
+    bar_end = row.evaluate("el => el.getBoundingClientRect().left") + 3
+    title = row.locator("a.item-title").evaluate("el => el.getBoundingClientRect().left")
+    assert title > bar_end + 4
+    tick = row.locator("input[name=ids]")
+    if tick.count():
+        assert tick.evaluate("el => el.getBoundingClientRect().left") > bar_end

@@ -304,6 +304,9 @@ def test_page_has_charts_with_text_alternatives_and_no_inline_styles(app):
     assert html.count('<svg class="chart-svg') == 4
     assert html.count("Values behind this chart") == 3 and "Milestones as a table" in html
     assert "<figcaption" in html and "<polyline" in html and "timeline-today" in html
+    # today's line is drawn under the milestones, whose (haloed) labels read over it
+    timeline = html[html.index('class="chart-svg timeline-svg"'):]
+    assert -1 < timeline.index('class="timeline-today"') < timeline.index('class="timeline-point')
     assert "style=" not in html and "<style" not in html and "<script>" not in html
     assert "css/summary.css" in html
 

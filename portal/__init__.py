@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select
 
 from portal.config import Config, end_reads_with_commit, ping_on_checkout, tune_sqlite
 from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from portal.numbers import BoundedIntConverter
 from portal.proxy import TrustedProxyFix
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -29,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config["FORWARDED_ALLOW_IPS"],
                                    app.config["PORTAL_PROXY_HOPS"])
     app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_IDLE_HOURS"])
+    app.url_map.converters["int"] = BoundedIntConverter
     _init_logging(app)
     _init_extensions(app)
     _register_blueprints(app)

@@ -2,8 +2,18 @@
 crafted value is refused with a clear 4xx, never an overflow (500) or a skipped check."""
 from __future__ import annotations
 
+from werkzeug.routing import IntegerConverter
+
 # The largest value of an INTEGER column on PostgreSQL; every id and version fits.
 MAX_INT = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` in every route (`create_app` puts it in place of Werkzeug's): a number past
+    `MAX_INT` matches no route (404) instead of overflowing the database's integer (500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_INT, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def bounded_int(raw: object, minimum: int = 0) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from portal.extensions import db
 from tests.factories import PASSWORD, make_user
@@ -332,6 +333,27 @@ def test_crafted_numbers_in_query_strings(app, demo, path):
     client = app.test_client()
     client.post("/login", data={"email": make_user("admin").email, "password": PASSWORD})
     assert client.get(path).status_code in (200, 400)
+
+
+def test_ids_too_large_for_the_database_find_nothing(app, demo):
+    """Every route with an id in its path answers 404 (or 405) to an id past the database's integer
+    (it overflowed SQLite's and PostgreSQL's INTEGER: 500), for every method."""
+    client = app.test_client()
+    client.post("/login", data={"email": make_user("admin").email, "password": PASSWORD})
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        numbered = [name for name, converter in rule._converters.items()
+                    if isinstance(converter, IntegerConverter)]
+        if not numbered:
+            continue
+        values = {name: argument_values().get(name, 1) for name in rule.arguments}
+        for name in numbered:
+            huge = rule.build(values | {name: 10**23}, append_unknown=False)[1]
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                response = client.open(huge, method=method)
+                assert response.status_code in (404, 405), (method, huge, response.status_code)
+                checked += 1
+    assert checked >= 20
 
 
 def test_crafted_numbers_in_forms(app, demo):

@@ -17,6 +17,19 @@ ZONE_REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic",
 READING_DATE = "%d %b %Y"
 SHORT_DATE = "%d %b"
 
+# The dates a program's plans may hold, for every date people enter or a change computes:
+# beyond them a date is a typo (year 9999 or 0001), and it broke the pages that count days
+# from it or add days to it.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+
+
+def out_of_range(day: date | None, what: str = "date") -> str | None:
+    """Why `day` cannot be a plan's date (None when it can, or when there is no date)."""
+    if day is None or EARLIEST <= day <= LATEST:
+        return None
+    return f"Choose a {what} between {EARLIEST.year} and {LATEST.year}."
+
 
 def reading_date(value: date | datetime | None) -> str:
     """`30 Nov 2026`, the date as every page and mail writes it; empty for None."""

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, SelectMultipleField, widgets
 
-from portal.clock import zone_choices
+from portal.clock import out_of_range, zone_choices
 from portal.errors import DomainError
 from portal.numbers import bounded_int
 from portal.vocab import label
@@ -26,7 +26,8 @@ def optional_id(value) -> int | None:
 
 
 class IsoDateField(DateField):
-    """A YYYY-MM-DD date; an impossible one (2025-02-30) gets a message that says so."""
+    """A YYYY-MM-DD date; an impossible one (2025-02-30) or one outside the plans' years
+    (`portal.clock.out_of_range`) gets a message that says so."""
 
     def process_formdata(self, valuelist):
         if not valuelist or not (valuelist[0] or "").strip():
@@ -45,6 +46,10 @@ class IsoDateField(DateField):
             else:
                 message = f"{shown!r} is not a date; use YYYY-MM-DD."
             raise ValueError(message) from None
+        problem = out_of_range(self.data)
+        if problem:
+            self.data = None
+            raise ValueError(problem)
 
 
 _OPTION = Markup('<option value="%s">%s</option>')

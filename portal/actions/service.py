@@ -17,6 +17,7 @@ from portal.actions.models import ActionItem, Comment
 from portal.audit.conflicts import ConflictView, changes_since
 from portal.audit.log import Actor, diff, record, snapshot
 from portal.audit.models import AuditEvent
+from portal.clock import out_of_range
 from portal.errors import Conflict, DomainError
 from portal.people.models import Person
 from portal.program.models import Workstream
@@ -109,6 +110,9 @@ def _checked(session: Session, spec: fields.ItemField, value):
     if spec.kind == "date":
         if value is not None and not isinstance(value, date):
             raise ActionError("Not a date.", spec.name)
+        problem = out_of_range(value, f"{spec.label.lower()} date")
+        if problem:
+            raise ActionError(problem, spec.name)
         return value
     return _checked_text(spec, value)
 

@@ -20,6 +20,7 @@ from datetime import date, datetime
 import yaml
 from markdown_it import MarkdownIt
 
+from portal.clock import EARLIEST, LATEST, out_of_range
 from portal.errors import DomainError
 from portal.notes.repair import Repair, repair_text
 
@@ -530,6 +531,11 @@ def _set_date(task: ParsedTask, name: str, text: str, warnings: list[NoteWarning
             NoteWarning(task.line, f"The {name} date {text} is not a real date; "
                                    "the task was imported without it.")
         )
+    elif out_of_range(value):
+        warnings.append(NoteWarning(task.line, f"The {name} date {text} is not between "
+                                               f"{EARLIEST.year} and {LATEST.year}; the task "
+                                               "was imported without it."))
+        value = None
     setattr(task, name, value)
 
 

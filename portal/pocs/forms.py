@@ -5,7 +5,6 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     HiddenField,
     IntegerField,
     SelectChoice,
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.forms import IdSelectField
+from portal.forms import IdSelectField, IsoDateField
 from portal.pocs.hyperscalers import NAME_MAX
 from portal.vocab import OFFER_TYPES, POC_STAGES, label
 
@@ -38,8 +37,8 @@ class PocForm(FlaskForm):
     stage = SelectField("Stage", choices=stage_choices(), default="candidate")
     offer_type = SelectField("Offer type", default="private",
                              choices=[SelectChoice(t, label(t)) for t in OFFER_TYPES])
-    planned_start = DateField("Planned start", validators=[Optional()])
-    planned_end = DateField("Planned end", validators=[Optional()])
+    planned_start = IsoDateField("Planned start", validators=[Optional()])
+    planned_end = IsoDateField("Planned end", validators=[Optional()])
     owner_id = SelectField("Owner", coerce=_int_or_none, validators=[Optional()])
     success_criteria = TextAreaField("Success criteria", validators=[Length(max=5000)])
     notes = TextAreaField("Notes", validators=[Length(max=10000)])

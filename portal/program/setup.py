@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from portal.audit.log import Actor, diff, record, snapshot
-from portal.clock import known_zones, local_today
+from portal.clock import known_zones, local_today, out_of_range
 from portal.errors import Conflict, DomainError
 from portal.program.models import GRACE_DAYS_MAX, MIN_SHARE_MAX, Milestone, Program
 
@@ -23,8 +23,6 @@ NAME_MAX = 200
 DESCRIPTION_MAX = 2000
 ZONE_MAX = 64
 # Dates outside these are typing mistakes (9999-12-31), not plans.
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2099, 12, 31)
 
 PROGRAM_FIELDS = ("name", "target_date", "timezone", "description", "health_grace_days",
                   "health_min_share")
@@ -101,8 +99,9 @@ def _description(value: str | None) -> str:
 def _date(value: date | None, field: str, what: str) -> date:
     if not isinstance(value, date) or isinstance(value, datetime):
         raise SetupError(f"Give the {what} as a date (YYYY-MM-DD).", field)
-    if not EARLIEST <= value <= LATEST:
-        raise SetupError(f"Choose a {what} between {EARLIEST.year} and {LATEST.year}.", field)
+    problem = out_of_range(value, what)
+    if problem:
+        raise SetupError(problem, field)
     return value
 
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.clock import known_zones
-from portal.forms import ZoneField
+from portal.forms import IsoDateField, ZoneField
 from portal.reminders.policy import ReminderSettings
 
 HOUR_CHOICES = [SelectChoice(str(hour), f"{hour:02d}:00") for hour in range(24)]
@@ -18,8 +18,8 @@ class PreferencesForm(FlaskForm):
     timezone = ZoneField("Time zone", empty="The program's time zone")
     weekdays_only = BooleanField("Weekdays only (weekend reminders come on Friday or Monday)")
     overdue_only = BooleanField("Only remind me of overdue items")
-    pause_from = DateField("Pause from", validators=[Optional()])
-    pause_until = DateField("Pause until", validators=[Optional()])
+    pause_from = IsoDateField("Pause from", validators=[Optional()])
+    pause_until = IsoDateField("Pause until", validators=[Optional()])
 
     def values(self) -> dict:
         """The preferences as the person stores them."""

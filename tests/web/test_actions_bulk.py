@@ -97,6 +97,20 @@ def test_bad_bulk_input_changes_nothing(lead_client, items, data, message):
     assert state() == before
 
 
+@pytest.mark.parametrize("due,days", [(date(2098, 6, 1), 1000), (date(2001, 6, 1), -1000)])
+def test_a_shift_past_the_plans_years_changes_nothing(lead_client, items, due, days):
+    """Shifted dates keep to the years every date field takes (2000-2099): one that would
+    leave them fails the whole change, with the field's message."""
+    edge = make_item("At the edge", status="open", due_date=due)
+    db.session.commit()
+    before = state()
+    response = lead_client.post("/actions/bulk", headers=HX, data={
+        "ids": [items[0].id, edge.id], "action": "shift", "days": str(days)})
+    assert response.status_code == 422
+    assert "between 2000 and 2099" in response.get_data(as_text=True)
+    assert state() == before
+
+
 def test_all_or_nothing_when_one_item_fails(lead_client, items):
     """A failing item rolls back the ones before it."""
     person = make_person("Temp")

@@ -89,3 +89,30 @@ def test_json_and_csv_stay_iso(client):
     text = client.get("/actions/export.csv").data.decode("utf-8-sig")
     assert ",2026-12-11," in text and "11 Dec 2026" not in text
     assert io.StringIO(text).readline().startswith("id,")
+
+
+def test_dates_outside_the_plans_years_are_refused_everywhere_they_are_typed(client):
+    """Year 9999 or 0001 is a typo: it was taken, then broke the POC timeline, the calendar
+    feeds and the bulk shift (500) or read '739952 days overdue'. Every date field, the
+    row's and the import's included, keeps to 2000-2099 (`portal.clock`), with a message."""
+    from portal.notes.parse import parse_note
+
+    login(client)
+    item = make_item("Dated", status="open", due_date=date(2026, 3, 1))
+    ws = make_workstream(name="Compliance")
+    db.session.commit()
+    for typed in ("9999-12-31", "0001-01-01", "1999-12-31", "2100-01-01"):
+        row = client.post(f"/actions/{item.id}/row", headers={"HX-Request": "true"},
+                          data={"due_date": typed, "version": item.version})
+        assert row.status_code == 422 and "between 2000 and 2099" in row.get_data(as_text=True)
+        created = client.post("/actions", data={"title": "New", "due_date": typed})
+        assert created.status_code == 422, typed
+        target = client.post(f"/workstreams/{ws.id}", data={
+            "name": ws.name, "target_date": typed, "version": ws.version})
+        assert target.status_code == 422 and "between 2000 and 2099" in target.get_data(
+            as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(item), item.id).due_date == date(2026, 3, 1)
+    note = parse_note("- [ ] Far off 📅 9999-12-31\n".encode())
+    assert note.tasks[0].due is None
+    assert "9999-12-31 is not between 2000 and 2099" in note.warnings[0].message

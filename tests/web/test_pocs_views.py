@@ -391,7 +391,8 @@ def test_create_poc_joins_the_end_of_its_column(lead, setup, session):
      "The end date is before the start date."),
     ({"stage": "finished"}, "Not a valid choice"),
     ({"hyperscaler_id": "9999"}, "Not a valid choice"),
-    ({"planned_start": "yesterday"}, "Not a valid date value"),
+    ({"planned_start": "yesterday"}, "&#39;yesterday&#39; is not a date; use YYYY-MM-DD."),
+    ({"planned_end": "9999-12-31"}, "Choose a date between 2000 and 2099."),
     ({"success_criteria": "x" * 6000}, "Field cannot be longer than 5000 characters."),
 ])
 @pytest.mark.parametrize("headers", [{}, HX], ids=["plain", "htmx"])

@@ -59,6 +59,12 @@ def days_text(days: int | None) -> str:
     return f"in {days} days"
 
 
+def milestone_days(days: int) -> str:
+    """A milestone's distance from today: "in 3 days", "today", or "passed" (a milestone is
+    not overdue: it happened, or the plan moved on)."""
+    return "passed" if days < 0 else days_text(days)
+
+
 @lru_cache(maxsize=256)
 def bare_attr(value: str) -> Markup:
     """An HTML attribute value, in quotes only when it needs them: for markup that repeats
@@ -155,6 +161,7 @@ def init_templates(app: Flask) -> None:
 
     app.jinja_env.filters.update(date=format_date, date_short=short_date, stored_date=stored_date,
                                  datetime=format_datetime, moment=reading_time, days=days_text,
+                                 milestone_days=milestone_days,
                                  label=label, bare_attr=bare_attr)
     app.jinja_env.globals.update(nav_items=nav_items, can=can, can_change_item=can_change_item,
                                  can_comment_on=can_comment_on, vocab=vocab,

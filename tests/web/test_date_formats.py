@@ -116,3 +116,26 @@ def test_dates_outside_the_plans_years_are_refused_everywhere_they_are_typed(cli
     note = parse_note("- [ ] Far off 📅 9999-12-31\n".encode())
     assert note.tasks[0].due is None
     assert "9999-12-31 is not between 2000 and 2099" in note.warnings[0].message
+
+
+def test_what_is_finished_is_not_overdue_and_a_past_milestone_passed(client):
+    """A done or cancelled item's page gives its due date without "overdue"; a milestone
+    behind us reads "passed" on the summary, as on the dashboard and the milestones page."""
+    from portal.program.models import Milestone
+
+    login(client)
+    program = make_program(target_date=local_today("UTC") + timedelta(days=60))
+    db.session.add(Milestone(program=program, name="Kickoff",
+                             due_date=local_today("UTC") - timedelta(days=30)))
+    late = local_today("UTC") - timedelta(days=10)
+    done = make_item("Finished", due_date=late, status="done", done_date=late)
+    gone = make_item("Dropped", due_date=late, status="cancelled")
+    still = make_item("Still open", due_date=late, status="open")
+    db.session.commit()
+    for item in (done, gone):
+        html = client.get(f"/actions/{item.id}").get_data(as_text=True)
+        assert f"Due {reading_date(late)}</span>" in html and "overdue" not in html
+    assert "10 days overdue" in client.get(f"/actions/{still.id}").get_data(as_text=True)
+    summary = client.get("/summary").get_data(as_text=True)
+    table = summary[summary.index("Milestones as a table"):]
+    assert "<td>passed</td>" in table and "30 days overdue" not in summary

@@ -45,6 +45,12 @@ def clean_text(value: str | None) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or _visible(ch)).strip()
 
 
+def keyword_text(text: str | None) -> str:
+    """A workstream's keywords as it keeps them and the importer reads them: one space
+    between words, commas read as spaces too ("telemetry, Tableau" is two words)."""
+    return " ".join((text or "").replace(",", " ").split())
+
+
 def fold(value: str | None) -> str:
     """The form two spellings are matched by: `one_line`, look-alike letters made Latin,
     accents dropped, case folded. Never shown."""

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from portal.people.models import Person, PersonAlias
 from portal.people.names import name_key
-from portal.text import one_line
+from portal.text import keyword_text, one_line
 
 #: The longest name (and name key) a Person holds.
 NAME_MAX = 120
@@ -303,7 +303,7 @@ class WorkstreamSuggester:
             .where(Workstream.archived_at.is_(None))
         ).all()
         return cls(WorkstreamRef(id=ws_id, name=name, position=position or 0,
-                                 keywords=tuple(dict.fromkeys((keywords or "").split())))
+                                 keywords=tuple(dict.fromkeys(keyword_text(keywords).split())))
                    for ws_id, name, position, keywords in rows)
 
     def suggest(self, title: str) -> Suggestion:

@@ -24,6 +24,7 @@ from portal.program.models import StatusUpdate, Workstream
 from portal.program.pages import in_setup, not_set_up, setup_args
 from portal.program.queries import current_program
 from portal.program.readiness import HealthRule, program_readiness, workstream_figures
+from portal.text import keyword_text
 from portal.web import error_page, htmx_redirect, page_figures, render
 from portal.workstreams import service
 from portal.workstreams.forms import (
@@ -222,7 +223,7 @@ def _submitted(form: WorkstreamForm) -> dict:
         "description": (form.description.data or "").strip(),
         "target_date": form.target_date.data.isoformat() if form.target_date.data else None,
         "gating": bool(form.gating.data),
-        "keywords": " ".join((form.keywords.data or "").split()),
+        "keywords": keyword_text(form.keywords.data),
         "depends_on": sorted(set(form.depends_on.data or [])),
     }
 

@@ -21,6 +21,7 @@ from portal.program.models import (
     Workstream,
     workstream_dependency,
 )
+from portal.text import keyword_text
 from portal.vocab import RAGS
 
 NAME_MAX = 120
@@ -118,7 +119,7 @@ def create_workstream(
         program_id=program.id, name=name, lead_id=_check_lead(session, lead_id),
         description=_check_text(description, DESCRIPTION_MAX, "description", "description"),
         target_date=target_date, gating=bool(gating),
-        keywords=" ".join(_check_text(keywords, KEYWORDS_MAX, "keywords", "keywords").split()),
+        keywords=keyword_text(_check_text(keywords, KEYWORDS_MAX, "keywords", "keywords")),
         position=position, rag="green",
     )
     session.add(ws)
@@ -151,7 +152,7 @@ def update_workstream(
         ws.description = _check_text(description, DESCRIPTION_MAX, "description", "description")
         ws.target_date = target_date
         ws.gating = bool(gating)
-        ws.keywords = " ".join(_check_text(keywords, KEYWORDS_MAX, "keywords", "keywords").split())
+        ws.keywords = keyword_text(_check_text(keywords, KEYWORDS_MAX, "keywords", "keywords"))
         if depends_on_ids is not None:
             set_dependencies(session, actor, ws, depends_on_ids, audit=False)
     after = form_values(ws)

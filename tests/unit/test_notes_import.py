@@ -556,3 +556,18 @@ def test_workstream_suggestion_is_whole_word_and_case_insensitive():
     suggestion = suggester.suggest("salesforce and tableau")
     assert suggestion.workstream.name == "Integrations" and suggestion.keywords == ("Salesforce",)
     assert suggester.suggest("Nothing relevant").workstream is None
+
+
+def test_keywords_typed_with_commas_suggest_their_workstream(app):
+    """Keywords are words: typed "telemetry, Tableau" (as people list things), they are kept
+    as two words and suggest their workstream; so are keywords stored with commas before."""
+    from portal.workstreams import service as workstreams
+
+    ws = workstreams.create_workstream(db.session, Actor(via="cli"), make_program(),
+                                       name="Telemetry", keywords="telemetry,Tableau, usage")
+    assert ws.keywords == "telemetry Tableau usage"
+    make_workstream(name="Older", keywords="salesforce, tackle")  # written before the rule
+    db.session.flush()
+    suggester = WorkstreamSuggester.load(db.session)
+    assert suggester.suggest("Wire telemetry exports").workstream.name == "Telemetry"
+    assert suggester.suggest("Check Tackle listings").workstream.name == "Older"

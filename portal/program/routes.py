@@ -119,13 +119,14 @@ def _field_error(form, error: setup.SetupError) -> None:
             form.form_errors.append(message)
 
 
-def _valid(form: ProgramForm, *, new: bool) -> bool:
-    """The form's own checks and the domain's, all shown at once (the domain's only for
-    fields the form found nothing wrong with)."""
+def _valid(form: ProgramForm, program: Program | None = None) -> bool:
+    """The form's own checks and the domain's for a new `program` (None) or a saved one, all
+    shown at once (the domain's only for fields the form found nothing wrong with)."""
     valid = form.validate_on_submit()
     if form.errors.get("csrf_token"):
         return False
-    for name, message in setup.program_problems(form.values(), new=new).items():
+    saved_date = program.target_date if program is not None else None
+    for name, message in setup.program_problems(form.values(), saved_date=saved_date).items():
         field = getattr(form, name)
         if not field.errors:
             field.errors = [*field.errors, message]
@@ -151,7 +152,7 @@ def setup_page():
             abort(403)
         return not_set_up()
     form = _program_form(formdata=request.form if request.method == "POST" else None)
-    if request.method == "POST" and _valid(form, new=True):
+    if request.method == "POST" and _valid(form):
         try:
             program = setup.create_program(db.session, _actor(), form.values())
             db.session.commit()
@@ -227,7 +228,7 @@ def update():
     if program is None:
         return not_set_up(409)
     form = _program_form(formdata=request.form, form_class=ProgramPageForm)
-    if not _valid(form, new=False):
+    if not _valid(form, program):
         return _program_page(program, form, 422)
     try:
         changed = setup.update_program(db.session, _actor(), program, form.values(),

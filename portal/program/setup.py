@@ -141,10 +141,11 @@ def clean_zone(value: str | None) -> str:
     return zone
 
 
-def _program_values(values: ProgramValues, *, new: bool = False,
+def _program_values(values: ProgramValues, *, saved_date: date | None = None,
                     now: datetime | None = None) -> dict[str, Any]:
-    """The cleaned values, or SetupError with every problem at once. A new program's
-    readiness date may not have passed (today in its own zone)."""
+    """The cleaned values, or SetupError with every problem at once. A readiness date
+    given anew (a new program's, or one that changes `saved_date`) may not have passed,
+    today in the program's zone; a saved one that has passed may stay."""
     checks = {"name": lambda: _name(values.name, "program"),
               "target_date": lambda: _date(values.target_date, "target_date", "readiness date"),
               "timezone": lambda: clean_zone(values.timezone),
@@ -159,7 +160,7 @@ def _program_values(values: ProgramValues, *, new: bool = False,
             cleaned[field] = check()
         except SetupError as error:
             problems[field] = error.message
-    if new and "target_date" in cleaned:
+    if "target_date" in cleaned and cleaned["target_date"] != saved_date:
         zone = cleaned.get("timezone", "UTC")  # a zone that is refused too: judged in UTC
         today = local_today(zone, now)
         if cleaned["target_date"] < today:
@@ -172,11 +173,12 @@ def _program_values(values: ProgramValues, *, new: bool = False,
     return cleaned
 
 
-def program_problems(values: ProgramValues, *, new: bool = False,
+def program_problems(values: ProgramValues, *, saved_date: date | None = None,
                      now: datetime | None = None) -> dict[str, str]:
-    """Every problem of `values` by field, so a form can show them all at once."""
+    """Every problem of `values` by field, so a form can show them all at once (`saved_date`:
+    the program's readiness date as saved, None for a new program)."""
     try:
-        _program_values(values, new=new, now=now)
+        _program_values(values, saved_date=saved_date, now=now)
     except SetupError as error:
         return error.problems
     return {}
@@ -208,7 +210,7 @@ def create_program(session: Session, actor: Actor, values: ProgramValues, *,
                    now: datetime | None = None) -> Program:
     """The program, once: refuses a second one (ProgramExists) and a readiness date before
     today in the program's zone."""
-    cleaned = _program_values(values, new=True, now=now)
+    cleaned = _program_values(values, now=now)
     _lock_for_create(session)
     existing = current(session)
     if existing is not None:
@@ -223,11 +225,11 @@ def create_program(session: Session, actor: Actor, values: ProgramValues, *,
 
 
 def update_program(session: Session, actor: Actor, program: Program, values: ProgramValues,
-                   *, version: int | None) -> bool:
-    """Saves the program page; refuses a stale version (Stale). Returns whether anything
-    changed."""
+                   *, version: int | None, now: datetime | None = None) -> bool:
+    """Saves the program page; refuses a stale version (Stale) and a readiness date moved
+    to a day that has passed. Returns whether anything changed."""
     _check_version(version, program.version, program.name, program)
-    cleaned = _program_values(values)
+    cleaned = _program_values(values, saved_date=program.target_date, now=now)
     before = snapshot(program, PROGRAM_FIELDS)
     for field, value in cleaned.items():
         setattr(program, field, value)

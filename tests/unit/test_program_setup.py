@@ -85,7 +85,7 @@ def test_bad_values_are_refused_beside_their_field(session, changes, field, word
 
 def test_every_problem_is_reported_at_once():
     problems = setup.program_problems(values(name="", target_date=date(2026, 1, 1),
-                                             description="x" * 3000), new=True, now=NOW)
+                                             description="x" * 3000), now=NOW)
     assert set(problems) == {"name", "target_date", "description"}
 
 
@@ -93,26 +93,43 @@ def test_the_past_is_judged_in_the_programs_own_zone(session):
     """At 23:30 UTC on 1 March it is 2 March in Tokyo: 1 March has passed there."""
     late = datetime(2026, 3, 1, 23, 30)
     assert setup.program_problems(values(target_date=date(2026, 3, 1), timezone="UTC"),
-                                  new=True, now=late) == {}
+                                  now=late) == {}
     assert "target_date" in setup.program_problems(
-        values(target_date=date(2026, 3, 1), timezone="Asia/Tokyo"), new=True, now=late)
+        values(target_date=date(2026, 3, 1), timezone="Asia/Tokyo"), now=late)
 
 
 def test_update_program_records_what_changed_and_moves_the_version(session):
     program = setup.create_program(session, ACTOR, values(), now=NOW)
     session.commit()
     assert setup.update_program(session, ACTOR, program, values(timezone="Asia/Tokyo",
-                                                                target_date=date(2026, 1, 1)),
-                                version=1)
+                                                                target_date=date(2026, 10, 1)),
+                                version=1, now=NOW)
     session.commit()
     assert program.version == 2 and program.timezone == "Asia/Tokyo"
     update = events("program")[-1]
     assert update.before == {"target_date": "2026-09-30", "timezone": "Europe/Berlin"}
-    assert update.after == {"target_date": "2026-01-01", "timezone": "Asia/Tokyo", "version": 2}
+    assert update.after == {"target_date": "2026-10-01", "timezone": "Asia/Tokyo", "version": 2}
     # The same values again: nothing to save, no event, the version stays.
     assert not setup.update_program(session, ACTOR, program, values(
-        timezone="Asia/Tokyo", target_date=date(2026, 1, 1)), version=2)
+        timezone="Asia/Tokyo", target_date=date(2026, 10, 1)), version=2, now=NOW)
     assert program.version == 2 and len(events("program")) == 2
+
+
+def test_the_readiness_date_may_not_move_into_the_past_but_may_stay_there(session):
+    """A readiness date given anew may not have passed (it read "2528 days past the date"
+    after a typo); once the saved one has passed, the rest of the program still saves."""
+    program = setup.create_program(session, ACTOR, values(target_date=date(2026, 6, 1)),
+                                   now=NOW)
+    session.commit()
+    later = datetime(2026, 7, 1, 12)
+    with pytest.raises(setup.SetupError) as refused:
+        setup.update_program(session, ACTOR, program, values(target_date=date(2020, 1, 1)),
+                             version=1, now=later)
+    assert refused.value.field == "target_date" and "has passed" in refused.value.message
+    session.rollback()
+    assert setup.update_program(session, ACTOR, program, values(
+        name="Renamed", target_date=date(2026, 6, 1)), version=1, now=later)
+    assert program.name == "Renamed" and program.target_date == date(2026, 6, 1)
 
 
 def test_a_stale_program_form_saves_nothing(session):

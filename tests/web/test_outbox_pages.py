@@ -164,7 +164,8 @@ def test_preferences_save(app):
     ({"send_hour": "8", "timezone": "x" * 500}, "Unknown time zone"),
     ({"send_hour": "8", "pause_from": "2026-03-05", "pause_until": "2026-03-01"},
      "on or after"),
-    ({"send_hour": "8", "pause_from": "not-a-date"}, "Not a valid date"),
+    ({"send_hour": "8", "pause_from": "not-a-date"}, "is not a date; use YYYY-MM-DD."),
+    ({"send_hour": "8", "pause_until": "9999-12-31"}, "Choose a date between 2000 and 2099."),
 ])
 def test_preferences_refuse_bad_input(app, data, message):
     client, user = login(app, "owner")

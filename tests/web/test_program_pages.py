@@ -190,9 +190,17 @@ def test_editing_the_program_is_audited(app, program):
     assert (saved.name, saved.timezone, saved.version) == ("Cloud GA", "Europe/Berlin", 2)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "program"))
     assert event.action == "update" and event.after["name"] == "Cloud GA"
-    # A past readiness date is allowed on an existing program (it may be late).
-    late = client.post("/program", data=setup_form(target_date="2020-01-01", version="2"))
+    # A readiness date that has passed may stay (the program is late) and the rest saves;
+    # moving the date into the past is refused, as on /setup.
+    moved = client.post("/program", data=setup_form(target_date="2020-01-01", version="2"))
+    assert moved.status_code == 422 and "That date has passed" in text(moved)
+    saved.target_date = date(2020, 1, 1)
+    db.session.commit()
+    late = client.post("/program", data=setup_form(target_date="2020-01-01", name="Late GA",
+                                                   version=str(saved.version)))
     assert late.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Program, program.id).name == "Late GA"
 
 
 def test_a_stale_program_form_answers_409_with_both_values(app, program):

@@ -511,7 +511,8 @@ def _follow_email(session: Session, actor: Actor, user: User, email: str) -> str
     if person is not None and (person.email or "").lower() == old:
         try:
             people_service.update_person(session, actor, person, name=person.name, email=email,
-                                         kind=person.kind, timezone=person.timezone)
+                                         kind=person.kind, timezone=person.timezone,
+                                         version=person.version)
         except people_service.PersonError:
             return f"email changed from {old}; the person kept theirs (another person has it)"
     return f"email changed from {old}"

@@ -82,7 +82,8 @@ def person_for_login(session: Session, actor: Actor, *, email: str, name: str) -
     _unlinked(session, person)
     if not person.email:
         people_service.update_person(session, actor, person, name=person.name, email=email,
-                                     kind=person.kind, timezone=person.timezone)
+                                     kind=person.kind, timezone=person.timezone,
+                                     version=person.version)
     return person
 
 
@@ -134,7 +135,7 @@ def link_person(session: Session, actor: Actor, user: User, person_id: int) -> N
             select(Person.id).where(func.lower(Person.email) == user.email)):
         people_service.update_person(session, actor, person, name=person.name,
                                      email=user.email, kind=person.kind,
-                                     timezone=person.timezone)
+                                     timezone=person.timezone, version=person.version)
     record(session, actor, "user", user.id, "link_person",
            summary=f"Login {user.email} now acts as {person.name}",
            before={"person_id": before}, after={"person_id": person.id})

@@ -3,14 +3,15 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from portal.forms import ZoneField
+from portal.forms import Versioned, ZoneField
 from portal.people.service import MAX_EMAIL, MAX_NAME
 
 KIND_CHOICES = [SelectChoice("person", "Person"), SelectChoice("team", "Team")]
 
 
-class PersonForm(FlaskForm):
-    """Name, email, kind and time zone; the service checks uniqueness and the zone."""
+class PersonForm(Versioned, FlaskForm):
+    """Name, email, kind and time zone (and, to edit, the version they were opened at); the
+    service checks uniqueness and the zone."""
 
     name = StringField("Name", validators=[DataRequired("A name is required."),
                                            Length(max=MAX_NAME)])

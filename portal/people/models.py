@@ -42,6 +42,10 @@ class Person(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The version of the details a lead edits (name, email, kind, time zone): a details
+    # form opened at an older one is refused (`people.service.update_person`). The
+    # person's own reminder settings do not move it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     aliases: Mapped[list[PersonAlias]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="PersonAlias.alias"

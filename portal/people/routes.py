@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import lookups
 from portal.actions import queries as action_queries
+from portal.audit.conflicts import ConflictView, conflict_rows
 from portal.audit.log import Actor
 from portal.auth import mail, users
 from portal.auth.forms import InviteForm
@@ -150,7 +151,11 @@ def edit(person_id: int):
     form = PersonForm()
     if form.validate_on_submit():
         try:
-            changed = service.update_person(db.session, _actor(), person, **form.values())
+            changed = service.update_person(db.session, _actor(), person, **form.values(),
+                                            version=form.version_number)
+        except service.PersonStale:
+            db.session.rollback()
+            return _details_conflict(person_id, form)
         except service.PersonError as error:
             db.session.rollback()
             field_error(form, error)
@@ -161,6 +166,24 @@ def edit(person_id: int):
     person = _person_or_404(person_id)
     return render("people/detail.html", block="edit", status=422,
                   **detail_context(person, person_form=form))
+
+
+DETAIL_LABELS = {"name": "Name", "email": "Email", "kind": "Person or team",
+                 "timezone": "Time zone"}
+
+
+def _details_conflict(person_id: int, form: PersonForm):
+    """409: the details as saved now beside the editor's, who keeps their values in the form
+    and, saving again, puts them over the saved ones knowingly."""
+    person = db.session.get(Person, person_id, populate_existing=True)
+    if person is None:
+        abort(404)
+    theirs = {name: getattr(person, name) for name in DETAIL_LABELS}
+    yours = {name: value or None for name, value in form.values().items()}
+    rows = conflict_rows(ConflictView(record=person, current=theirs), yours, DETAIL_LABELS)
+    form.version.data = str(person.version)
+    return render("people/detail.html", block="edit", status=409,
+                  **detail_context(person, person_form=form), conflict=rows)
 
 
 @bp.post("/people/<int:person_id>/aliases")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from portal.audit.log import Actor, diff, record, snapshot
-from portal.errors import DomainError
+from portal.errors import Conflict, DomainError
 from portal.people.models import Person, PersonAlias
 from portal.people.names import name_key
 from portal.text import one_line
@@ -97,9 +97,17 @@ def create_person(session: Session, actor: Actor, *, name: str, email: str | Non
     return person
 
 
+class PersonStale(Conflict):
+    """The details were saved by someone else since the form was opened."""
+
+
 def update_person(session: Session, actor: Actor, person: Person, *, name: str,
-                  email: str | None, kind: str, timezone: str | None) -> dict:
-    """Edits name, email, kind and time zone; returns what changed."""
+                  email: str | None, kind: str, timezone: str | None,
+                  version: int | None) -> dict:
+    """Edits name, email, kind and time zone, unless the details moved past `version` (the
+    one the form was opened at: PersonStale, nothing saved); returns what changed."""
+    if version is None or version != person.version:
+        raise PersonStale("Someone else changed these details meanwhile.")
     name = clean_name(name)
     key = name_key(name)
     if key != person.name_key:
@@ -114,9 +122,17 @@ def update_person(session: Session, actor: Actor, person: Person, *, name: str,
     person.name_key = key
     old, new = diff(before, snapshot(person, PERSON_FIELDS))
     if new:
+        # The version moves only from the one the form read: of two saves racing, one wins.
+        moved = session.execute(update(Person).where(Person.id == person.id,
+                                                     Person.version == version)
+                                .values(version=version + 1))
+        if moved.rowcount != 1:
+            raise PersonStale("Someone else changed these details meanwhile.")
         session.flush()
+        session.refresh(person, ["version"])
         record(session, actor, "person", person.id, "update",
-               summary=f"Changed {', '.join(new)} of {person.name}", before=old, after=new)
+               summary=f"Changed {', '.join(new)} of {person.name}", before=old,
+               after=new | {"version": person.version})
     return new
 
 

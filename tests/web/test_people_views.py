@@ -52,7 +52,7 @@ def test_edit_person(lead_client):
     db.session.commit()
     response = lead_client.post(f"/people/{person.id}", data={
         "name": "Timo  Pervane", "email": " Timo.Pervane@Example.com ", "kind": "person",
-        "timezone": "Europe/Helsinki"})
+        "timezone": "Europe/Helsinki", "version": "1"})
     assert response.status_code == 303
     db.session.expire_all()
     saved = db.session.get(Person, person.id)
@@ -78,7 +78,8 @@ def test_edit_person_refuses_bad_input(lead_client, data, message):
     make_person("Christina", email="taken@example.com")
     person = make_person("Rob Banga", email="rob@example.com")
     db.session.commit()
-    base = {"name": "Rob Banga", "email": "rob@example.com", "kind": "person", "timezone": ""}
+    base = {"name": "Rob Banga", "email": "rob@example.com", "kind": "person", "timezone": "",
+            "version": "1"}
     for headers in (HX, {}):
         response = lead_client.post(f"/people/{person.id}", data={**base, **data},
                                     headers=headers)
@@ -88,6 +89,38 @@ def test_edit_person_refuses_bad_input(lead_client, data, message):
     db.session.expire_all()
     saved = db.session.get(Person, person.id)
     assert (saved.name, saved.email, saved.kind) == ("Rob Banga", "rob@example.com", "person")
+
+
+def test_a_stale_details_form_saves_nothing_and_shows_both(app, lead_client):
+    """Two leads on one person's details: the later save, opened before the earlier one
+    landed, is refused (409) with the saved values beside its own, and nothing is lost;
+    saving again puts it over knowingly. A missing version is refused the same way."""
+    person = make_person("Rob Banga", email="rob@example.com")
+    db.session.commit()
+    base = {"name": "Rob Banga", "email": "rob@example.com", "kind": "person", "timezone": ""}
+    first = lead_client.post(f"/people/{person.id}", data={
+        **base, "email": "rob.banga@example.com", "version": "1"})
+    assert first.status_code == 303
+    other = app.test_client()
+    other.post("/login", data={"email": make_user("lead").email, "password": PASSWORD})
+    for headers in (HX, {}):
+        stale = other.post(f"/people/{person.id}", headers=headers, data={
+            **base, "name": "Rob B. Banga", "version": "1"})
+        assert stale.status_code == 409
+        html = stale.get_data(as_text=True)
+        assert "Not saved" in html and "Save mine over theirs" in html
+        table = html[html.index("person-conflict-table"):]
+        assert "rob.banga@example.com" in table and "Rob B. Banga" in table
+        assert 'name="version" value="2"' in html
+    assert other.post(f"/people/{person.id}", data={**base, "name": "X"}).status_code == 409
+    db.session.expire_all()
+    saved = db.session.get(Person, person.id)
+    assert (saved.name, saved.email, saved.version) == ("Rob Banga", "rob.banga@example.com", 2)
+    again = other.post(f"/people/{person.id}", data={
+        **base, "email": "rob.banga@example.com", "name": "Rob B. Banga", "version": "2"})
+    assert again.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Person, person.id).name == "Rob B. Banga"
 
 
 def test_aliases_add_and_remove(lead_client):

@@ -71,8 +71,10 @@ def parse_as_of(raw: str | None, today: date, first_day: date | None) -> date | 
         raise SummaryError(f"{reading_date(day)} is in the future; pick a day up to today "
                            f"({reading_date(today)}).")
     if first_day is None or day < first_day:
-        since = (f" Pick a day from {reading_date(first_day)}, the first day with data, to "
-                 f"today." if first_day else "")
+        since = ("" if first_day is None else
+                 " Today is the first day with data." if first_day == today else
+                 f" Pick a day from {reading_date(first_day)}, the first day with data, to "
+                 "today.")
         raise SummaryError(f"There is no data for {reading_date(day)}: it is before the "
                            f"program was tracked here.{since}")
     return None if day == today else day

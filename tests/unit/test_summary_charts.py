@@ -1,6 +1,8 @@
 """Chart geometry: gaps stay gaps, axes are round, the timeline marks today."""
 from datetime import date, timedelta
 
+import pytest
+
 from portal.summary.charts import _nice_max, line_chart, timeline
 from portal.summary.report import SummaryError, parse_as_of
 
@@ -55,6 +57,13 @@ def test_parse_as_of():
             assert "not a date" in str(error)
         else:
             raise AssertionError(bad)
+    # Before the first day with data: the message names it, or says today is that day.
+    with pytest.raises(SummaryError, match="Pick a day from 01 Jan 2026, the first day"):
+        parse_as_of("2025-12-01", today, first)
+    with pytest.raises(SummaryError) as refused:
+        parse_as_of("2025-12-01", today, today)
+    assert "Today is the first day with data." in str(refused.value)
+    assert "from 20 Jan 2026" not in str(refused.value)
 
 
 def _crowded(days_apart: int, count: int = 6):

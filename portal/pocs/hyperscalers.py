@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 from portal.audit.log import Actor, record
 from portal.pocs.models import Customer, Hyperscaler, Poc, customer_hyperscaler
 from portal.pocs.sequencing import SequencingError, StaleBoard, lock_columns
+from portal.text import one_line
 
 NAME_MAX = 50
 
 
 def _clean_name(session: Session, name: str | None, exclude_id: int | None) -> str:
-    name = " ".join((name or "").split())
+    name = one_line(name)  # a zero-width space does not make another "GCP"
     if not name:
         raise SequencingError("Give the hyperscaler a name.", "name")
     if len(name) > NAME_MAX:

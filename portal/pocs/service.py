@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.audit.log import Actor, diff, record, snapshot
@@ -17,6 +17,7 @@ from portal.audit.models import AuditEvent
 from portal.errors import Conflict, DomainError
 from portal.pocs import sequencing
 from portal.pocs.models import Customer, Hyperscaler, Poc
+from portal.text import one_line
 from portal.vocab import OFFER_TYPES, POC_STAGES
 
 POC_FIELDS = ("customer_id", "hyperscaler_id", "stage", "planned_start", "planned_end",
@@ -145,11 +146,12 @@ def change_stage(session: Session, actor: Actor, poc: Poc, stage: str,
 def save_customer(session: Session, actor: Actor, customer: Customer | None, *, name: str,
                   segment: str, account_owner_id: int | None, notes: str,
                   hyperscaler_ids: list[int]) -> Customer:
-    """Creates (`customer=None`) or updates a customer; names are unique."""
-    name = " ".join(name.split())
+    """Creates (`customer=None`) or updates a customer; names are unique, whatever their
+    case, spaces or invisible characters ("citadel " is Citadel)."""
+    name = one_line(name)
     if not name:
         raise PocInputError("Give the customer a name.", "name")
-    clash = session.scalar(select(Customer.id).where(Customer.name == name))
+    clash = session.scalar(select(Customer.id).where(func.lower(Customer.name) == name.lower()))
     if clash is not None and (customer is None or clash != customer.id):
         raise PocInputError("There is already a customer with this name.", "name")
     scalers = list(session.scalars(select(Hyperscaler).where(Hyperscaler.id.in_(hyperscaler_ids))))

@@ -306,7 +306,8 @@ def test_hyperscalers_are_added_last_renamed_and_reordered(session):
 
 def test_hyperscaler_names_are_checked(session):
     hyperscalers.add_hyperscaler(session, ACTOR, "AWS")
-    for bad, words in (("aws", "already"), ("", "a name"), ("x" * 51, "50 characters")):
+    for bad, words in (("aws", "already"), ("A\u200bWS", "already"), ("\u200b", "a name"),
+                       ("", "a name"), ("x" * 51, "50 characters")):
         with pytest.raises(SequencingError, match=words):
             hyperscalers.add_hyperscaler(session, ACTOR, bad)
 

@@ -466,9 +466,11 @@ def test_customers_list_create_and_edit(lead, setup, session):
     assert response.status_code == 303
     customer = session.scalar(select(Customer).where(Customer.name == "Jump Trading"))
     assert [h.name for h in customer.hyperscalers] == ["GCP", "AWS"]
-    duplicate = lead.post("/pocs/customers", headers=HX, data={"name": "Microsoft"})
-    assert duplicate.status_code == 422
-    assert "already a customer with this name" in duplicate.get_data(as_text=True)
+    # the same name, whatever its case, spaces or invisible characters
+    for same in ("Microsoft", "microsoft ", "Micro\u200bsoft", "JUMP TRADING"):
+        duplicate = lead.post("/pocs/customers", headers=HX, data={"name": same})
+        assert duplicate.status_code == 422, same
+        assert "already a customer with this name" in duplicate.get_data(as_text=True)
     response = lead.post(f"/pocs/customers/{customer.id}", data={
         "name": "Jump Trading", "segment": "Trading", "hyperscalers": [scalers["Azure"].id]})
     assert response.status_code == 303

@@ -261,9 +261,11 @@ def choice_value(match: Match | None) -> str:
 def check_importable(note: ParsedNote) -> None:
     """Refuse a note without task lines (nothing to track) or with too many to review."""
     if not note.tasks:
+        # A task line skipped as unreadable (too long) is often why: the warnings say so.
+        noted = "; ".join(f"line {w.line}: {w.message}" for w in note.warnings[:3])
         raise NoteError(
             "The note has no task lines (such as '- [ ] Do something @Owner 📅 2025-11-08'); "
-            "there is nothing to import."
+            "there is nothing to import." + (f" Also noted: {noted}" if noted else "")
         )
     if len(note.tasks) > MAX_TASKS:
         raise NoteError(

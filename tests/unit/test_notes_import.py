@@ -370,8 +370,13 @@ def test_fingerprint_is_stable_and_follows_the_database(lead):
 
 def test_note_without_tasks_is_refused(lead):
     note = parse_note("---\ntitle: Empty\n---\n## Summary\nNothing to do.\n")
-    with pytest.raises(NoteError, match="no task lines"):
+    with pytest.raises(NoteError, match="no task lines") as refused:
         build_plan(db.session, note)
+    assert "Also noted" not in str(refused.value)
+    # A note whose only task line was skipped as too long says why there is none.
+    long_line = parse_note("- [ ] " + "x" * 12_000 + "\n")
+    with pytest.raises(NoteError, match="no task lines.*line 1: The task line is longer"):
+        build_plan(db.session, long_line)
     assert count(Meeting) == 0
 
 

@@ -264,3 +264,26 @@ def test_row_controls_are_live_only_with_javascript(browser, live_server, javasc
         assert page.locator("form select[name=status]").count() >= 1  # the edit form
     finally:
         context.close()
+
+
+def test_a_status_conflict_keeps_to_its_card(page, login, live_server):
+    """Two tabs set one item's status: the later one's conflict table (theirs beside
+    yours) fits the narrow status card; it widened the page past the window."""
+    item = first_item(live_server, status="proposed")
+    login("lead@example.com")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"/actions/{item.id}")
+    other = page.context.new_page()
+    other.goto(f"/actions/{item.id}")
+    other.select_option("#new-status", "cancelled")
+    other.click("#item-status button[type=submit]")
+    other.wait_for_load_state("networkidle")
+    page.select_option("#new-status", "in_progress")
+    with page.expect_response(lambda r: r.url.endswith("/status")) as answer:
+        page.click("#item-status button[type=submit]")
+    assert answer.value.status == 409
+    expect(page.locator("#item-status table")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    card = page.locator("#item-status").bounding_box()
+    table = page.locator("#item-status table").bounding_box()
+    assert table["x"] + table["width"] <= card["x"] + card["width"]

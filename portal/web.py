@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from flask import (
     Flask,
@@ -152,6 +152,8 @@ def error_page(status: int, message: str | None = None) -> Response:
     response = make_response(render_template("errors/error.html", **context), status)
     if request.htmx:
         response.headers["HX-Reswap"] = "none"
+        if message:  # said in the toast (portal.js), rather than its word for the status
+            response.headers["X-Portal-Message"] = quote(message)
     return response
 
 

@@ -72,7 +72,8 @@
     toastAction();
   });
 
-  // Errors that htmx does not swap (403, 404, 500...) still tell the user something.
+  // Errors that htmx does not swap (403, 404, 500...) still tell the user something: the
+  // error page's own message when it has one, else a word for the status.
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
     var messages = {
@@ -84,7 +85,9 @@
       429: "Too many attempts. Wait a few minutes.",
       503: "The database cannot be reached right now. Try again shortly."
     };
-    toast(messages[xhr.status] || "Something went wrong. Try again.");
+    var told = xhr.getResponseHeader("X-Portal-Message");  // the page's own message
+    toast(told ? decodeURIComponent(told)
+          : messages[xhr.status] || "Something went wrong. Try again.");
   });
   document.addEventListener("htmx:sendError", function () {
     toast("The portal cannot be reached. Check your connection.");

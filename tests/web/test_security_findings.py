@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import date, timedelta
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import select
@@ -304,6 +305,9 @@ def test_titles_are_cleaned_and_nul_is_refused(app):
                                                             "version": 1},
                           headers={"HX-Request": "true"})
     assert refused.status_code == 400
+    # htmx swaps nothing for an error: the toast says the page's own words (portal.js)
+    assert unquote(refused.headers["X-Portal-Message"]) == (
+        "The request holds a NUL character; it was not accepted.")
     client.post(f"/actions/{item.id}", data={"title": "Sign\u200b the\u00a0DPA\u2066",
                                              "status": "open", "priority": "normal",
                                              "version": 1})

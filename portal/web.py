@@ -221,7 +221,9 @@ def init_web(app: Flask) -> None:
     def _http_error(error: HTTPException):
         if error.code in (301, 302, 303, 307, 308):
             return error
-        return error_page(error.code or 500, getattr(error, "portal_message", None))
+        # A view's own words (`abort(403, description=...)`), not Werkzeug's default ones.
+        told = error.description if error.description != type(error).description else None
+        return error_page(error.code or 500, told)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

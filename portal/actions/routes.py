@@ -41,7 +41,13 @@ from portal.actions.rows import RowWriter
 from portal.audit.conflicts import conflict_rows
 from portal.audit.log import Actor, last_event_id
 from portal.audit.models import AuditEvent
-from portal.auth.permissions import can, can_change_item, can_comment_on, permission_required
+from portal.auth.permissions import (
+    can,
+    can_change_item,
+    can_comment_on,
+    permission_required,
+    refusal_of_change,
+)
 from portal.extensions import db
 from portal.forms import ConfirmForm, field_error
 from portal.numbers import bounded_int
@@ -270,7 +276,7 @@ def edit(item_id: int):
     form.set_choices(people, workstreams)
     posted = form.values(request.form)
     if not can_change_item(current_user, item, posted.keys()):
-        abort(403)
+        abort(403, description=refusal_of_change(current_user, item))
     if form.validate_on_submit():
         expected = bounded_int(form.version.data, 1)
         try:
@@ -303,7 +309,7 @@ def change_status(item_id: int):
     form = StatusForm()
     posted = form.values(request.form)
     if not can_change_item(current_user, item, posted.keys()):
-        abort(403)
+        abort(403, description=refusal_of_change(current_user, item))
     if form.validate_on_submit():
         expected = bounded_int(form.version.data, 1)
         try:
@@ -332,7 +338,7 @@ def cancel(item_id: int):
     """Cancel: the item stays, with status cancelled (the delete of non-admins)."""
     item = _item_or_404(item_id)
     if not can_change_item(current_user, item, {"status"}):
-        abort(403)
+        abort(403, description=refusal_of_change(current_user, item))
     form = CancelForm()
     expected = bounded_int(form.version.data, 1)
     if not form.validate_on_submit() or expected is None:
@@ -479,7 +485,7 @@ def inline(item_id: int):
     form = row_form()
     changes = form.changes(request.form)
     if not can_change_item(current_user, item, changes.keys()):
-        abort(403)
+        abort(403, description=refusal_of_change(current_user, item))
     return_to = safe_return(request.form.get("return_to"), url_for("actions.index"))
     raw = {name: request.form.get(name, "") for name in fields.by_row_name()
            if name in request.form}

@@ -40,6 +40,15 @@ def can_change_item(user, item, fields=frozenset()) -> bool:
     )
 
 
+def refusal_of_change(user, item) -> str:
+    """Why `can_change_item` said no, in the words of its rule (the answer's message)."""
+    if not can(user, "read") or user.role != "owner":
+        return "Your role does not allow changing items."
+    if item.owner_id is None or item.owner_id != user.person_id:
+        return "This item is someone else's: only its owner and the leads change it."
+    return "On their own items, owners change the status and the notes; a lead changes the rest."
+
+
 def can_grant_role(user, role: str) -> bool:
     """Who may give a login `role` (by invitation or on the Users page): admins any role,
     leads any but admin."""

@@ -2,6 +2,8 @@
 change nothing, and the public endpoints are exactly the ones listed here."""
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -208,6 +210,12 @@ def test_owner_cannot_change_someone_elses_item(app):
             assert response.status_code == 403, (endpoint, response.status_code)
     response = client.post(bulk, data={"ids": [item.id], "action": "status", "status": "done"})
     assert response.status_code == 403
+    # the refusal says why, on the page and in an htmx toast
+    row = client.post(urls["actions.inline"], data={"status": "done", "version": 1},
+                      headers={"HX-Request": "true"})
+    assert "someone else" in unquote(row.headers["X-Portal-Message"])
+    page = client.post(urls["actions.change_status"], data={"status": "done", "version": 1})
+    assert "only its owner and the leads change it" in page.get_data(as_text=True)
     db.session.expire_all()
     saved = db.session.get(ActionItem, item.id)
     assert (saved.status, saved.title, saved.version, saved.comments) == ("open", "Not yours", 1,
@@ -270,8 +278,11 @@ def test_owner_changes_the_status_of_their_own_item(app):
     comment = client.post(f"/actions/{item.id}/comments", data={"body": "Done."})
     assert comment.status_code == 303
     # Only the status: other fields of their own item stay the leads'.
-    assert client.post(f"/actions/{item.id}/row", data={"priority": "high", "version": 3},
-                       headers={"HX-Request": "true"}).status_code == 403
+    refused = client.post(f"/actions/{item.id}/row", data={"priority": "high", "version": 3},
+                          headers={"HX-Request": "true"})
+    assert refused.status_code == 403
+    assert "owners change the status and the notes" in unquote(
+        refused.headers["X-Portal-Message"])
     assert client.post(f"/actions/{item.id}", data={"title": "Renamed", "version": 3}
                        ).status_code == 403
     assert client.post(f"/actions/{item.id}/cancel", data={"version": 3}).status_code == 403

@@ -59,12 +59,12 @@ def test_people_refuse_an_unknown_zone_with_422(lead_client):
     person = make_person("Rob Banga")
     db.session.commit()
     response = lead_client.post(f"/people/{person.id}", data={
-        "name": "Rob Banga", "kind": "person", "timezone": "Mars/Olympus"})
+        "name": "Rob Banga", "kind": "person", "timezone": "Mars/Olympus", "version": "1"})
     assert response.status_code == 422 and "is not a time zone" in response.get_data(True)
     db.session.expire_all()
     assert db.session.get(Person, person.id).timezone is None
     saved = lead_client.post(f"/people/{person.id}", data={
-        "name": "Rob Banga", "kind": "person", "timezone": "Europe/Helsinki"})
+        "name": "Rob Banga", "kind": "person", "timezone": "Europe/Helsinki", "version": "1"})
     assert saved.status_code in (200, 303)
     db.session.expire_all()
     assert db.session.get(Person, person.id).timezone == "Europe/Helsinki"

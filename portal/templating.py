@@ -157,7 +157,8 @@ def nav_items(user) -> list[NavItem]:
 
 
 def init_templates(app: Flask) -> None:
-    from portal.actions.rows import RowWriter  # it writes with the filters above
+    from portal.actions.rows import RowWriter  # they write with the filters above
+    from portal.pocs.cards import CardWriter
 
     app.jinja_env.filters.update(date=format_date, date_short=short_date, stored_date=stored_date,
                                  datetime=format_datetime, moment=reading_time, days=days_text,
@@ -166,7 +167,7 @@ def init_templates(app: Flask) -> None:
     app.jinja_env.globals.update(nav_items=nav_items, can=can, can_change_item=can_change_item,
                                  can_comment_on=can_comment_on, vocab=vocab,
                                  item_fields=fields.item_fields, item_columns=fields.columns,
-                                 row_writer=RowWriter, id_url=id_url,
+                                 row_writer=RowWriter, card_writer=CardWriter, id_url=id_url,
                                  password_login_for=lambda user: password_login_for(app.config,
                                                                                     user))
     app.jinja_env.trim_blocks = True

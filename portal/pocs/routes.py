@@ -2,7 +2,7 @@
 sequencing, service and hyperscalers."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -15,6 +15,7 @@ from portal.forms import ConfirmForm, field_error
 from portal.pagecache import cached_page
 from portal.pocs import hyperscalers as scalers
 from portal.pocs import queries, sequencing, service, timeline
+from portal.pocs.cards import CardWriter
 from portal.pocs.forms import (
     CustomerForm,
     HyperscalerForm,
@@ -28,7 +29,6 @@ from portal.pocs.models import Customer, Hyperscaler, Poc
 from portal.program.clock import program_today
 from portal.program.pages import setup_args
 from portal.program.queries import current_program
-from portal.vocab import POC_STAGES
 from portal.web import htmx_redirect, render
 
 bp = Blueprint("pocs", __name__)
@@ -60,7 +60,7 @@ def _board_page(*, notice=None, error=None, status=200, open_card=None, poc_form
     board = sequencing.board(db.session)
     warnings = sequencing.sequencing_checks(db.session, program_today(), board)
     return render("pocs/board.html", block=block, status=status, board=board,
-                  warnings=warnings, stages=POC_STAGES, notice=notice, error=error,
+                  warnings=warnings, notice=notice, error=error,
                   open_card=open_card, poc_form=poc_form,
                   rank_order=",".join(str(c.hyperscaler.id) for c in board.columns))
 
@@ -122,8 +122,12 @@ def card(poc_id: int):
         response.headers["HX-Reswap"] = "outerHTML"
         return response
     view = sequencing.card(db.session, poc_id) or abort(404)
-    return render("pocs/_card.html", card=view, open=want_open, stages=POC_STAGES,
-                  token=request.args["expected"], editor=can(current_user, "edit_program"))
+    write = CardWriter(editor=can(current_user, "edit_program"),
+                       open_card=poc_id if want_open else None,
+                       token=request.args["expected"], targets=view.targets)
+    response = make_response(str(write(view.poc, view.size, view.action_count)))
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.post("/pocs/<int:poc_id>/move")

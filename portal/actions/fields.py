@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from portal.auth.permissions import can_change_item
+from portal.auth.permissions import can, can_change_item
 from portal.vocab import ACTION_STATUSES, PRIORITIES
 
 MAX_TITLE = 500
@@ -94,9 +94,10 @@ class Cell:
 def row_cells(item, user) -> list[Cell]:
     """The table cells of `item` as `user` sees them, in column order: what the row writer
     (`portal.actions.rows`) shows and lets the viewer change."""
+    lead = can(user, "edit_program")  # a lead changes every cell: asked once, not per cell
     return [Cell(f, getattr(item, f.name),
                  getattr(item, f.name.removesuffix("_id")) if f.kind == "person" else None,
-                 can_change_item(user, item, (f.name,)))
+                 lead or can_change_item(user, item, (f.name,)))
             for f in columns()]
 
 

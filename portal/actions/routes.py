@@ -13,6 +13,7 @@ from flask import (
     abort,
     flash,
     make_response,
+    redirect,
     request,
     session,
     url_for,
@@ -126,8 +127,12 @@ def list_context(args, **extra) -> dict:
         "all_choices_url": url_for("actions.index", **filters.to_args(), choices="all"),
     }
     if editor:
-        context["create_form"] = (create_form or item_form(formdata=None)).set_choices(
-            people, workstreams)
+        context["can_create"] = True
+        context["new_url"] = url_for("actions.index", new=1, **filters.to_args(),
+                                     _anchor="create-panel")
+        if create_form or extra.get("create_open"):
+            context["create_form"] = (create_form or item_form(formdata=None)).set_choices(
+                people, workstreams)
         context["bulk_form"] = (bulk_form or BulkForm(formdata=None)).set_choices(
             people, workstreams)
     context.update({k: v for k, v in extra.items() if k not in ("create_form", "bulk_form")})
@@ -170,6 +175,19 @@ def index():
         # Push the canonical URL (no empty parameters), so shared links stay short.
         response.headers["HX-Push-Url"] = context["return_to"]
     return response
+
+
+@bp.get("/actions/new")
+@permission_required("edit_program")
+def new_form():
+    """The create panel's form, for htmx when the closed panel first opens; without htmx,
+    the list (under the same filters) with the panel open."""
+    filters = queries.parse_filters(request.args).filters
+    if not wants_fragment():
+        return redirect(url_for("actions.index", new=1, **filters.to_args(),
+                                _anchor="create-panel"))
+    return render("actions/index.html", block="create_form", filters=filters,
+                  create_form=item_form(formdata=None).set_choices([], []), all_choices=False)
 
 
 @bp.post("/actions")

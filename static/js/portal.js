@@ -406,16 +406,29 @@
 
   // A <details> panel opened by a link or by the URL's fragment ("New item" on /actions:
   // <a data-opens="create-panel">, #create-panel) opens, comes into view below the sticky
-  // top bar (its scroll-margin-top) and gives its first field the focus. Without
-  // JavaScript the link's ?new=1 has the server render the panel open.
+  // top bar (its scroll-margin-top) and gives its first field the focus, once the form
+  // is there when the panel fetches it on opening. Without JavaScript the link's ?new=1
+  // has the server render the panel open.
+  var FIELD = "input:not([type=hidden]), select, textarea";
+
   function openPanel(panel) {
     if (!panel || panel.tagName !== "DETAILS") { return false; }
     panel.open = true;
     panel.scrollIntoView({ block: "start" });
-    var field = panel.querySelector("input:not([type=hidden]), select, textarea");
-    if (field) { field.focus({ preventScroll: true }); }
+    var field = panel.querySelector(FIELD);
+    if (field) { field.focus({ preventScroll: true }); } else { panel.dataset.focusPending = "1"; }
     return true;
   }
+
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("details[data-focus-pending]").forEach(function (panel) {
+      var field = panel.querySelector(FIELD);
+      if (field) {
+        delete panel.dataset.focusPending;
+        field.focus({ preventScroll: true });
+      }
+    });
+  });
 
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a[data-opens]");

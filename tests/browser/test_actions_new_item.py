@@ -1,5 +1,6 @@
 """'New item' on /actions opens its panel, focuses the first field and keeps it clear of
-the sticky top bar, with and without JavaScript (issue 17, point 11)."""
+the sticky top bar, with and without JavaScript (issue 17, point 11). A closed panel
+fetches its form when it first opens (issue 18)."""
 from __future__ import annotations
 
 import pytest
@@ -7,14 +8,19 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def panel_state(page) -> dict:
+def panel_state(page, loaded: bool = True) -> dict:
+    """Where the panel is and what has the focus, once its form is there and focused."""
+    if loaded:
+        page.wait_for_function("""() => document.activeElement
+            && document.activeElement.closest('#create-panel form') !== null""")
     return page.evaluate("""() => {
         const panel = document.getElementById('create-panel');
         const bar = document.querySelector('.topbar').getBoundingClientRect();
         const first = panel.querySelector('input:not([type=hidden]), select, textarea');
         return {open: panel.open, top: panel.getBoundingClientRect().top,
-                bar: bar.bottom, focused: document.activeElement === first,
-                firstVisible: first.getBoundingClientRect().top >= bar.bottom};
+                bar: bar.bottom, focused: first !== null && document.activeElement === first,
+                firstVisible: first !== null && first.getBoundingClientRect().top >= bar.bottom,
+                form: panel.querySelector('form') !== null};
     }""")
 
 
@@ -23,7 +29,8 @@ def test_new_item_opens_the_panel_below_the_top_bar_with_focus(page, login, size
     page.set_viewport_size({"width": size[0], "height": size[1]})
     login("lead@example.com")
     page.goto("/actions?status=open")
-    assert panel_state(page)["open"] is False
+    closed = panel_state(page, loaded=False)
+    assert closed["open"] is False and closed["form"] is False  # fetched when opened
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.get_by_role("link", name="New item").click()
     state = panel_state(page)
@@ -46,7 +53,8 @@ def test_the_link_opens_the_panel_without_javascript(browser, live_server):
     assert "new=1" in href and "status=open" in href and href.endswith("#create-panel")
     page.get_by_role("link", name="New item").click()
     page.wait_for_load_state()
-    state = panel_state(page)
+    state = panel_state(page, loaded=False)
+    assert state["form"]
     assert state["open"] and state["top"] >= state["bar"]
     context.close()
 
@@ -56,6 +64,22 @@ def test_a_shared_link_to_the_panel_opens_it(page, login):
     page.goto("/actions#create-panel")
     state = panel_state(page)
     assert state["open"] and state["focused"]
+
+
+def test_opening_the_panel_by_its_summary_loads_the_form_once(page, login):
+    """Opened by its own summary (a click or the keyboard), the panel loads its form;
+    closed and opened again, it keeps what was typed and asks for nothing more."""
+    login("lead@example.com")
+    page.goto("/actions?status=open")
+    fetches = []
+    page.on("request", lambda r: fetches.append(r.url) if "/actions/new" in r.url else None)
+    page.locator("#create-panel summary").focus()
+    page.keyboard.press("Enter")
+    title = page.locator("#create-panel input[name=title]")
+    title.fill("Order the badges")
+    page.locator("#create-panel summary").click()
+    page.locator("#create-panel summary").click()
+    assert title.input_value() == "Order the badges" and len(fetches) == 1
 
 
 def test_on_a_phone_the_filter_chips_scroll_and_the_page_does_not(page, login):

@@ -406,3 +406,29 @@ def test_new_item_link_renders_the_panel_open(client, world):
     assert 'href="/actions?new=1&amp;status=open#create-panel" data-opens="create-panel"' in closed
     opened = client.get("/actions?new=1&status=open").get_data(as_text=True)
     assert '<details class="card create-panel" id="create-panel" open>' in opened
+
+
+def test_a_closed_panel_fetches_its_form_when_opened(client, world):
+    """The closed panel carries no form, only what fetches it on opening (htmx) and, for a
+    browser without JavaScript, a link to the page with the panel open."""
+    login(client, world["lead"])
+    closed = client.get("/actions?status=open").get_data(as_text=True)
+    panel = closed[closed.index('id="create-panel"'):closed.index("</details>")]
+    assert "<form" not in panel and 'name="title"' not in panel
+    assert ('data-hx-get="/actions/new?status=open" data-hx-trigger="toggle from:closest'
+            ' details once" data-hx-swap="outerHTML"><a href="/actions?new=1&amp;status=open'
+            '#create-panel">Open the form</a>') in panel
+    fetched = client.get("/actions/new?status=open", headers={"HX-Request": "true"})
+    assert fetched.status_code == 200 and "HX-Request" in fetched.headers["Vary"]
+    form = fetched.get_data(as_text=True)
+    assert form.lstrip().startswith('<form method="post" action="/actions"')
+    assert 'name="title"' in form and "Create item</button>" in form and "<html" not in form
+    assert 'href="/actions?choices=all&amp;new=1&amp;status=open#create-panel"' in form
+    # Without htmx, the same URL leads to the list with the panel open.
+    plain = client.get("/actions/new?status=open")
+    assert plain.status_code == 302
+    assert plain.headers["Location"] == "/actions?new=1&status=open#create-panel"
+    # Only those who create items get it.
+    owner = client.application.test_client()
+    login(owner, world["owner"])
+    assert owner.get("/actions/new", headers={"HX-Request": "true"}).status_code == 403

@@ -105,10 +105,12 @@ def test_the_forms_show_every_field_of_the_specification(app, lead_client, item)
     edit = page[page.index('id="edit"'):]
     for spec in fields.ITEM_FIELDS:
         assert f'name="{spec.name}"' in edit, spec.name
-    listing = lead_client.get("/actions").get_data(as_text=True)
+    listing = lead_client.get("/actions?new=1").get_data(as_text=True)
     create = listing[listing.index('id="create-panel"'):listing.index('id="filters"')]
+    fetched = lead_client.get("/actions/new", headers={"HX-Request": "true"})
     for spec in fields.ITEM_FIELDS:
         assert (f'name="{spec.name}"' in create) == spec.create, spec.name
+        assert (f'name="{spec.name}"' in fetched.get_data(as_text=True)) == spec.create
     for spec in fields.columns():
         assert f'<th data-field="{spec.posted_as}">{spec.label}</th>' in listing
         assert f"<td data-label={spec.label}>" in listing

@@ -25,7 +25,7 @@ from portal.program.pages import in_setup, not_set_up, setup_args
 from portal.program.queries import current_program
 from portal.program.readiness import HealthRule, program_readiness, workstream_figures
 from portal.text import keyword_text
-from portal.web import error_page, htmx_redirect, page_figures, render
+from portal.web import error_page, htmx_redirect, page_figures, render, wants_fragment
 from portal.workstreams import service
 from portal.workstreams.forms import (
     CriterionForm,
@@ -142,6 +142,22 @@ def _page_number() -> int:
     return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
 
 
+def _edit_form(ws: Workstream, program, edit_form: WorkstreamForm | None = None,
+               all_choices: bool = False) -> tuple[WorkstreamForm, list]:
+    """The edit form (the saved values unless given) with its choices, and the people it
+    lists. The lead select lists its current choice only and portal.js loads everyone when
+    it is first reached, as the action list's owner selects do; everyone is listed without
+    JavaScript (?choices=all) and for a conflict, whose panel names past leads."""
+    if edit_form is None:
+        edit_form = WorkstreamForm(formdata=None, obj=ws)
+        edit_form.depends_on.data = [d.id for d in ws.depends_on]
+        edit_form.version.data = str(ws.version)
+    people = (lookups.people_for_select(db.session) if all_choices else
+              lookups.people_by_ids(db.session, [edit_form.lead_id.data]))
+    edit_form.set_choices(people, program.active_workstreams, exclude_id=ws.id)
+    return edit_form, people
+
+
 def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
                  edit_form: WorkstreamForm | None = None, rag_form: RagForm | None = None,
                  criterion_form: CriterionForm | None = None, message: str | None = None,
@@ -160,18 +176,14 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
         .order_by(StatusUpdate.created_at.desc(), StatusUpdate.id.desc())
     ))
     page = search(db.session, Filters(workstream=ws.id, page=_page_number()), today)
-    if edit_form is None:
-        edit_form = WorkstreamForm(formdata=None, obj=ws)
-        edit_form.depends_on.data = [d.id for d in ws.depends_on]
-        edit_form.version.data = str(ws.version)
-    # The lead select lists its current choice only and portal.js loads everyone when it
-    # is first reached, as the action list's owner selects do: hundreds of people in a
-    # form that is usually closed were a sixth of the page's cost. Everyone is listed
-    # without JavaScript (?choices=all) and for a conflict, whose panel names past leads.
+    # The edit form sits in a closed panel that most views never open: it is rendered with
+    # the page only when open (?edit=1 without JavaScript, a refused save, a conflict, or
+    # ?choices=all); a closed panel fetches it when first opened (`edit_form`).
     all_choices = conflict is not None or request.args.get("choices") == "all"
-    people = (lookups.people_for_select(db.session) if all_choices else
-              lookups.people_by_ids(db.session, [edit_form.lead_id.data]))
-    edit_form.set_choices(people, program.active_workstreams, exclude_id=ws.id)
+    editor = can(current_user, "edit_program")
+    people = []
+    if editor and (edit_form is not None or all_choices or request.args.get("edit") == "1"):
+        edit_form, people = _edit_form(ws, program, edit_form, all_choices)
     rag_form = rag_form or RagForm(formdata=None, rag=ws.rag)
     criterion_form = criterion_form or CriterionForm(formdata=None)
     return render(
@@ -184,7 +196,8 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
         edit_form=edit_form, rag_form=rag_form, criterion_form=criterion_form,
         confirm_form=ConfirmForm(formdata=None), message=message, oob=False,
         oob_version=oob_version,
-        editor=can(current_user, "edit_program"), conflict=conflict,
+        editor=editor, edit_url=url_for("workstreams.edit_form", workstream_id=ws.id),
+        conflict=conflict,
         conflict_rows=conflict_rows or [],
         # Names for ids in audit values (the conflict panel), from lists already loaded.
         conflict_names={"lead_id": {p.id: p.name for p in people},
@@ -198,6 +211,20 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
 def detail(workstream_id: int):
     """One workstream: status and history, readiness and exit criteria, dependencies, items."""
     return _detail_page(_workstream_or_404(workstream_id), block="items")
+
+
+@bp.get("/workstreams/<int:workstream_id>/edit")
+@permission_required("edit_program")
+def edit_form(workstream_id: int):
+    """The edit panel's form, for htmx when the closed panel first opens; without htmx,
+    the page with the panel open."""
+    if not wants_fragment():
+        return redirect(url_for("workstreams.detail", workstream_id=workstream_id, edit=1,
+                                _anchor="edit"))
+    ws = _workstream_or_404(workstream_id)
+    form, _ = _edit_form(ws, _program_or_404())
+    return render(TEMPLATE_DETAIL, block="edit_form", ws=ws, edit_form=form,
+                  all_choices=False, conflict=None)
 
 
 @page_figures("workstreams.detail")

@@ -140,6 +140,9 @@ def test_stale_edit_without_javascript(page, login, browser, live_server):
     try:
         lead.goto(url)
         lead.click("#edit summary")
+        # Without JavaScript the closed panel's link opens the page with the form.
+        lead.click("#edit a:has-text('Open the form')")
+        lead.wait_for_load_state()
         lead.fill("#edit input[name=name]", "No-script name")
         # The admin saves first (with JavaScript, in place of the first page).
         open_edit_form(page, url)
@@ -184,3 +187,29 @@ def test_the_lead_select_loads_everyone_when_reached_and_saves(page, login, live
     with live_server.app.app_context():
         ws = db.session.get(Workstream, ws_id)
         assert ws.lead is not None and ws.lead.name == "Yancey"
+
+
+@pytest.mark.parametrize("form_first", [False, True], ids=["status-then-open", "open-then-status"])
+def test_a_status_change_then_an_edit_saves_without_a_conflict(page, login, form_first):
+    """Recording a status moves the workstream's version; the edit form, fetched before or
+    after, saves with the new one (it lives outside the form, updated out of band)."""
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    login("lead@example.com")
+    open_first_workstream(page)
+    name = page.locator("h1").inner_text()
+    if form_first:
+        page.click("#edit summary")
+        page.locator("#edit input[name=name]").wait_for(state="visible")
+    page.select_option("#status select[name=rag]", "amber")
+    page.fill("#status textarea[name=note]", "Offer pending")
+    page.click("#status button:has-text('Record status')")
+    expect(page.locator(".history li").first).to_contain_text("Offer pending")
+    if not form_first:
+        page.click("#edit summary")
+    page.fill("#edit input[name=name]", name + " (renamed)")
+    page.click("#edit button:has-text('Save changes')")
+    page.locator(".flash", has_text="Saved.").wait_for()
+    assert page.locator("h1").inner_text() == name + " (renamed)"
+    assert page.locator("#ws-conflict").count() == 0
+    assert errors == []

@@ -25,7 +25,7 @@ PAGES = {
     "/actions?q=bulk+7": 6,
     "/actions?owner={owner}&sort=priority": 6,
     "/workstreams": 10,
-    "/workstreams/{workstream}": 16,
+    "/workstreams/{workstream}": 15,
     "/pocs": 5,
     "/pocs/timeline": 8,
     "/people": 6,

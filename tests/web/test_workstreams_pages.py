@@ -243,7 +243,7 @@ def test_the_lead_select_lists_its_choice_and_loads_everyone_on_demand(app, worl
     for n in range(5):
         make_person(f"Candidate {n}")
     db.session.commit()
-    html = lead_client.get(f"/workstreams/{ws.id}").get_data(as_text=True)
+    html = lead_client.get(f"/workstreams/{ws.id}/edit", headers=HX).get_data(as_text=True)
     # The current lead and the blank only; portal.js loads the others from data-options.
     assert lead_options(html) == ["No lead yet", "Ada Lead"]
     assert re.search(r'<select[^>]*data-options="/actions/owner-options"[^>]*name="lead_id"',
@@ -260,6 +260,43 @@ def test_the_lead_select_lists_its_choice_and_loads_everyone_on_demand(app, worl
         ws, name="", lead_id=str(chosen)))
     assert refused.status_code == 422
     assert lead_options(refused.get_data(as_text=True)) == ["No lead yet", "Candidate 3"]
+
+
+def test_a_closed_edit_panel_fetches_its_form_when_opened(app, world, lead_client):
+    ws = world["ws"]
+    page = lead_client.get(f"/workstreams/{ws.id}").get_data(as_text=True)
+    panel = page[page.index('id="edit"'):page.index("</section>", page.index('id="edit"'))]
+    # Closed, without its form: a loader fetches it once, on the panel's first opening,
+    # and its link opens the page with the form for a browser without JavaScript.
+    assert '<details class="edit-details">' in panel and "<form" not in panel
+    assert (f'data-hx-get="/workstreams/{ws.id}/edit" data-hx-trigger="toggle from:closest '
+            'details once"') in panel
+    assert f'href="/workstreams/{ws.id}?edit=1#edit">Open the form</a>' in panel
+    # The version the form saves with is on the page already (a status change updates it).
+    assert f'form="ws-edit" name="version" id="ws-version" value="{ws.version}"' in panel
+    fragment = lead_client.get(f"/workstreams/{ws.id}/edit", headers=HX)
+    assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
+    html = fragment.get_data(as_text=True)
+    assert "<html" not in html and 'id="edit"' not in html
+    assert html.count('<form method="post" id="ws-edit"') == 1
+    assert f'name="name" required type="text" value="{ws.name}"' in html
+    # Without htmx, the page with the panel open.
+    plain = lead_client.get(f"/workstreams/{ws.id}/edit")
+    assert plain.status_code == 302
+    assert plain.headers["Location"] == f"/workstreams/{ws.id}?edit=1#edit"
+    opened = lead_client.get(f"/workstreams/{ws.id}?edit=1").get_data(as_text=True)
+    assert '<details class="edit-details" open>' in opened and 'id="ws-edit"' in opened
+    assert "panel-loader" not in opened[opened.index('id="edit"'):]
+
+
+def test_the_edit_form_saves_without_javascript(app, world, lead_client):
+    """The version sits outside the fetched form, tied to it by `form=`: a plain POST of
+    the page's form (as a browser sends it, the version included) saves."""
+    ws = world["ws"]
+    response = lead_client.post(f"/workstreams/{ws.id}", data=edit_data(ws, name="Renamed"))
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Workstream, ws.id).name == "Renamed"
 
 
 def test_stale_edit_409_shows_their_change_beside_yours(app, world):

@@ -174,15 +174,16 @@ def _poc_query():
     return select(Poc).options(joinedload(Poc.customer), joinedload(Poc.owner))
 
 
-def board(session: Session) -> Board:
-    """The columns in rank order, each with its POCs in sequence order (three queries)."""
+def board(session: Session, *, action_counts: bool = True) -> Board:
+    """The columns in rank order, each with its POCs in sequence order (three queries; two
+    without the cards' `action_counts`)."""
     scalers = _hyperscalers(session)
     by_column: dict[int, list[PocRow]] = defaultdict(list)
     for poc in poc_rows(session, scalers):
         by_column[poc.hyperscaler_id].append(poc)
     counts = dict(session.execute(
         select(poc_action_item.c.poc_id, func.count()).group_by(poc_action_item.c.poc_id)
-    ).all())
+    ).all()) if action_counts else {}
     columns = [Column(scaler, by_column.get(scaler.id, [])) for scaler in scalers]
     return Board(columns, counts)
 
@@ -731,29 +732,23 @@ class PipelineRow:
 UPCOMING_STAGES = ("candidate", "confirmed", "scheduled")
 
 
-def pipeline(session: Session, today: date, next_count: int = 3) -> list[PipelineRow]:
-    """Per hyperscaler in rank order: POCs by stage and the next ones to start, in
-    sequence order (three queries, whatever the number of POCs)."""
-    scalers = _hyperscalers(session)
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(POC_STAGES, 0))
-    for hid, stage, n in session.execute(
-        select(Poc.hyperscaler_id, Poc.stage, func.count()).group_by(Poc.hyperscaler_id, Poc.stage)
-    ):
-        counts[hid][stage] = n
-    upcoming: dict[int, list[NextPoc]] = defaultdict(list)
-    rows = session.execute(
-        select(Poc.id, Poc.hyperscaler_id, Poc.stage, Poc.position, Poc.planned_start,
-               Customer.name)
-        .join(Customer, Customer.id == Poc.customer_id)
-        .where(Poc.stage.in_(UPCOMING_STAGES))
-        .order_by(Poc.hyperscaler_id, Poc.position, Poc.id)
-    )
-    for pid, hid, stage, position, start, customer in rows:
-        if len(upcoming[hid]) < next_count:
-            upcoming[hid].append(NextPoc(pid, customer, stage, position, start))
-    return [
-        PipelineRow(s.id, s.name, s.rank, dict(counts[s.id]), sum(counts[s.id].values()),
-                    tuple(upcoming[s.id]))
-        for s in scalers
-    ]
-
+def pipeline(board: Board, stages: dict[int, str] | None = None,
+             next_count: int = 3) -> list[PipelineRow]:
+    """Per hyperscaler in rank order: POCs by stage and the next ones to start, in sequence
+    order, from the board's rows (no query). `stages` gives POCs another stage than their
+    own: a past day's, rebuilt from the audit log."""
+    stages = stages or {}
+    rows = []
+    for column in board.columns:
+        counts = dict.fromkeys(POC_STAGES, 0)
+        upcoming: list[NextPoc] = []
+        for poc in column.pocs:
+            stage = stages.get(poc.id, poc.stage)
+            counts[stage] = counts.get(stage, 0) + 1
+            if stage in UPCOMING_STAGES and len(upcoming) < next_count:
+                upcoming.append(NextPoc(poc.id, poc.customer.name, stage, poc.position,
+                                        poc.planned_start))
+        scaler = column.hyperscaler
+        rows.append(PipelineRow(scaler.id, scaler.name, scaler.rank, counts,
+                                sum(counts.values()), tuple(upcoming)))
+    return rows

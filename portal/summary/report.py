@@ -21,8 +21,7 @@ from portal.auth.models import User
 from portal.clock import reading_date
 from portal.errors import DomainError
 from portal.people.models import Person
-from portal.pocs.models import Customer, Hyperscaler, Poc
-from portal.pocs.sequencing import pipeline, sequencing_checks
+from portal.pocs.sequencing import Board, board, pipeline, sequencing_checks
 from portal.program.models import (
     Milestone,
     Program,
@@ -42,7 +41,7 @@ from portal.summary import snapshots
 from portal.summary.forecast import Forecast
 from portal.summary.history import History, item_totals
 from portal.summary.outlook import Outlook, outlook
-from portal.vocab import OPEN_STATUSES, POC_STAGES
+from portal.vocab import OPEN_STATUSES
 
 TREND_DAYS = 84  # twelve weeks
 TOP_OVERDUE = 10
@@ -287,49 +286,20 @@ def _milestones(session: Session, program_id: int) -> list[tuple[str, date, str]
     ).all()]
 
 
-def _pipeline(session: Session, today: date, stages: dict[int, str] | None) -> list[dict]:
-    """Per hyperscaler in rank order: POC counts by stage and the next POCs to start.
-
-    Today's pipeline comes from the POC area's `pipeline()`; a past day's from the POC
-    rows with their stages of that day (`stages`, from the audit log).
-    """
-    if stages is None:
-        return [{"hyperscaler_id": row.hyperscaler_id, "hyperscaler": row.hyperscaler,
-                 "rank": row.rank, "counts": {s: row.counts.get(s, 0) for s in POC_STAGES},
-                 "total": row.total,
-                 "next": [{"id": p.id, "customer": p.customer, "stage": p.stage,
-                           "position": p.position, "planned_start": p.planned_start}
-                          for p in row.next_pocs]}
-                for row in pipeline(session, today)]
-    scalers = session.execute(
-        select(Hyperscaler.id, Hyperscaler.name, Hyperscaler.rank)
-        .order_by(Hyperscaler.rank, Hyperscaler.id)).all()
-    pocs = session.execute(
-        select(Poc.id, Poc.hyperscaler_id, Poc.stage, Poc.position, Poc.planned_start,
-               Customer.name.label("customer"))
-        .join(Customer, Customer.id == Poc.customer_id)
-        .order_by(Poc.hyperscaler_id, Poc.position, Poc.id)).all()
-    stages = stages or {}
-    result = []
-    for sid, name, rank in scalers:
-        counts = dict.fromkeys(POC_STAGES, 0)
-        upcoming = []
-        for p in pocs:
-            if p.hyperscaler_id != sid:
-                continue
-            stage = stages.get(p.id, p.stage)
-            counts[stage] = counts.get(stage, 0) + 1
-            if stage in ("candidate", "confirmed", "scheduled") and len(upcoming) < 3:
-                upcoming.append({"id": p.id, "customer": p.customer, "stage": stage,
-                                 "position": p.position, "planned_start": p.planned_start})
-        result.append({"hyperscaler_id": sid, "hyperscaler": name, "rank": rank,
-                       "counts": counts, "total": sum(counts.values()), "next": upcoming})
-    return result
+def _pipeline(board: Board, stages: dict[int, str] | None) -> list[dict]:
+    """Per hyperscaler in rank order: POC counts by stage and the next POCs to start, with
+    the stages of today or of a past day (`stages`, from the audit log)."""
+    return [{"hyperscaler_id": row.hyperscaler_id, "hyperscaler": row.hyperscaler,
+             "rank": row.rank, "counts": row.counts, "total": row.total,
+             "next": [{"id": p.id, "customer": p.customer, "stage": p.stage,
+                       "position": p.position, "planned_start": p.planned_start}
+                      for p in row.next_pocs]}
+            for row in pipeline(board, stages)]
 
 
-def _poc_warnings(session: Session, today: date) -> list[dict]:
+def _poc_warnings(board: Board, today: date) -> list[dict]:
     return [{"kind": w.kind, "message": w.message, "hyperscaler": w.hyperscaler}
-            for w in sequencing_checks(session, today)]
+            for w in sequencing_checks(None, today, board)]
 
 
 def _trend(session: Session, day: date, live_point: TrendPoint | None) -> list[TrendPoint]:
@@ -452,6 +422,7 @@ def build_summary(session: Session, today: date, as_of: date | None = None,
         if row is not None and row.top_blocker is None:
             row.top_blocker = item  # the list is oldest first
     forecast = outlook(session, program, day, forecast_weeks)
+    pocs = board(session, action_counts=False)  # read once, for the pipeline and the checks
     for row in rows:
         row.forecast = forecast.of(row.workstream_id)
     gating = [r for r in rows if r.gating]
@@ -468,10 +439,10 @@ def build_summary(session: Session, today: date, as_of: date | None = None,
         other_workstreams=[r for r in rows if not r.gating],
         risks=Risks(workstreams=at_risk, overdue_items=state.overdue_items,
                     blocking=_blocking(session, program.id, by_id),
-                    poc_warnings=[] if historical else _poc_warnings(session, day)),
+                    poc_warnings=[] if historical else _poc_warnings(pocs, day)),
         milestones=[MilestoneRow(n, d, desc, (d - day).days, d < day)
                     for n, d, desc in _milestones(session, program.id)],
-        pocs=_pipeline(session, day, state.stages),
+        pocs=_pipeline(pocs, state.stages),
         trend=_trend(session, day, live_point),
         forecast=forecast,
         health_rule=state.rule,

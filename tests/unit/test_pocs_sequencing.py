@@ -565,7 +565,7 @@ def test_pipeline_counts_and_next_pocs(session):
         make_poc(gcp, make_customer(name), stage="candidate")
     make_poc(aws, make_customer("Zoom"), stage="on_hold")
     session.commit()
-    rows = sequencing.pipeline(session, TODAY)
+    rows = sequencing.pipeline(sequencing.board(session, action_counts=False))
     assert [r.hyperscaler for r in rows] == ["GCP", "Azure", "AWS"]
     first = rows[0]
     assert first.total == 6 and first.counts["candidate"] == 3 and first.counts["won"] == 1
@@ -575,6 +575,11 @@ def test_pipeline_counts_and_next_pocs(session):
     assert first.next_pocs[0].planned_start == TODAY
     assert rows[1].total == 0 and rows[1].next_pocs == ()
     assert rows[2].counts["on_hold"] == 1 and rows[2].next_pocs == ()
+    # A past day's stages, given per POC, count instead of today's.
+    runner = next(p for p in sequencing.board(session).pocs if p.customer.name == "Runner")
+    past = sequencing.pipeline(sequencing.board(session), stages={runner.id: "candidate"})
+    assert past[0].counts["running"] == 0 and past[0].counts["candidate"] == 4
+    assert [p.customer for p in past[0].next_pocs] == ["Runner", "Next", "Then"]
 
 
 def test_one_card_knows_where_it_can_move(session, three):

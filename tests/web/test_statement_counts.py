@@ -29,8 +29,8 @@ PAGES = {
     "/pocs": 5,
     "/pocs/timeline": 8,
     "/people": 6,
-    "/summary": 20,
-    "/summary.json": 19,
+    "/summary": 17,
+    "/summary.json": 16,
     "/activity": 12,
 }
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from functools import cache, cached_property
 from typing import ClassVar
 
-from sqlalchemy import bindparam, func, select, union_all
+from sqlalchemy import Integer, bindparam, cast, func, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from portal.actions import tally
@@ -55,6 +55,7 @@ class LateOwner:
 class LateByOwner:
     owners: list[LateOwner]
     total_owners: int  # owners with late items, of whom `owners` are the most late
+    items: int = 0  # the late items of all owners
 
     @property
     def more(self) -> int:
@@ -146,21 +147,22 @@ def _totals_statement():
     overdue = ActionItem.due_date < bindparam("today")
     mine = ActionItem.owner_id == bindparam("person_id")
     return select(
-        tally.count_in(OPEN_STATUSES), count(overdue),
+        tally.count_in(OPEN_STATUSES),
         count(ActionItem.due_date.between(bindparam("today"), bindparam("soon_end"))),
         count(mine), count(mine, overdue), count(ActionItem.owner_id.is_(None)),
     )
 
 
-def totals(session: Session, today: date, person_id: int | None) -> Totals:
+def totals(session: Session, today: date, person_id: int | None, *, overdue: int) -> Totals:
     """Every count the page shows about items, in one statement: the open items from the
     tally the triggers keep, the others each a count over one index range of the open
     items (by status and due date, or by owner and status), so no row is tested for
-    anything the index does not order it by."""
-    row = session.execute(_totals_statement(), {
+    anything the index does not order it by. The `overdue` ones are counted by
+    `late_by_owner`, which reads them all anyway."""
+    open_, *rest = session.execute(_totals_statement(), {
         "today": today, "soon_end": today + timedelta(days=DUE_SOON_DAYS),
         "person_id": person_id if person_id is not None else -1}).one()
-    return Totals(*row)
+    return Totals(open_, overdue, *rest)
 
 
 @cache
@@ -169,11 +171,13 @@ def _late_by_owner_statement():
     late = (
         select(ActionItem.owner_id, func.count().label("late"),
                func.min(ActionItem.due_date).label("oldest"),
-               func.count().over().label("owners"))
+               func.count().over().label("owners"),
+               cast(func.sum(func.count()).over(), Integer).label("late_items"))
         .where(_is_open(), ActionItem.due_date < bindparam("today"))
         .group_by(ActionItem.owner_id).subquery()
     )  # grouped on the index alone; names joined to the groups, not to every late item
-    return (select(late.c.owner_id, Person.name, late.c.late, late.c.oldest, late.c.owners)
+    return (select(late.c.owner_id, Person.name, late.c.late, late.c.oldest, late.c.owners,
+                   late.c.late_items)
             .outerjoin(Person, Person.id == late.c.owner_id)
             .order_by(late.c.late.desc(), late.c.oldest, Person.name)
             .limit(bindparam("limit")))
@@ -182,12 +186,14 @@ def _late_by_owner_statement():
 def late_by_owner(session: Session, today: date, limit: int = LATE_OWNERS_LIMIT) -> LateByOwner:
     """Who owns what is late: the `limit` owners with the most overdue open items (the
     longest late first among equals), the unowned ones as one more "owner", and how many
-    owners have late items in all. One grouped statement."""
+    owners and items are late in all. One grouped statement."""
     rows = session.execute(_late_by_owner_statement(),
                            {"today": today, "limit": limit}).all()
     owners = [LateOwner(owner_id, name or "Nobody (unassigned)", count, first)
-              for owner_id, name, count, first, _ in rows]
-    return LateByOwner(owners, rows[0][4] if rows else 0)
+              for owner_id, name, count, first, _, _ in rows]
+    if not rows:
+        return LateByOwner([], 0)
+    return LateByOwner(owners, rows[0].owners, rows[0].late_items)
 
 
 def dashboard_figures(session: Session, program: Program, today: date,
@@ -195,11 +201,12 @@ def dashboard_figures(session: Session, program: Program, today: date,
     """The figures of `/` without its item lists: the counts, the workstreams' figures, the
     late owners. What an item's change in one of the lists moves (sent out of band)."""
     figures = workstream_figures(session, program.id, today, rule=HealthRule.of(program))
+    late = late_by_owner(session, today)
     return Dashboard(
         program=program, figures=figures, overall=program_readiness(figures),
         next_due=next_due_by_workstream(session, program.id),
-        totals=totals(session, today, person_id),
-        late_by_owner=late_by_owner(session, today),
+        totals=totals(session, today, person_id, overdue=late.items),
+        late_by_owner=late,
     )
 
 

@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -75,17 +76,22 @@ def poc_rows(session: Session, scalers: list[Hyperscaler]) -> list[PocRow]:
     """Every POC in column and sequence order, as `PocRow`s (one statement); `scalers`
     are the hyperscalers the rows point to."""
     by_id = {scaler.id: scaler for scaler in scalers}
-    rows = session.execute(
-        select(Poc.id, Poc.customer_id, Poc.hyperscaler_id, Poc.position, Poc.stage,
-               Poc.planned_start, Poc.planned_end, Poc.owner_id, Poc.offer_type, Poc.version,
-               Customer.name, Person.name)
-        .join(Customer, Customer.id == Poc.customer_id)
-        .outerjoin(Person, Person.id == Poc.owner_id)
-        .order_by(Poc.hyperscaler_id, Poc.position, Poc.id))
-    return [PocRow(*row[:10], Named(row.customer_id, row[10]),
-                   None if row.owner_id is None else Named(row.owner_id, row[11]),
-                   by_id[row.hyperscaler_id])
-            for row in rows]
+    return [PocRow(pid, customer_id, scaler_id, position, stage, start, end, owner_id, offer,
+                   version, Named(customer_id, customer),
+                   None if owner_id is None else Named(owner_id, owner), by_id[scaler_id])
+            for (pid, customer_id, scaler_id, position, stage, start, end, owner_id, offer,
+                 version, customer, owner) in session.execute(_poc_rows_statement())]
+
+
+@cache
+def _poc_rows_statement():
+    """`poc_rows`' statement, built once."""
+    return (select(Poc.id, Poc.customer_id, Poc.hyperscaler_id, Poc.position, Poc.stage,
+                   Poc.planned_start, Poc.planned_end, Poc.owner_id, Poc.offer_type,
+                   Poc.version, Customer.name, Person.name)
+            .join(Customer, Customer.id == Poc.customer_id)
+            .outerjoin(Person, Person.id == Poc.owner_id)
+            .order_by(Poc.hyperscaler_id, Poc.position, Poc.id))
 
 
 def _hyperscalers(session: Session) -> list[Hyperscaler]:

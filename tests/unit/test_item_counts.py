@@ -6,7 +6,7 @@ import random
 from datetime import date, timedelta
 
 from portal.actions.queries import Filters, counts, search
-from portal.dashboard.queries import next_due_by_workstream, totals
+from portal.dashboard.queries import late_by_owner, next_due_by_workstream, totals
 from portal.program.readiness import DUE_SOON_DAYS
 from portal.summary.snapshots import live_item_totals
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES
@@ -28,8 +28,12 @@ def test_totals_agree_with_counting_the_rows(session):
 
     open_ = [(owner, offset) for owner, status, offset in rows if status in OPEN_STATUSES]
     late = [(owner, offset) for owner, offset in open_ if offset is not None and offset < 0]
+    # The late items are counted once, by owner: their sum is the page's overdue count.
+    by_owner = late_by_owner(session, TODAY)
+    assert (by_owner.items, by_owner.total_owners) == (len(late), len({o for o, _ in late}))
+    assert sum(owner.late for owner in by_owner.owners) == len(late)  # three owners, all shown
     for person_id in (ann.id, None):
-        got = totals(session, TODAY, person_id)
+        got = totals(session, TODAY, person_id, overdue=by_owner.items)
         assert (got.open, got.overdue, got.unowned) == (
             len(open_), len(late), sum(owner is None for owner, _ in open_))
         assert got.due_week == sum(o is not None and 0 <= o <= DUE_SOON_DAYS for _, o in open_)

@@ -3,7 +3,7 @@
 a session."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from portal.people.models import Person
@@ -23,12 +23,16 @@ def hyperscalers_for_select(session: Session) -> list[Hyperscaler]:
     return list(session.scalars(select(Hyperscaler).order_by(Hyperscaler.rank, Hyperscaler.id)))
 
 
+_PEOPLE_BY_IDS = (select(Person).where(Person.id.in_(bindparam("ids", expanding=True)))
+                  .order_by(Person.kind, Person.name))  # built once: most pages ask
+
+
 def people_by_ids(session: Session, ids) -> list[Person]:
     """The people among `ids` (the current choices of owner selects that load everyone
-    else on demand), by name: always one statement, so a page's count does not vary."""
+    else on demand), by name: one statement, none when no id is given (a list with no
+    owner chosen)."""
     wanted = sorted({i for i in ids if isinstance(i, int)})
-    return list(session.scalars(select(Person).where(Person.id.in_(wanted))
-                                .order_by(Person.kind, Person.name)))
+    return list(session.scalars(_PEOPLE_BY_IDS, {"ids": wanted})) if wanted else []
 
 
 def workstreams_for_select(session: Session, *, archived: bool = False,
@@ -42,11 +46,14 @@ def workstreams_for_select(session: Session, *, archived: bool = False,
     return list(session.scalars(query))
 
 
+_WORKSTREAMS_BY_IDS = (select(Workstream).where(Workstream.id.in_(bindparam("ids", expanding=True)))
+                       .order_by(Workstream.position, Workstream.name))
+
+
 def workstreams_by_ids(session: Session, ids) -> list[Workstream]:
-    """The workstreams among `ids` (see people_by_ids): always one statement."""
+    """The workstreams among `ids` (see people_by_ids): one statement, none without ids."""
     wanted = sorted({i for i in ids if isinstance(i, int)})
-    return list(session.scalars(select(Workstream).where(Workstream.id.in_(wanted))
-                                .order_by(Workstream.position, Workstream.name)))
+    return list(session.scalars(_WORKSTREAMS_BY_IDS, {"ids": wanted})) if wanted else []
 
 
 def label_maps(session: Session, dicts) -> dict[str, dict[int, str]]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import cache
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem, ItemTally, due_order
@@ -333,36 +334,59 @@ def _tallied(filters: Filters) -> bool:
     return not replace(filters, status=(), workstream=None).active
 
 
-def _counts_statement(filters: Filters, clauses: list, today: date, soon_end: date):
-    """(status, items, overdue, due soon) rows, to be summed per status. Tallied lists: the
-    tally's counts, then the date tests on the matching open items due by `soon_end` only
-    (a range of the status and due date index). Else the matching items are read once for
-    both: a search finds its matches once, not once per part."""
-    overdue = func.count(case((ActionItem.due_date < today, 1)))
-    if not _tallied(filters):
-        return (select(ActionItem.status, func.count(), overdue,
-                       func.count(case((ActionItem.due_date.between(today, soon_end), 1))))
-                .where(*clauses).group_by(ActionItem.status))
-    narrowed = [ItemTally.status.in_(filters.status)] if filters.status else []
-    if filters.workstream is not None:
-        narrowed.append(ItemTally.workstream_id == filters.workstream)
-    by_status = (select(ItemTally.status, func.sum(ItemTally.n), literal(0), literal(0))
-                 .where(*narrowed).group_by(ItemTally.status))
-    by_date = (select(ActionItem.status, literal(0), overdue,
+def _scanned_counts_statement(clauses: list, today: date, soon_end: date):
+    """(status, items, overdue, due soon) rows of the items matching `clauses`, read once
+    for all three: a search finds its matches once, not once per part."""
+    return (select(ActionItem.status, func.count(),
+                   func.count(case((ActionItem.due_date < today, 1))),
+                   func.count(case((ActionItem.due_date.between(today, soon_end), 1))))
+            .where(*clauses).group_by(ActionItem.status))
+
+
+@cache
+def _tallied_counts_statement(by_status: bool, by_workstream: bool):
+    """(status, items, overdue, due soon) rows of a tallied list (`_tallied`), built once
+    per shape, its values bind parameters: the tally's counts, then the date tests on the
+    matching open items due by `soon_end` only (a range of the status and due date index)."""
+    today, soon_end = bindparam("today"), bindparam("soon_end")
+    narrowed, matching = [], []
+    if by_status:
+        statuses = bindparam("statuses", expanding=True)
+        narrowed.append(ItemTally.status.in_(statuses))
+        matching.append(ActionItem.status.in_(statuses))
+    if by_workstream:
+        narrowed.append(ItemTally.workstream_id == bindparam("workstream"))
+        matching.append(ActionItem.workstream_id == bindparam("workstream"))
+    by_status_rows = (select(ItemTally.status, func.sum(ItemTally.n), literal(0), literal(0))
+                      .where(*narrowed).group_by(ItemTally.status))
+    by_date = (select(ActionItem.status, literal(0),
+                      func.count(case((ActionItem.due_date < today, 1))),
                       func.count(case((ActionItem.due_date >= today, 1))))
-               .where(*clauses, ActionItem.status.in_(OPEN_STATUSES),
+               .where(*matching, ActionItem.status.in_(OPEN_STATUSES),
                       ActionItem.due_date <= soon_end)
                .group_by(ActionItem.status))
-    return union_all(by_status, by_date)
+    return union_all(by_status_rows, by_date)
 
 
 def counts(session: Session, filters: Filters, today: date, soon_days: int = 7) -> Counts:
     """All / open / overdue / due in the next `soon_days` / done among the filtered items,
-    in one statement (`_counts_statement`)."""
-    statement = _counts_statement(filters, where_clauses(filters, today), today,
-                                  today + timedelta(days=soon_days))
+    in one statement. A list narrowed by status and workstream only (the list as it opens,
+    its status chips, a workstream's items) is counted from the tally the triggers keep,
+    which costs the same at any number of items; any other is counted from its matches."""
+    soon_end = today + timedelta(days=soon_days)
+    if _tallied(filters):
+        statement = _tallied_counts_statement(bool(filters.status),
+                                              filters.workstream is not None)
+        params = {"today": today, "soon_end": soon_end}
+        if filters.status:
+            params["statuses"] = list(filters.status)
+        if filters.workstream is not None:
+            params["workstream"] = filters.workstream
+    else:
+        statement = _scanned_counts_statement(where_clauses(filters, today), today, soon_end)
+        params = {}
     total = open_ = overdue = soon = done = 0
-    for status, count, late, due_soon in session.execute(statement):
+    for status, count, late, due_soon in session.execute(statement, params):
         total += count
         if status in OPEN_STATUSES:
             open_, overdue, soon = open_ + count, overdue + late, soon + due_soon

@@ -250,7 +250,17 @@ def search(session: Session, filters: Filters, today: date, per_page: int = PER_
     The page's ids are chosen first on the narrow rows (a sort of ids and dates, often
     straight from an index), and only those rows are read whole with their owner,
     workstream and meeting: sorting thousands of wide joined rows to keep fifty is what
-    made a long list slow. A page past the end shows the last page."""
+    made a long list slow. A page past the end shows the last page. A tallied list
+    (`_tallied`) is counted from the tally, and its statements are built once per shape."""
+    if _tallied(filters):
+        shape, params = _tallied_shape(filters)
+        if total is None:
+            total = session.scalar(_tallied_total_statement(*shape), params) or 0
+        page = clamp_page(filters.page, total, per_page)
+        statement = _tallied_page_statement(*shape, filters.sort, per_page)
+        items = list(session.scalars(statement, {**params, "offset": (page - 1) * per_page})
+                     .unique())
+        return Page(items=items, page=page, per_page=per_page, total=total)
     clauses = where_clauses(filters, today)
     if total is None:
         total = session.scalar(select(func.count(ActionItem.id)).where(*clauses)) or 0
@@ -260,18 +270,23 @@ def search(session: Session, filters: Filters, today: date, per_page: int = PER_
                 page=page, per_page=per_page, total=total)
 
 
-def page_of(session: Session, ids: Select, sort: str, limit: int,
-            offset: int = 0) -> list[ActionItem]:
-    """The items of `ids` (a select of ActionItem.id with its conditions) in `sort` order,
-    `limit` of them from `offset`, loaded with `row_options()`: one statement that sorts
-    only the ids and reads the chosen rows whole."""
+def _page_statement(ids: Select, sort: str, limit: int, offset) -> Select:
+    """`page_of`'s statement; `offset` a number or a bind parameter."""
     if sort == "owner":
         ids = ids.outerjoin(Person, ActionItem.owner_id == Person.id)
     chosen = _ordered(ids, sort).limit(written_limit(limit)).offset(offset).subquery()
     stmt = select(ActionItem).join(chosen, chosen.c.id == ActionItem.id).options(*row_options())
     if sort == "owner":
         stmt = stmt.outerjoin(Person, ActionItem.owner_id == Person.id)
-    return list(session.scalars(_ordered(stmt, sort)).unique())
+    return _ordered(stmt, sort)
+
+
+def page_of(session: Session, ids: Select, sort: str, limit: int,
+            offset: int = 0) -> list[ActionItem]:
+    """The items of `ids` (a select of ActionItem.id with its conditions) in `sort` order,
+    `limit` of them from `offset`, loaded with `row_options()`: one statement that sorts
+    only the ids and reads the chosen rows whole."""
+    return list(session.scalars(_page_statement(ids, sort, limit, offset)).unique())
 
 
 class Soonest:
@@ -343,27 +358,57 @@ def _scanned_counts_statement(clauses: list, today: date, soon_end: date):
             .where(*clauses).group_by(ActionItem.status))
 
 
+def _tallied_shape(filters: Filters) -> tuple[tuple[bool, bool], dict]:
+    """A tallied list's shape (narrowed by status, by workstream) and the values of its
+    bind parameters (`_tallied_where`)."""
+    params = {}
+    if filters.status:
+        params["statuses"] = list(filters.status)
+    if filters.workstream is not None:
+        params["workstream"] = filters.workstream
+    return (bool(filters.status), filters.workstream is not None), params
+
+
+def _tallied_where(by_status: bool, by_workstream: bool, table) -> list:
+    """A tallied list's conditions on `table` (ActionItem or ItemTally), bind parameters:
+    its statements are built once per shape, not per request."""
+    where = []
+    if by_status:
+        where.append(table.status.in_(bindparam("statuses", expanding=True)))
+    if by_workstream:
+        where.append(table.workstream_id == bindparam("workstream"))
+    return where
+
+
+@cache
+def _tallied_total_statement(by_status: bool, by_workstream: bool):
+    """How many items a tallied list has, from the tally."""
+    return select(func.sum(ItemTally.n)).where(*_tallied_where(by_status, by_workstream,
+                                                               ItemTally))
+
+
+@cache
+def _tallied_page_statement(by_status: bool, by_workstream: bool, sort: str, limit: int):
+    """A page of a tallied list (`page_of`'s statement), its offset a bind parameter."""
+    ids = select(ActionItem.id).where(*_tallied_where(by_status, by_workstream, ActionItem))
+    return _page_statement(ids, sort, limit, bindparam("offset"))
+
+
 @cache
 def _tallied_counts_statement(by_status: bool, by_workstream: bool):
-    """(status, items, overdue, due soon) rows of a tallied list (`_tallied`), built once
-    per shape, its values bind parameters: the tally's counts, then the date tests on the
-    matching open items due by `soon_end` only (a range of the status and due date index)."""
-    today, soon_end = bindparam("today"), bindparam("soon_end")
-    narrowed, matching = [], []
-    if by_status:
-        statuses = bindparam("statuses", expanding=True)
-        narrowed.append(ItemTally.status.in_(statuses))
-        matching.append(ActionItem.status.in_(statuses))
-    if by_workstream:
-        narrowed.append(ItemTally.workstream_id == bindparam("workstream"))
-        matching.append(ActionItem.workstream_id == bindparam("workstream"))
+    """(status, items, overdue, due soon) rows of a tallied list: the tally's counts, then
+    the date tests on the matching open items due by `soon_end` only (a range of the
+    status and due date index)."""
+    today = bindparam("today")
     by_status_rows = (select(ItemTally.status, func.sum(ItemTally.n), literal(0), literal(0))
-                      .where(*narrowed).group_by(ItemTally.status))
+                      .where(*_tallied_where(by_status, by_workstream, ItemTally))
+                      .group_by(ItemTally.status))
     by_date = (select(ActionItem.status, literal(0),
                       func.count(case((ActionItem.due_date < today, 1))),
                       func.count(case((ActionItem.due_date >= today, 1))))
-               .where(*matching, ActionItem.status.in_(OPEN_STATUSES),
-                      ActionItem.due_date <= soon_end)
+               .where(*_tallied_where(by_status, by_workstream, ActionItem),
+                      ActionItem.status.in_(OPEN_STATUSES),
+                      ActionItem.due_date <= bindparam("soon_end"))
                .group_by(ActionItem.status))
     return union_all(by_status_rows, by_date)
 
@@ -375,13 +420,9 @@ def counts(session: Session, filters: Filters, today: date, soon_days: int = 7) 
     which costs the same at any number of items; any other is counted from its matches."""
     soon_end = today + timedelta(days=soon_days)
     if _tallied(filters):
-        statement = _tallied_counts_statement(bool(filters.status),
-                                              filters.workstream is not None)
-        params = {"today": today, "soon_end": soon_end}
-        if filters.status:
-            params["statuses"] = list(filters.status)
-        if filters.workstream is not None:
-            params["workstream"] = filters.workstream
+        shape, params = _tallied_shape(filters)
+        statement = _tallied_counts_statement(*shape)
+        params.update(today=today, soon_end=soon_end)
     else:
         statement = _scanned_counts_statement(where_clauses(filters, today), today, soon_end)
         params = {}

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.actions.models import ActionItem
-from portal.actions.queries import Filters, item_options, where_clauses
+from portal.actions.queries import Filters, filtered, item_options
 
 FIELDS = ("id", "title", "owner", "owner_email", "workstream", "status", "priority",
           "due_date", "scheduled_date", "start_date", "done_date", "tags", "source")
@@ -48,7 +48,7 @@ def export_rows(session: Session, filters: Filters | None = None,
     """Every item (or those matching `filters`) by id, in one statement."""
     stmt = select(ActionItem).options(*item_options()).order_by(ActionItem.id)
     if filters is not None:
-        stmt = stmt.where(*where_clauses(filters, today or date.today()))
+        stmt = filtered(stmt, filters, today or date.today())
     for item in session.scalars(stmt).unique():
         yield row(item)
 

@@ -7,11 +7,23 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import cache
 
-from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.elements import BindParameter
 
 from portal.actions.models import ActionItem, ItemTally, due_order
-from portal.actions.search_index import word_clause
+from portal.actions.search_index import MIN_INDEXED_LENGTH, fts_phrase, word_clause
 from portal.pagination import Page, clamp_page
 from portal.people.models import Person
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
@@ -166,8 +178,8 @@ def parse_filters(args) -> ParsedFilters:
     return ParsedFilters(filters, errors)
 
 
-def overdue_clause(today: date):
-    """Open, with a due date before today."""
+def overdue_clause(today):
+    """Open, with a due date before `today` (a date or a bind parameter)."""
     return and_(ActionItem.due_date < today, ActionItem.status.in_(OPEN_STATUSES))
 
 
@@ -176,35 +188,85 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def scan_clause(word: str):
+def scan_clause(word: str | BindParameter):
     """One search word as a plain test of every row: in the title or the tags, any case.
-    The search index gives the same answers (`portal.actions.search_index`)."""
-    pattern = _like(word)
+    The search index gives the same answers (`portal.actions.search_index`). A bind
+    parameter stands for the word's LIKE pattern (`_like`)."""
+    pattern = _like(word) if isinstance(word, str) else word
     return or_(func.lower(ActionItem.title).like(pattern, escape="\\"),
                func.lower(ActionItem.tags).like(pattern, escape="\\"))
 
 
-def where_clauses(filters: Filters, today: date) -> list:
-    """The WHERE conditions of `filters` (shared by the page, the counts and the export).
-    Each search word is answered by the search index where it can be."""
-    clauses = [word_clause(word, scan_clause(word)) for word in filters.q.split()]
+def _narrowing(table, by_status: bool, by_workstream: bool) -> list:
+    """The status and workstream conditions on `table` (ActionItem, or ItemTally for the
+    tally's side of a tallied list), as bind parameters."""
+    where = []
+    if by_workstream:
+        where.append(table.workstream_id == bindparam("workstream"))
+    if by_status:
+        where.append(table.status.in_(bindparam("statuses", expanding=True)))
+    return where
+
+
+def filter_shape(filters: Filters, today: date) -> tuple[tuple, dict]:
+    """Which conditions `filters` set (each search word: indexed or scanned; the owner:
+    none, unassigned or one) and the values of their bind parameters. Statements are built
+    once per shape (`shape_clauses`) and run with these values."""
+    words = filters.q.split()
+    params: dict = {"today": today}
+    for n, word in enumerate(words):
+        params[f"like_{n}"], params[f"phrase_{n}"] = _like(word), fts_phrase(word)
+    owner = None
     if filters.owner == UNASSIGNED:
-        clauses.append(ActionItem.owner_id.is_(None))
+        owner = "none"
     elif filters.owner is not None:
-        clauses.append(ActionItem.owner_id == filters.owner)
+        owner, params["owner"] = "one", filters.owner
     if filters.workstream is not None:
-        clauses.append(ActionItem.workstream_id == filters.workstream)
+        params["workstream"] = filters.workstream
     if filters.status:
-        clauses.append(ActionItem.status.in_(filters.status))
+        params["statuses"] = list(filters.status)
     if filters.priority:
-        clauses.append(ActionItem.priority.in_(filters.priority))
+        params["priorities"] = list(filters.priority)
     if filters.due_from:
-        clauses.append(ActionItem.due_date >= filters.due_from)
+        params["due_from"] = filters.due_from
     if filters.due_to:
-        clauses.append(ActionItem.due_date <= filters.due_to)
-    if filters.overdue:
-        clauses.append(overdue_clause(today))
-    return clauses
+        params["due_to"] = filters.due_to
+    shape = (tuple(len(word) >= MIN_INDEXED_LENGTH for word in words), owner,
+             filters.workstream is not None, bool(filters.status), bool(filters.priority),
+             bool(filters.due_from), bool(filters.due_to), filters.overdue)
+    return shape, params
+
+
+@cache
+def shape_clauses(shape: tuple) -> tuple:
+    """The WHERE conditions of a filter shape (`filter_shape`), their values bind
+    parameters. Each search word is answered by the search index where it can be."""
+    indexed_words, owner, by_workstream, by_status, by_priority, due_from, due_to, overdue = \
+        shape
+    clauses = [word_clause(indexed, scan_clause(bindparam(f"like_{n}", type_=String)),
+                           bindparam(f"phrase_{n}", type_=String))
+               for n, indexed in enumerate(indexed_words)]
+    if owner == "none":
+        clauses.append(ActionItem.owner_id.is_(None))
+    elif owner == "one":
+        clauses.append(ActionItem.owner_id == bindparam("owner"))
+    clauses += _narrowing(ActionItem, by_status, by_workstream)
+    if by_priority:
+        clauses.append(ActionItem.priority.in_(bindparam("priorities", expanding=True)))
+    if due_from:
+        clauses.append(ActionItem.due_date >= bindparam("due_from"))
+    if due_to:
+        clauses.append(ActionItem.due_date <= bindparam("due_to"))
+    if overdue:
+        clauses.append(overdue_clause(bindparam("today")))
+    return tuple(clauses)
+
+
+def filtered(statement: Select, filters: Filters, today: date) -> Select:
+    """`statement` narrowed to the items matching `filters`, their values bound: for a
+    statement built for one run (the export). The list's own are built once per shape."""
+    shape, params = filter_shape(filters, today)
+    return statement.where(*shape_clauses(shape)).params(params)
 
 
 PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=ActionItem.priority,
@@ -250,43 +312,15 @@ def search(session: Session, filters: Filters, today: date, per_page: int = PER_
     The page's ids are chosen first on the narrow rows (a sort of ids and dates, often
     straight from an index), and only those rows are read whole with their owner,
     workstream and meeting: sorting thousands of wide joined rows to keep fifty is what
-    made a long list slow. A page past the end shows the last page. A tallied list
-    (`_tallied`) is counted from the tally, and its statements are built once per shape."""
-    if _tallied(filters):
-        shape, params = _tallied_shape(filters)
-        if total is None:
-            total = session.scalar(_tallied_total_statement(*shape), params) or 0
-        page = clamp_page(filters.page, total, per_page)
-        statement = _tallied_page_statement(*shape, filters.sort, per_page)
-        items = list(session.scalars(statement, {**params, "offset": (page - 1) * per_page})
-                     .unique())
-        return Page(items=items, page=page, per_page=per_page, total=total)
-    clauses = where_clauses(filters, today)
+    made a long list slow. A page past the end shows the last page. The statements are
+    built once per filter shape; a tallied list (`_tallied_shape`) is counted from the tally."""
+    shape, params = filter_shape(filters, today)
     if total is None:
-        total = session.scalar(select(func.count(ActionItem.id)).where(*clauses)) or 0
+        total = session.scalar(_total_statement(shape), params) or 0
     page = clamp_page(filters.page, total, per_page)
-    return Page(items=page_of(session, select(ActionItem.id).where(*clauses), filters.sort,
-                              per_page, (page - 1) * per_page),
-                page=page, per_page=per_page, total=total)
-
-
-def _page_statement(ids: Select, sort: str, limit: int, offset) -> Select:
-    """`page_of`'s statement; `offset` a number or a bind parameter."""
-    if sort == "owner":
-        ids = ids.outerjoin(Person, ActionItem.owner_id == Person.id)
-    chosen = _ordered(ids, sort).limit(written_limit(limit)).offset(offset).subquery()
-    stmt = select(ActionItem).join(chosen, chosen.c.id == ActionItem.id).options(*row_options())
-    if sort == "owner":
-        stmt = stmt.outerjoin(Person, ActionItem.owner_id == Person.id)
-    return _ordered(stmt, sort)
-
-
-def page_of(session: Session, ids: Select, sort: str, limit: int,
-            offset: int = 0) -> list[ActionItem]:
-    """The items of `ids` (a select of ActionItem.id with its conditions) in `sort` order,
-    `limit` of them from `offset`, loaded with `row_options()`: one statement that sorts
-    only the ids and reads the chosen rows whole."""
-    return list(session.scalars(_page_statement(ids, sort, limit, offset)).unique())
+    statement = _shape_page_statement(shape, filters.sort, per_page)
+    items = session.scalars(statement, {**params, "offset": (page - 1) * per_page}).unique()
+    return Page(items=list(items), page=page, per_page=per_page, total=total)
 
 
 class Soonest:
@@ -342,56 +376,49 @@ class Counts:
     done: int = 0
 
 
-def _tallied(filters: Filters) -> bool:
-    """Whether only the status and the workstream narrow the list (the list as it opens, its
-    status chips, a workstream's items): its items are then counted from the tally the
-    triggers keep, which costs the same at any number of items."""
-    return not replace(filters, status=(), workstream=None).active
+def _tallied_shape(shape: tuple) -> tuple[bool, bool] | None:
+    """(by status, by workstream) of a filter shape that only they narrow (the list as it
+    opens, its status chips, a workstream's items), else None. Such a list is counted
+    from the tally the triggers keep, which costs the same at any number of items."""
+    words, owner, by_workstream, by_status, *rest = shape
+    if words or owner or any(rest):
+        return None
+    return by_status, by_workstream
 
 
-def _scanned_counts_statement(clauses: list, today: date, soon_end: date):
-    """(status, items, overdue, due soon) rows of the items matching `clauses`, read once
-    for all three: a search finds its matches once, not once per part."""
+@cache
+def _scanned_counts_statement(shape: tuple):
+    """(status, items, overdue, due soon) rows of the items a filter shape matches, read
+    once for all three: a search finds its matches once, not once per part."""
+    today = bindparam("today")
     return (select(ActionItem.status, func.count(),
                    func.count(case((ActionItem.due_date < today, 1))),
-                   func.count(case((ActionItem.due_date.between(today, soon_end), 1))))
-            .where(*clauses).group_by(ActionItem.status))
-
-
-def _tallied_shape(filters: Filters) -> tuple[tuple[bool, bool], dict]:
-    """A tallied list's shape (narrowed by status, by workstream) and the values of its
-    bind parameters (`_tallied_where`)."""
-    params = {}
-    if filters.status:
-        params["statuses"] = list(filters.status)
-    if filters.workstream is not None:
-        params["workstream"] = filters.workstream
-    return (bool(filters.status), filters.workstream is not None), params
-
-
-def _tallied_where(by_status: bool, by_workstream: bool, table) -> list:
-    """A tallied list's conditions on `table` (ActionItem or ItemTally), bind parameters:
-    its statements are built once per shape, not per request."""
-    where = []
-    if by_status:
-        where.append(table.status.in_(bindparam("statuses", expanding=True)))
-    if by_workstream:
-        where.append(table.workstream_id == bindparam("workstream"))
-    return where
+                   func.count(case((ActionItem.due_date.between(today, bindparam("soon_end")),
+                                    1))))
+            .where(*shape_clauses(shape)).group_by(ActionItem.status))
 
 
 @cache
-def _tallied_total_statement(by_status: bool, by_workstream: bool):
-    """How many items a tallied list has, from the tally."""
-    return select(func.sum(ItemTally.n)).where(*_tallied_where(by_status, by_workstream,
-                                                               ItemTally))
+def _total_statement(shape: tuple):
+    """How many items a filter shape matches: from the tally for a tallied one."""
+    if _tallied_shape(shape):
+        return select(func.sum(ItemTally.n)).where(*_narrowing(ItemTally, *_tallied_shape(shape)))
+    return select(func.count(ActionItem.id)).where(*shape_clauses(shape))
 
 
 @cache
-def _tallied_page_statement(by_status: bool, by_workstream: bool, sort: str, limit: int):
-    """A page of a tallied list (`page_of`'s statement), its offset a bind parameter."""
-    ids = select(ActionItem.id).where(*_tallied_where(by_status, by_workstream, ActionItem))
-    return _page_statement(ids, sort, limit, bindparam("offset"))
+def _shape_page_statement(shape: tuple, sort: str, limit: int):
+    """A page of a filter shape's items, `limit` of them from the bind parameter `offset`:
+    one statement that sorts only the ids and reads the chosen rows whole."""
+    ids = select(ActionItem.id).where(*shape_clauses(shape))
+    if sort == "owner":
+        ids = ids.outerjoin(Person, ActionItem.owner_id == Person.id)
+    chosen = (_ordered(ids, sort).limit(written_limit(limit)).offset(bindparam("offset"))
+              .subquery())
+    stmt = select(ActionItem).join(chosen, chosen.c.id == ActionItem.id).options(*row_options())
+    if sort == "owner":
+        stmt = stmt.outerjoin(Person, ActionItem.owner_id == Person.id)
+    return _ordered(stmt, sort)
 
 
 @cache
@@ -401,12 +428,12 @@ def _tallied_counts_statement(by_status: bool, by_workstream: bool):
     status and due date index)."""
     today = bindparam("today")
     by_status_rows = (select(ItemTally.status, func.sum(ItemTally.n), literal(0), literal(0))
-                      .where(*_tallied_where(by_status, by_workstream, ItemTally))
+                      .where(*_narrowing(ItemTally, by_status, by_workstream))
                       .group_by(ItemTally.status))
     by_date = (select(ActionItem.status, literal(0),
                       func.count(case((ActionItem.due_date < today, 1))),
                       func.count(case((ActionItem.due_date >= today, 1))))
-               .where(*_tallied_where(by_status, by_workstream, ActionItem),
+               .where(*_narrowing(ActionItem, by_status, by_workstream),
                       ActionItem.status.in_(OPEN_STATUSES),
                       ActionItem.due_date <= bindparam("soon_end"))
                .group_by(ActionItem.status))
@@ -418,14 +445,11 @@ def counts(session: Session, filters: Filters, today: date, soon_days: int = 7) 
     in one statement. A list narrowed by status and workstream only (the list as it opens,
     its status chips, a workstream's items) is counted from the tally the triggers keep,
     which costs the same at any number of items; any other is counted from its matches."""
-    soon_end = today + timedelta(days=soon_days)
-    if _tallied(filters):
-        shape, params = _tallied_shape(filters)
-        statement = _tallied_counts_statement(*shape)
-        params.update(today=today, soon_end=soon_end)
-    else:
-        statement = _scanned_counts_statement(where_clauses(filters, today), today, soon_end)
-        params = {}
+    shape, params = filter_shape(filters, today)
+    params["soon_end"] = today + timedelta(days=soon_days)
+    tallied = _tallied_shape(shape)
+    statement = (_tallied_counts_statement(*tallied) if tallied
+                 else _scanned_counts_statement(shape))
     total = open_ = overdue = soon = done = 0
     for status, count, late, due_soon in session.execute(statement, params):
         total += count

@@ -36,8 +36,9 @@ def fts_phrase(word: str) -> str:
 
 class IndexedWord(ColumnElement[bool]):
     """One search word's condition: `scan` (today's LIKE test, which PostgreSQL's trigram
-    indexes answer) everywhere but SQLite, where the FTS5 table answers `word` instead.
-    Chosen when the statement is compiled, so the query functions need no dialect."""
+    indexes answer) everywhere but SQLite, where the FTS5 table answers the word's `phrase`
+    (`fts_phrase`, a bind parameter) instead. Chosen when the statement is compiled, so
+    the query functions need no dialect."""
 
     type = Boolean()
     _is_implicitly_boolean = True
@@ -45,12 +46,12 @@ class IndexedWord(ColumnElement[bool]):
     _traverse_internals = [("scan", InternalTraversal.dp_clauseelement),
                            ("indexed", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, word: str, scan: ColumnElement[bool]):
+    def __init__(self, phrase: ColumnElement, scan: ColumnElement[bool]):
         # In parentheses: the scan is an OR, and the word's condition is ANDed with others.
         self.scan = Grouping(scan)
         self.indexed = ActionItem.id.in_(
             select(literal_column("rowid")).select_from(table(SEARCH_TABLE))
-            .where(literal_column(SEARCH_TABLE).op("MATCH")(fts_phrase(word))))
+            .where(literal_column(SEARCH_TABLE).op("MATCH")(phrase)))
 
 
 @compiles(IndexedWord)
@@ -63,9 +64,9 @@ def _indexed(element: IndexedWord, compiler, **kw) -> str:
     return compiler.process(element.indexed, **kw)
 
 
-def word_clause(word: str, scan: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The condition for one search word given its plain `scan`: through the index when the
-    word is long enough for trigrams, else the scan itself."""
-    if len(word) < MIN_INDEXED_LENGTH:
-        return scan
-    return IndexedWord(word, scan)
+def word_clause(indexed: bool, scan: ColumnElement[bool],
+                phrase: ColumnElement) -> ColumnElement[bool]:
+    """The condition for one search word given its plain `scan` and its FTS5 `phrase`:
+    through the index when the word is long enough for trigrams (`indexed`), else the
+    scan itself."""
+    return IndexedWord(phrase, scan) if indexed else scan

@@ -13,7 +13,7 @@ from sqlalchemy import and_, delete, func, insert, select, text, update
 
 from portal.actions import service
 from portal.actions.models import SEARCH_PG_INDEXES, SEARCH_TABLE, ActionItem
-from portal.actions.queries import Filters, scan_clause, search, where_clauses
+from portal.actions.queries import Filters, filtered, scan_clause, search
 from portal.audit.log import Actor
 from portal.extensions import db
 from tests.factories import make_item
@@ -61,8 +61,7 @@ def scanned(session, q: str) -> list[int]:
 
 def indexed(session, q: str) -> list[int]:
     """The items the search box finds for `q` (through the index where it can)."""
-    return list(session.scalars(select(ActionItem.id)
-                                .where(*where_clauses(Filters(q=q), TODAY))
+    return list(session.scalars(filtered(select(ActionItem.id), Filters(q=q), TODAY)
                                 .order_by(ActionItem.id)))
 
 
@@ -97,7 +96,7 @@ def test_index_finds_what_a_scan_finds_on_the_demo(searchable, session):
 
 def test_search_box_uses_the_index_for_words_of_three_characters(app):
     """On SQLite a word of 3+ characters asks the FTS5 table; a shorter one is scanned."""
-    sql = str(select(ActionItem.id).where(*where_clauses(Filters(q="soc2 ab"), TODAY))
+    sql = str(filtered(select(ActionItem.id), Filters(q="soc2 ab"), TODAY)
               .compile(db.engine))
     if db.engine.dialect.name == "sqlite":
         assert sql.count(f"{SEARCH_TABLE} MATCH") == 1 and sql.count("LIKE") == 2
@@ -190,7 +189,7 @@ def test_postgresql_answers_the_like_through_the_trigram_indexes(session):
          "title_key": f"k{n}", "status": "open", "priority": "normal", "tags": "task",
          "version": 1} for n in range(3000)])
     session.execute(text("ANALYZE action_item"))
-    stmt = select(ActionItem.id).where(*where_clauses(Filters(q="soc2 audit"), TODAY))
+    stmt = filtered(select(ActionItem.id), Filters(q="soc2 audit"), TODAY)
     sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     plan = "\n".join(session.execute(text(f"EXPLAIN {sql}")).scalars())
     assert all(name in plan for name in SEARCH_PG_INDEXES), plan
@@ -211,7 +210,7 @@ def _index_present() -> bool:
 
 def _ids_for(q: str) -> list[int]:
     with db.engine.connect() as conn:
-        return list(conn.execute(select(ActionItem.id).where(*where_clauses(Filters(q=q), TODAY))
+        return list(conn.execute(filtered(select(ActionItem.id), Filters(q=q), TODAY)
                                  .order_by(ActionItem.id)).scalars())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from sqlalchemy import (
     Select,
@@ -197,6 +197,11 @@ def scan_clause(word: str | BindParameter):
                func.lower(ActionItem.tags).like(pattern, escape="\\"))
 
 
+# Statements built per filter shape are kept for the most used shapes only: a search of
+# many words has many shapes, and a cache without bound would grow with what is typed.
+shape_cache = lru_cache(maxsize=256)
+
+
 def _narrowing(table, by_status: bool, by_workstream: bool) -> list:
     """The status and workstream conditions on `table` (ActionItem, or ItemTally for the
     tally's side of a tallied list), as bind parameters."""
@@ -237,7 +242,7 @@ def filter_shape(filters: Filters, today: date) -> tuple[tuple, dict]:
     return shape, params
 
 
-@cache
+@shape_cache
 def shape_clauses(shape: tuple) -> tuple:
     """The WHERE conditions of a filter shape (`filter_shape`), their values bind
     parameters. Each search word is answered by the search index where it can be."""
@@ -386,7 +391,7 @@ def _tallied_shape(shape: tuple) -> tuple[bool, bool] | None:
     return by_status, by_workstream
 
 
-@cache
+@shape_cache
 def _scanned_counts_statement(shape: tuple):
     """(status, items, overdue, due soon) rows of the items a filter shape matches, read
     once for all three: a search finds its matches once, not once per part."""
@@ -398,15 +403,16 @@ def _scanned_counts_statement(shape: tuple):
             .where(*shape_clauses(shape)).group_by(ActionItem.status))
 
 
-@cache
+@shape_cache
 def _total_statement(shape: tuple):
     """How many items a filter shape matches: from the tally for a tallied one."""
-    if _tallied_shape(shape):
-        return select(func.sum(ItemTally.n)).where(*_narrowing(ItemTally, *_tallied_shape(shape)))
+    tallied = _tallied_shape(shape)
+    if tallied:
+        return select(func.sum(ItemTally.n)).where(*_narrowing(ItemTally, *tallied))
     return select(func.count(ActionItem.id)).where(*shape_clauses(shape))
 
 
-@cache
+@shape_cache
 def _shape_page_statement(shape: tuple, sort: str, limit: int):
     """A page of a filter shape's items, `limit` of them from the bind parameter `offset`:
     one statement that sorts only the ids and reads the chosen rows whole."""

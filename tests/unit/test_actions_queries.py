@@ -11,7 +11,15 @@ from werkzeug.datastructures import MultiDict
 
 import portal.models  # noqa: F401  (complete metadata)
 from portal.actions.models import ActionItem
-from portal.actions.queries import Filters, Soonest, _ordered, filtered, parse_filters
+from portal.actions.queries import (
+    Filters,
+    Soonest,
+    _ordered,
+    filter_shape,
+    filtered,
+    parse_filters,
+    shape_clauses,
+)
 from portal.extensions import db
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES
 from tests.factories import make_item, make_person
@@ -74,6 +82,23 @@ def engine():
         conn.exec_driver_sql("ANALYZE")
     yield engine
     engine.dispose()
+
+
+def test_statements_are_built_once_per_filter_shape_and_kept_within_a_bound():
+    """Two searches of other words by other owners share one built statement, their values
+    bind parameters; a short word (scanned) makes another shape than a long one (indexed).
+    However many shapes are asked for, a bounded number is kept."""
+    today = date(2025, 6, 1)
+    first, first_values = filter_shape(Filters(q="soc2 audit", owner=3), today)
+    second, second_values = filter_shape(Filters(q="hiring plan", owner=9), today)
+    assert first == second and first_values != second_values
+    assert shape_clauses(first) is shape_clauses(second)
+    assert filter_shape(Filters(q="ab audit"), today)[0] != filter_shape(Filters(q="soc2 audit"),
+                                                                         today)[0]
+    for n in range(400):
+        words = ["ab"] * (n % 40) + ["abc"] * (n // 40)
+        shape_clauses(filter_shape(Filters(q=" ".join(words)), today)[0])
+    assert shape_clauses.cache_info().currsize <= shape_clauses.cache_info().maxsize == 256
 
 
 @pytest.mark.parametrize("filters", [

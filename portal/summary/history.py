@@ -18,9 +18,10 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.actions.models import ActionItem
@@ -256,15 +257,22 @@ def item_totals(items: list[ItemState], day: date) -> dict[str, int]:
     }
 
 
-def first_data_day(session: Session, program_id: int) -> date | None:
-    """The first day the portal knows anything about: program, items, snapshots, audit."""
+@cache
+def _first_days_statement():
+    """`first_data_day`'s one statement, built once: the summary reads it on every view."""
     from portal.summary.models import Snapshot
 
-    firsts = session.execute(select(
-        select(Program.created_at).where(Program.id == program_id).scalar_subquery(),
+    return select(
+        select(Program.created_at).where(Program.id == bindparam("program_id"))
+        .scalar_subquery(),
         select(func.min(ActionItem.created_date)).scalar_subquery(),
         select(func.min(Snapshot.taken_on)).scalar_subquery(),
         select(func.min(AuditEvent.created_at)).scalar_subquery(),
-    )).one()  # one statement: the summary page reads it on every view
+    )
+
+
+def first_data_day(session: Session, program_id: int) -> date | None:
+    """The first day the portal knows anything about: program, items, snapshots, audit."""
+    firsts = session.execute(_first_days_statement(), {"program_id": program_id}).one()
     days = [d for d in map(_as_date, firsts) if d]
     return min(days) if days else None

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import DateTime, and_, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.actions.models import ActionItem
@@ -220,24 +221,35 @@ class Summary:
 
 # -- pieces ---------------------------------------------------------------------------------
 
+# The summary's statements are built once, their values bind parameters: it runs them all
+# on every view, and building one often cost more than running it.
+_PROGRAM = select(Program).order_by(Program.id).limit(1)
+_WORKSTREAM_DETAILS = (
+    select(Workstream.id, Workstream.target_date, Person.name.label("lead"),
+           Person.id.label("lead_id"))
+    .outerjoin(Person, Person.id == Workstream.lead_id)
+    .where(Workstream.program_id == bindparam("program_id")))
+_DEPENDENCIES = (
+    select(workstream_dependency.c.workstream_id, workstream_dependency.c.depends_on_id)
+    .join(Workstream, Workstream.id == workstream_dependency.c.workstream_id)
+    .where(Workstream.program_id == bindparam("program_id")))
+_MILESTONES = (select(Milestone.name, Milestone.due_date, Milestone.description)
+               .where(Milestone.program_id == bindparam("program_id"))
+               .order_by(Milestone.due_date, Milestone.id))
+
+
 def _program(session: Session) -> Program | None:
-    return session.scalar(select(Program).order_by(Program.id).limit(1))
+    return session.scalar(_PROGRAM)
 
 
 def _workstream_details(session: Session, program_id: int) -> dict[int, dict]:
-    rows = session.execute(
-        select(Workstream.id, Workstream.target_date, Person.name.label("lead"),
-               Person.id.label("lead_id"))
-        .outerjoin(Person, Person.id == Workstream.lead_id)
-        .where(Workstream.program_id == program_id)
-    ).all()
+    rows = session.execute(_WORKSTREAM_DETAILS, {"program_id": program_id})
     return {r.id: {"lead": r.lead, "lead_id": r.lead_id, "target_date": r.target_date}
             for r in rows}
 
 
-def _latest_notes(session: Session, program_id: int, day: date) -> dict[int, Note]:
-    """Each workstream's latest status note up to the end of `day`, with its author's
-    name (one query)."""
+@cache
+def _latest_notes_statement():
     ranked = (
         select(StatusUpdate.workstream_id, StatusUpdate.created_at, StatusUpdate.note,
                StatusUpdate.rag, StatusUpdate.author_id,
@@ -245,23 +257,25 @@ def _latest_notes(session: Session, program_id: int, day: date) -> dict[int, Not
                                       order_by=(StatusUpdate.created_at.desc(),
                                                 StatusUpdate.id.desc())).label("n"))
         .join(Workstream, Workstream.id == StatusUpdate.workstream_id)
-        .where(Workstream.program_id == program_id,
-               StatusUpdate.created_at < datetime.combine(day + timedelta(days=1),
-                                                          datetime.min.time()))
+        .where(Workstream.program_id == bindparam("program_id"),
+               StatusUpdate.created_at < bindparam("before", type_=DateTime))
         .subquery()
     )
-    rows = session.execute(
-        select(ranked, User.name.label("author"))
-        .outerjoin(User, User.id == ranked.c.author_id).where(ranked.c.n == 1)).all()
+    return (select(ranked, User.name.label("author"))
+            .outerjoin(User, User.id == ranked.c.author_id).where(ranked.c.n == 1))
+
+
+def _latest_notes(session: Session, program_id: int, day: date) -> dict[int, Note]:
+    """Each workstream's latest status note up to the end of `day`, with its author's
+    name (one query)."""
+    rows = session.execute(_latest_notes_statement(), {
+        "program_id": program_id,
+        "before": datetime.combine(day + timedelta(days=1), datetime.min.time())})
     return {r.workstream_id: Note(r.created_at.date(), r.note, r.rag, r.author) for r in rows}
 
 
 def _dependencies(session: Session, program_id: int) -> list[tuple[int, int]]:
-    return [tuple(r) for r in session.execute(
-        select(workstream_dependency.c.workstream_id, workstream_dependency.c.depends_on_id)
-        .join(Workstream, Workstream.id == workstream_dependency.c.workstream_id)
-        .where(Workstream.program_id == program_id)
-    ).all()]
+    return [tuple(r) for r in session.execute(_DEPENDENCIES, {"program_id": program_id})]
 
 
 _GATING_OVERDUE = Soonest(
@@ -280,10 +294,7 @@ def _live_overdue_items(session: Session, gating_ids: list[int],
 
 
 def _milestones(session: Session, program_id: int) -> list[tuple[str, date, str]]:
-    return [tuple(r) for r in session.execute(
-        select(Milestone.name, Milestone.due_date, Milestone.description)
-        .where(Milestone.program_id == program_id).order_by(Milestone.due_date, Milestone.id)
-    ).all()]
+    return [tuple(r) for r in session.execute(_MILESTONES, {"program_id": program_id})]
 
 
 def _pipeline(board: Board, stages: dict[int, str] | None) -> list[dict]:

@@ -144,13 +144,17 @@ def backfill(session: Session, today: date, *, start: date | None = None,
     return written
 
 
+# Built once: the summary reads it on every view.
+_PROGRAM_SERIES = (select(Snapshot)
+                   .where(Snapshot.scope == "program",
+                          Snapshot.taken_on.between(bindparam("start"), bindparam("end")))
+                   .order_by(Snapshot.taken_on))
+
+
 def program_series(session: Session, start: date, end: date) -> list[Snapshot]:
     """The program's daily snapshots between two days, oldest first (one query)."""
-    return list(session.scalars(
-        select(Snapshot)
-        .where(Snapshot.scope == "program", Snapshot.taken_on.between(start, end))
-        .order_by(Snapshot.taken_on)
-    ))
+    return list(session.scalars(_PROGRAM_SERIES, {"start": start, "end": end}))
+
 
 
 def program_snapshot(session: Session, day: date) -> Snapshot | None:

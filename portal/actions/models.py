@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from portal.program.models import Workstream
 
 
+def telling_tags(tags: str) -> list[str]:
+    """The tags worth a chip in a list: without the marker every imported task carries
+    (`#task`, the Obsidian Tasks filter) and without a status word (`#proposed`), which
+    the status column says, or contradicts once the status moved on."""
+    return [tag for tag in tags.split()
+            if tag.lower() not in QUIET_TAGS
+            and tag.lower().replace("-", "_") not in ACTION_STATUSES]
+
+
 class ActionItem(db.Model):
     __tablename__ = "action_item"
     __table_args__ = (
@@ -86,12 +95,7 @@ class ActionItem(db.Model):
 
     @property
     def telling_tags(self) -> list[str]:
-        """The tags worth a chip in a list: without the marker every imported task carries
-        (`#task`, the Obsidian Tasks filter) and without a status word (`#proposed`), which
-        the status column says, or contradicts once the status moved on."""
-        return [tag for tag in self.tag_list
-                if tag.lower() not in QUIET_TAGS
-                and tag.lower().replace("-", "_") not in ACTION_STATUSES]
+        return telling_tags(self.tags)
 
     def __repr__(self) -> str:
         return f"<ActionItem {self.id} {self.title[:30]!r}>"

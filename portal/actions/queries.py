@@ -2,10 +2,10 @@
 and the counts above the table. Plain functions over a session; no request in here."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import (
     Select,
@@ -22,10 +22,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.elements import BindParameter
 
-from portal.actions.models import ActionItem, ItemTally, due_order
+from portal.actions.models import ActionItem, ItemTally, due_order, telling_tags
 from portal.actions.search_index import MIN_INDEXED_LENGTH, fts_phrase, word_clause
 from portal.pagination import Page, clamp_page
 from portal.people.models import Person
+from portal.program.models import Workstream
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES
 
 PER_PAGE = 50
@@ -299,14 +300,66 @@ def written_limit(limit: int | None):
 
 
 def row_options():
-    """Eager loads a row of the action table needs: the owner and the workstream."""
+    """Eager loads a whole item needs where a page shows it with its owner and workstream."""
     return joinedload(ActionItem.owner), joinedload(ActionItem.workstream)
 
 
 def item_options():
-    """Eager loads the item's page and the export need: a row's, and the meeting the item
-    came from (without its note, which the meeting defers)."""
+    """Eager loads the item's page and the export need: the owner, the workstream and the
+    meeting the item came from (without its note, which the meeting defers)."""
     return *row_options(), joinedload(ActionItem.meeting)
+
+
+class Ref(NamedTuple):
+    """An item's owner or workstream as a row names it."""
+
+    id: int
+    name: str
+
+
+# Every column of an item (each named as its attribute): a listed item carries them all,
+# so a field the table shows (`portal.actions.fields.columns()`) needs nothing here.
+_ITEM_COLUMNS = tuple(ActionItem.__table__.columns)
+
+
+class ListedItem:
+    """An action item as the tables show it (`portal.actions.rows`, the dashboard's lists):
+    its columns and its owner's and workstream's names, read by one Core select
+    (`row_select`). Loading whole items with their owner and workstream through the ORM
+    cost three times as much for a page of 50, most of it building the owner's and
+    workstream's objects and tracking all three in the session. Read-only: a change loads
+    the item itself."""
+
+    __slots__ = (*(column.key for column in _ITEM_COLUMNS), "owner", "workstream")
+
+    def __init__(self, row):
+        *values, owner_name, workstream_name = row
+        for column, value in zip(_ITEM_COLUMNS, values, strict=True):
+            setattr(self, column.key, value)
+        self.owner = None if self.owner_id is None else Ref(self.owner_id, owner_name)
+        self.workstream = (None if self.workstream_id is None
+                           else Ref(self.workstream_id, workstream_name))
+
+    @property
+    def telling_tags(self) -> list[str]:
+        return telling_tags(self.tags)
+
+    def __repr__(self) -> str:
+        return f"<ListedItem {self.id} {self.title[:30]!r}>"
+
+
+def row_select() -> Select:
+    """The columns of `ListedItem`, in its order, with the owner and workstream joined: to
+    be narrowed (`.join(chosen ids)`) and ordered by the caller."""
+    return (select(*_ITEM_COLUMNS, Person.name, Workstream.name)
+            .select_from(ActionItem)
+            .outerjoin(Person, Person.id == ActionItem.owner_id)
+            .outerjoin(Workstream, Workstream.id == ActionItem.workstream_id))
+
+
+def listed_items(session: Session, statement, params: dict | None = None) -> list[ListedItem]:
+    """The `ListedItem`s of a statement built on `row_select`."""
+    return [ListedItem(row) for row in session.execute(statement, params)]
 
 
 def search(session: Session, filters: Filters, today: date, per_page: int = PER_PAGE,
@@ -315,43 +368,43 @@ def search(session: Session, filters: Filters, today: date, per_page: int = PER_
     when the caller has counted them already (`total`, e.g. `counts(...).total`).
 
     The page's ids are chosen first on the narrow rows (a sort of ids and dates, often
-    straight from an index), and only those rows are read whole with their owner,
-    workstream and meeting: sorting thousands of wide joined rows to keep fifty is what
-    made a long list slow. A page past the end shows the last page. The statements are
-    built once per filter shape; a tallied list (`_tallied_shape`) is counted from the tally."""
+    straight from an index), and only those rows are read, as `ListedItem`s: sorting
+    thousands of wide joined rows to keep fifty is what made a long list slow. A page past
+    the end shows the last page. The statements are built once per filter shape; a
+    tallied list (`_tallied_shape`) is counted from the tally."""
     shape, params = filter_shape(filters, today)
     if total is None:
         total = session.scalar(_total_statement(shape), params) or 0
     page = clamp_page(filters.page, total, per_page)
     statement = _shape_page_statement(shape, filters.sort, per_page)
-    items = session.scalars(statement, {**params, "offset": (page - 1) * per_page}).unique()
-    return Page(items=list(items), page=page, per_page=per_page, total=total)
+    items = listed_items(session, statement, {**params, "offset": (page - 1) * per_page})
+    return Page(items=items, page=page, per_page=per_page, total=total)
 
 
 class Soonest:
-    """The first open items matching `condition` due soonest (then by id), loaded with
-    `options()` (default `row_options`); with `undated`, the items without a due date
-    follow the dated ones. One statement whose cost does not grow with the items: per open
-    status, an index range read in due order and cut at the limit (on
-    `ix_action_item_status_due`, or `ix_action_item_owner_status` when `condition` names
-    the owner), the few candidates merged, and only the chosen rows read whole.
+    """The first open items matching `condition` due soonest (then by id), as `ListedItem`s,
+    or with `whole` as items with their owner and workstream loaded; with `undated`, the
+    items without a due date follow the dated ones. One statement whose cost does not grow
+    with the items: per open status, an index range read in due order and cut at the
+    limit (on `ix_action_item_status_due`, or `ix_action_item_owner_status` when
+    `condition` names the owner), the few candidates merged, and only the chosen rows read.
 
     Built once, run often: a page keeps its own as a module constant, `condition` names
     what changes per call as bind parameters, and a call gives their values:
     `Soonest(ActionItem.due_date < bindparam("today"))(session, 8, today=today)`. Building
     the statement (unions of subqueries) costs more than running it."""
 
-    def __init__(self, condition, *, undated: bool = False,
-                 options: Callable[[], tuple] | None = None):
-        self.condition, self.undated = condition, undated
-        self.options = options or row_options
+    def __init__(self, condition, *, undated: bool = False, whole: bool = False):
+        self.condition, self.undated, self.whole = condition, undated, whole
         self._statements: dict[int | None, Select] = {}
 
-    def __call__(self, session: Session, limit: int | None, **params) -> list[ActionItem]:
+    def __call__(self, session: Session, limit: int | None, **params) -> list:
         statement = self._statements.get(limit)
         if statement is None:
             statement = self._statements[limit] = self._build(limit)
-        return list(session.scalars(statement, params).unique())
+        if self.whole:
+            return list(session.scalars(statement, params).unique())
+        return listed_items(session, statement, params)
 
     def _build(self, limit: int | None) -> Select:
         def branch(status, dated):
@@ -367,9 +420,9 @@ class Soonest:
         chosen = (select(merged.c.id).order_by(merged.c.due_date.is_(None),
                                                merged.c.due_date, merged.c.id)
                   .limit(written_limit(limit)).subquery())
-        return (select(ActionItem).join(chosen, chosen.c.id == ActionItem.id)
-                .options(*self.options())
-                .order_by(*due_order()))
+        read = (select(ActionItem).options(*row_options()) if self.whole
+                else row_select())
+        return read.join(chosen, chosen.c.id == ActionItem.id).order_by(*due_order())
 
 
 @dataclass(frozen=True)
@@ -415,16 +468,13 @@ def _total_statement(shape: tuple):
 @shape_cache
 def _shape_page_statement(shape: tuple, sort: str, limit: int):
     """A page of a filter shape's items, `limit` of them from the bind parameter `offset`:
-    one statement that sorts only the ids and reads the chosen rows whole."""
+    one statement that sorts only the ids and reads the chosen `ListedItem`s."""
     ids = select(ActionItem.id).where(*shape_clauses(shape))
     if sort == "owner":
         ids = ids.outerjoin(Person, ActionItem.owner_id == Person.id)
     chosen = (_ordered(ids, sort).limit(written_limit(limit)).offset(bindparam("offset"))
               .subquery())
-    stmt = select(ActionItem).join(chosen, chosen.c.id == ActionItem.id).options(*row_options())
-    if sort == "owner":
-        stmt = stmt.outerjoin(Person, ActionItem.owner_id == Person.id)
-    return _ordered(stmt, sort)
+    return _ordered(row_select().join(chosen, chosen.c.id == ActionItem.id), sort)
 
 
 @cache

@@ -8,11 +8,11 @@ from functools import cache, cached_property
 from typing import ClassVar
 
 from sqlalchemy import Integer, bindparam, cast, func, select, union_all
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from portal.actions import tally
 from portal.actions.models import ActionItem
-from portal.actions.queries import Soonest, row_options
+from portal.actions.queries import ListedItem, Soonest, listed_items, row_select
 from portal.people.models import Person
 from portal.program.models import Program, Workstream
 from portal.program.readiness import (
@@ -67,12 +67,12 @@ class Dashboard:
     program: Program
     figures: list[WorkstreamFigures]
     overall: ProgramReadiness
-    next_due: dict[int, ActionItem]
+    next_due: dict[int, ListedItem]
     totals: Totals
-    overdue: list[ActionItem] = field(default_factory=list)
-    due_week: list[ActionItem] = field(default_factory=list)
-    recent: list[ActionItem] = field(default_factory=list)
-    mine: list[ActionItem] = field(default_factory=list)
+    overdue: list[ListedItem] = field(default_factory=list)
+    due_week: list[ListedItem] = field(default_factory=list)
+    recent: list[ListedItem] = field(default_factory=list)
+    mine: list[ListedItem] = field(default_factory=list)
     late_by_owner: LateByOwner = field(default_factory=lambda: LateByOwner([], 0))
     # The lists show at most this many items; a count above it links to the whole list.
     list_limit: ClassVar[int] = LIST_LIMIT
@@ -124,17 +124,16 @@ def _next_due_statement():
             partition_by=ActionItem.workstream_id,
             order_by=(ActionItem.due_date, ActionItem.id)).label("n"))
         .join(candidates, candidates.c.id == ActionItem.id).subquery())
-    return (select(ActionItem).join(ranked, ranked.c.id == ActionItem.id)
-            .where(ranked.c.n == 1).options(joinedload(ActionItem.owner)))
+    return row_select().join(ranked, ranked.c.id == ActionItem.id).where(ranked.c.n == 1)
 
 
-def next_due_by_workstream(session: Session, program_id: int) -> dict[int, ActionItem]:
+def next_due_by_workstream(session: Session, program_id: int) -> dict[int, ListedItem]:
     """The open item due soonest (overdue ones first), per workstream: one statement whose
     cost does not grow with the items. For each workstream and open status, the first item
     in due order is one seek on `ix_action_item_workstream_status`; the earliest of those
     few candidates per workstream is ranked in SQL, so only one item a workstream is read."""
-    items = session.scalars(_next_due_statement(), {"program_id": program_id})
-    return {item.workstream_id: item for item in items}
+    rows = listed_items(session, _next_due_statement(), {"program_id": program_id})
+    return {row.workstream_id: row for row in rows}
 
 
 @cache
@@ -210,6 +209,12 @@ def dashboard_figures(session: Session, program: Program, today: date,
     )
 
 
+@cache
+def _recent_statement():
+    return (row_select().order_by(ActionItem.updated_at.desc(), ActionItem.id.desc())
+            .limit(RECENT_LIMIT))
+
+
 def load_dashboard(session: Session, program: Program, today: date,
                    person_id: int | None) -> Dashboard:
     """Everything on `/` for `program` as seen by `person_id` (None: a login without person)."""
@@ -217,10 +222,7 @@ def load_dashboard(session: Session, program: Program, today: date,
     overdue = _OVERDUE(session, LIST_LIMIT, today=today)
     due_week = _DUE_SOON(session, LIST_LIMIT, today=today,
                          until=today + timedelta(days=DUE_SOON_DAYS))
-    recent = list(session.scalars(
-        select(ActionItem).options(*row_options())
-        .order_by(ActionItem.updated_at.desc(), ActionItem.id.desc()).limit(RECENT_LIMIT)
-    ).unique())
+    recent = listed_items(session, _recent_statement())
     mine = []
     if person_id is not None:
         mine = _MINE(session, LIST_LIMIT, person_id=person_id)

@@ -272,7 +272,8 @@ def save_settings(session: Session, settings: ReminderSettings) -> None:
 _UNREMINDABLE = Soonest(sa.or_(
     ActionItem.owner_id.is_(None),
     ActionItem.owner_id.in_(sa.select(Person.id).where(sa.or_(
-        Person.email.is_(None), Person.email == "", Person.reminders_off.is_(True))))))
+        Person.email.is_(None), Person.email == "", Person.reminders_off.is_(True))))),
+    whole=True)  # the outbox shows whether the owner turned reminders off
 
 
 def unremindable_items(session: Session, limit: int | None = None):

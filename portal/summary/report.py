@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import DateTime, and_, bindparam, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from portal.actions.models import ActionItem
 from portal.actions.queries import Soonest
@@ -280,8 +280,7 @@ def _dependencies(session: Session, program_id: int) -> list[tuple[int, int]]:
 
 _GATING_OVERDUE = Soonest(
     and_(ActionItem.workstream_id.in_(bindparam("gating_ids", expanding=True)),
-         ActionItem.due_date < bindparam("today")),
-    options=lambda: (joinedload(ActionItem.owner),))
+         ActionItem.due_date < bindparam("today")))
 
 
 def _live_overdue_items(session: Session, gating_ids: list[int],

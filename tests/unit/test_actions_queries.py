@@ -13,16 +13,18 @@ import portal.models  # noqa: F401  (complete metadata)
 from portal.actions.models import ActionItem
 from portal.actions.queries import (
     Filters,
+    ListedItem,
     Soonest,
     _ordered,
     filter_shape,
     filtered,
     parse_filters,
+    search,
     shape_clauses,
 )
 from portal.extensions import db
 from portal.vocab import ACTION_STATUSES, OPEN_STATUSES
-from tests.factories import make_item, make_person
+from tests.factories import make_item, make_person, make_workstream
 
 
 def parse(query: list[tuple[str, str]]):
@@ -153,3 +155,29 @@ def test_soonest_is_the_head_of_the_whole_sorted_list(session, undated):
         for limit in (1, 8, 500, None):
             got = query(session, limit, **params)
             assert [i.id for i in got] == [i.id for i in every[:limit]]
+
+
+def test_a_listed_item_holds_what_the_item_holds(session):
+    """The tables read items as `ListedItem`s (a Core select), not as ORM objects: each
+    must carry every column of its item, with the owner's and workstream's names, whatever
+    the sort, on both databases (dates come back as dates on SQLite too)."""
+    ann = make_person("Ann Owner")
+    ws = make_workstream(name="Telemetry")
+    make_item("Owned and placed", owner_id=ann.id, workstream_id=ws.id, due_date=date(2026, 3, 2),
+              priority="high", tags="task soc2 blocked", notes="A note.")
+    make_item("Nobody's", status="done", done_date=date(2026, 2, 1))
+    session.commit()
+    for sort in ("due", "-due", "priority", "owner", "updated"):
+        listed = search(session, Filters(sort=sort), date(2026, 3, 1)).items
+        assert {type(i) for i in listed} == {ListedItem}
+        for row in listed:
+            item = session.get(ActionItem, row.id)
+            for column in ActionItem.__table__.columns:
+                assert getattr(row, column.key) == getattr(item, column.key), column.key
+            assert (row.owner and (row.owner.id, row.owner.name)) == (
+                item.owner and (item.owner.id, item.owner.name))
+            assert (row.workstream and (row.workstream.id, row.workstream.name)) == (
+                item.workstream and (item.workstream.id, item.workstream.name))
+            assert row.telling_tags == item.telling_tags
+    assert [i.title for i in search(session, Filters(sort="owner"), date(2026, 3, 1)).items
+            ] == ["Owned and placed", "Nobody's"]

@@ -320,6 +320,9 @@ def _scheduler_run(app, world):
     from portal.observability import recorded
     from portal.reminders.models import OutboxMessage
 
+    # Loaded first, so that setting what they already hold (a second run) changes nothing.
+    db.session.refresh(world["item"])
+    db.session.refresh(world["item"].owner)
     world["item"].due_date = datetime.now(UTC).date() + timedelta(days=1)
     # Sent at midnight UTC: the reminder is due whatever the hour the test runs at.
     world["item"].owner.send_hour, world["item"].owner.timezone = 0, "UTC"

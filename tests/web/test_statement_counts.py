@@ -53,15 +53,16 @@ def world(app):
                             planned_end=TODAY + timedelta(days=10 * n + 20))
                         for n, c in enumerate(customers)])
     db.session.commit()
-    return {"streams": streams, "people": people}
+    # Ids, not objects: the counting expunges the session, which would leave them detached.
+    return {"streams": [ws.id for ws in streams], "people": [person.id for person in people]}
 
 
 def add_items(world, start: int, count: int) -> None:
     """Items of every status and priority, due around today, across owners and streams."""
     streams, people = world["streams"], world["people"]
     rows = [{"title": f"Bulk {n}", "title_key": f"bulk {n}",
-             "workstream_id": streams[n % 3].id if n % 5 else None,
-             "owner_id": people[n % 4].id if n % 7 else None,
+             "workstream_id": streams[n % 3] if n % 5 else None,
+             "owner_id": people[n % 4] if n % 7 else None,
              "status": ACTION_STATUSES[n % len(ACTION_STATUSES)],
              "priority": PRIORITIES[n % len(PRIORITIES)],
              "due_date": TODAY + timedelta(days=(n * 13) % 40 - 20) if n % 9 else None,
@@ -74,7 +75,7 @@ def add_items(world, start: int, count: int) -> None:
 def statement_counts(app, client, world, query_counter) -> dict[str, int]:
     counts = {}
     for page in PAGES:
-        path = page.format(owner=world["people"][1].id, workstream=world["streams"][0].id)
+        path = page.format(owner=world["people"][1], workstream=world["streams"][0])
         assert client.get(path).status_code == 200, path  # warm: first-request work aside
         # Requests share the test's session: start from an empty identity map, as a request
         # in production does, so nothing is counted short because a test loaded it.

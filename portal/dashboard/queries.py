@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache, cached_property
+from functools import cache
 from typing import ClassVar
 
 from sqlalchemy import Integer, bindparam, cast, func, select, union_all
@@ -69,6 +69,7 @@ class Dashboard:
     overall: ProgramReadiness
     next_due: dict[int, ListedItem]
     totals: Totals
+    leads: dict[int, str] = field(default_factory=dict)  # the lead's name by workstream id
     overdue: list[ListedItem] = field(default_factory=list)
     due_week: list[ListedItem] = field(default_factory=list)
     recent: list[ListedItem] = field(default_factory=list)
@@ -81,11 +82,6 @@ class Dashboard:
     def rule(self) -> HealthRule:
         """The program's health rule: the words under "Workstreams" state it."""
         return HealthRule.of(self.program)
-
-    @cached_property
-    def workstreams(self) -> dict[int, Workstream]:
-        """The program's workstreams by id (each card looks its own up)."""
-        return {ws.id: ws for ws in self.program.workstreams}
 
     @property
     def flagged(self) -> list[WorkstreamFigures]:
@@ -195,6 +191,18 @@ def late_by_owner(session: Session, today: date, limit: int = LATE_OWNERS_LIMIT)
     return LateByOwner(owners, rows[0].owners, rows[0].late_items)
 
 
+@cache
+def _leads_statement():
+    return (select(Workstream.id, Person.name).join(Person, Person.id == Workstream.lead_id)
+            .where(Workstream.program_id == bindparam("program_id")))
+
+
+def workstream_leads(session: Session, program_id: int) -> dict[int, str]:
+    """The name of each workstream's lead, by workstream id (those with one): what a card
+    shows of the lead, read as rows rather than by loading the workstreams and people."""
+    return dict(session.execute(_leads_statement(), {"program_id": program_id}).all())
+
+
 def dashboard_figures(session: Session, program: Program, today: date,
                       person_id: int | None) -> Dashboard:
     """The figures of `/` without its item lists: the counts, the workstreams' figures, the
@@ -205,7 +213,7 @@ def dashboard_figures(session: Session, program: Program, today: date,
         program=program, figures=figures, overall=program_readiness(figures),
         next_due=next_due_by_workstream(session, program.id),
         totals=totals(session, today, person_id, overdue=late.items),
-        late_by_owner=late,
+        leads=workstream_leads(session, program.id), late_by_owner=late,
     )
 
 

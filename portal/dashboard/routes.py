@@ -35,7 +35,7 @@ def index():
     """Days left, the next milestones, every workstream at a glance and the lists that need
     attention. A fixed number of statements whatever the number of items."""
     session = db.session
-    program = current_program(session)
+    program = current_program(session, workstreams=False)  # the cards read theirs as figures
     if program is None:
         if can(current_user, "edit_program"):
             return redirect(url_for("program.setup"))
@@ -48,7 +48,7 @@ def index():
     return render(
         TEMPLATE, program=program, board=board,
         outlook=outlook(session, program, today, current_app.config["PORTAL_FORECAST_WEEKS"]),
-        workstreams=program.active_workstreams, return_to="/",
+        return_to="/",
         unremindable=unremindable_items(session, limit=UNREMINDABLE_LIMIT),
         week_end=today + timedelta(days=DUE_SOON_DAYS),
         checklist=None if checklist is None or checklist.done else checklist,
@@ -60,7 +60,7 @@ def figures(view_args: dict, args) -> str:
     """After an item's change in one of the lists: the dashboard's figures, out of band,
     from the blocks the page renders. The lists themselves stay as they are (the changed
     row is swapped in place), so only `dashboard_figures` is read."""
-    program = current_program(db.session)
+    program = current_program(db.session, workstreams=False)
     if program is None:
         return ""
     today = program_today()

@@ -12,21 +12,25 @@ from portal.program.models import Program, Workstream
 
 
 @cache
-def _current_program_statement():
-    """Built once: every page runs it, and a statement built anew computes its cache key
-    (its loader options' included) on every run, a third of the time it takes."""
-    return (select(Program)
-            .options(selectinload(Program.milestones),
-                     selectinload(Program.workstreams).joinedload(Workstream.lead))
-            .order_by(Program.id)
-            .limit(1))
+def _current_program_statement(milestones: bool, workstreams: bool):
+    """Built once per shape: every page runs it, and a statement built anew computes its
+    cache key (its loader options' included) on every run, a third of the time it takes."""
+    options = []
+    if milestones:
+        options.append(selectinload(Program.milestones))
+    if workstreams:
+        options.append(selectinload(Program.workstreams).joinedload(Workstream.lead))
+    return select(Program).options(*options).order_by(Program.id).limit(1)
 
 
-def current_program(session: Session) -> Program | None:
+def current_program(session: Session, *, milestones: bool = True,
+                    workstreams: bool = True) -> Program | None:
     """The program the portal tracks (the first one; the portal runs one program), with its
     milestones and its workstreams and their leads (three statements; the leads joined to
-    the workstreams, a fourth would cost more than the join)."""
-    return session.scalar(_current_program_statement())
+    the workstreams, a fourth would cost more than the join). A page that reads what it
+    shows of them its own way leaves them out: loading 50 workstreams and their leads as
+    objects costs ten times the program's row."""
+    return session.scalar(_current_program_statement(milestones, workstreams))
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,10 @@ def _actor() -> Actor:
 
 
 def _program_or_404():
-    program = current_program(db.session)
+    """The program without its parts: a workstream's page reads its figures its own way,
+    and its edit form and conflict panel (the only users of the other workstreams) load
+    them when they are shown."""
+    program = current_program(db.session, milestones=False, workstreams=False)
     if program is None:
         abort(404)
     return program
@@ -191,7 +194,7 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
         program=program, figure=figure,
         health_rule=HealthRule.of(program),
         history=history, page=page, items=page.items, all_choices=all_choices,
-        workstreams=program.workstreams, return_to=request.full_path.rstrip("?")
+        return_to=request.full_path.rstrip("?")
         if request.method == "GET" else url_for("workstreams.detail", workstream_id=ws.id),
         edit_form=edit_form, rag_form=rag_form, criterion_form=criterion_form,
         confirm_form=ConfirmForm(formdata=None), message=message, oob=False,
@@ -199,9 +202,10 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
         editor=editor, edit_url=url_for("workstreams.edit_form", workstream_id=ws.id),
         conflict=conflict,
         conflict_rows=conflict_rows or [],
-        # Names for ids in audit values (the conflict panel), from lists already loaded.
+        # Names for ids in audit values (the conflict panel).
         conflict_names={"lead_id": {p.id: p.name for p in people},
-                        "depends_on": {w.id: w.name for w in program.workstreams}},
+                        "depends_on": {w.id: w.name for w in program.workstreams}}
+        if conflict else {},
         page_url=lambda n: url_for("workstreams.detail", workstream_id=ws.id, page=n) + "#items",
     )
 

@@ -5,12 +5,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy import DDL, event
+from sqlalchemy import DDL, bindparam, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.vocab import ACTION_STATUSES, PRIORITIES, check_in
+from portal.vocab import ACTION_STATUSES, OPEN_STATUSES, PRIORITIES, check_in
 
 # Tags every item from a meeting note carries (the Obsidian Tasks marker): no chip in lists.
 QUIET_TAGS = frozenset({"task"})
@@ -112,6 +112,21 @@ def due_order():
 
 sa.Index("ix_action_item_status_due_order", ActionItem.status, *due_order())
 sa.Index("ix_action_item_due_order", *due_order())
+
+# The open items only, by workstream in due order: a workstream's next open item due is
+# one probe of it, not one per open status and a sort of each status's first items.
+OPEN_ITEMS = sa.text(check_in("status", OPEN_STATUSES))
+sa.Index("ix_action_item_open_due", ActionItem.workstream_id, ActionItem.due_date, ActionItem.id,
+         sqlite_where=OPEN_ITEMS, postgresql_where=OPEN_ITEMS)
+
+
+def is_open():
+    """The condition "the item is open" as the open items' index states it
+    (`ix_action_item_open_due`): one IN of the open statuses written out, in vocabulary
+    order. SQLite uses a partial index only for a query that repeats its condition term for
+    term, and neither database would for values bound at run time."""
+    return ActionItem.status.in_(bindparam("open_statuses", OPEN_STATUSES, expanding=True,
+                                           literal_execute=True))
 
 
 class Comment(db.Model):

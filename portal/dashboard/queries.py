@@ -7,12 +7,12 @@ from datetime import date, timedelta
 from functools import cache
 from typing import ClassVar
 
-from sqlalchemy import Integer, bindparam, cast, func, select, union_all
+from sqlalchemy import Integer, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from portal.actions import tally
-from portal.actions.models import ActionItem
-from portal.actions.queries import ListedItem, Soonest, listed_items, row_select
+from portal.actions.models import ActionItem, is_open
+from portal.actions.queries import ListedItem, Soonest, listed_items, row_select, written_limit
 from portal.people.models import Person
 from portal.program.models import Program, Workstream
 from portal.program.readiness import (
@@ -98,36 +98,23 @@ _DUE_SOON = Soonest(ActionItem.due_date.between(bindparam("today"), bindparam("u
 _MINE = Soonest(ActionItem.owner_id == bindparam("person_id"), undated=True)
 
 
-def _is_open():
-    return ActionItem.status.in_(OPEN_STATUSES)
-
-
 @cache
 def _next_due_statement():
     """`next_due_by_workstream`'s statement, built once (the program a bind parameter)."""
-    candidates = union_all(*(
-        select(
-            select(ActionItem.id)
-            .where(ActionItem.workstream_id == Workstream.id, ActionItem.status == status,
-                   ActionItem.due_date.is_not(None))
-            .order_by(ActionItem.due_date, ActionItem.id).limit(1).scalar_subquery()
-            .label("id")
-        ).where(Workstream.program_id == bindparam("program_id"))
-        for status in OPEN_STATUSES
-    )).subquery()
-    ranked = (
-        select(ActionItem.id, func.row_number().over(
-            partition_by=ActionItem.workstream_id,
-            order_by=(ActionItem.due_date, ActionItem.id)).label("n"))
-        .join(candidates, candidates.c.id == ActionItem.id).subquery())
-    return row_select().join(ranked, ranked.c.id == ActionItem.id).where(ranked.c.n == 1)
+    soonest = (select(ActionItem.id)
+               .where(ActionItem.workstream_id == Workstream.id, is_open(),
+                      ActionItem.due_date.is_not(None))
+               .order_by(ActionItem.due_date, ActionItem.id).limit(written_limit(1))
+               .scalar_subquery())
+    chosen = (select(soonest.label("id")).where(Workstream.program_id == bindparam("program_id"))
+              .subquery())
+    return row_select().join(chosen, chosen.c.id == ActionItem.id)
 
 
 def next_due_by_workstream(session: Session, program_id: int) -> dict[int, ListedItem]:
     """The open item due soonest (overdue ones first), per workstream: one statement whose
-    cost does not grow with the items. For each workstream and open status, the first item
-    in due order is one seek on `ix_action_item_workstream_status`; the earliest of those
-    few candidates per workstream is ranked in SQL, so only one item a workstream is read."""
+    cost does not grow with the items, one seek a workstream on the open items' index
+    (`ix_action_item_open_due`, in due order), and only those items read."""
     rows = listed_items(session, _next_due_statement(), {"program_id": program_id})
     return {row.workstream_id: row for row in rows}
 
@@ -137,7 +124,7 @@ def _totals_statement():
     """`totals`' statement, built once: the day and the person are bind parameters."""
     def count(*conditions):
         return (select(func.count()).select_from(ActionItem)
-                .where(_is_open(), *conditions).scalar_subquery())
+                .where(is_open(), *conditions).scalar_subquery())
 
     overdue = ActionItem.due_date < bindparam("today")
     mine = ActionItem.owner_id == bindparam("person_id")
@@ -168,7 +155,7 @@ def _late_by_owner_statement():
                func.min(ActionItem.due_date).label("oldest"),
                func.count().over().label("owners"),
                cast(func.sum(func.count()).over(), Integer).label("late_items"))
-        .where(_is_open(), ActionItem.due_date < bindparam("today"))
+        .where(is_open(), ActionItem.due_date < bindparam("today"))
         .group_by(ActionItem.owner_id).subquery()
     )  # grouped on the index alone; names joined to the groups, not to every late item
     return (select(late.c.owner_id, Person.name, late.c.late, late.c.oldest, late.c.owners,
@@ -193,6 +180,7 @@ def late_by_owner(session: Session, today: date, limit: int = LATE_OWNERS_LIMIT)
 
 @cache
 def _leads_statement():
+    """Each workstream's lead's name, built once (the program a bind parameter)."""
     return (select(Workstream.id, Person.name).join(Person, Person.id == Workstream.lead_id)
             .where(Workstream.program_id == bindparam("program_id")))
 
@@ -219,8 +207,9 @@ def dashboard_figures(session: Session, program: Program, today: date,
 
 @cache
 def _recent_statement():
+    """The items changed last ("Recently changed"), built once."""
     return (row_select().order_by(ActionItem.updated_at.desc(), ActionItem.id.desc())
-            .limit(RECENT_LIMIT))
+            .limit(written_limit(RECENT_LIMIT)))
 
 
 def load_dashboard(session: Session, program: Program, today: date,

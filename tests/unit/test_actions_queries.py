@@ -130,6 +130,19 @@ def test_a_page_in_due_order_is_read_in_order_from_an_index(engine, filters):
     assert "due_order" in plan and "TEMP B-TREE" not in plan, plan
 
 
+def test_a_workstreams_next_item_due_is_one_probe_of_the_open_items_index(engine):
+    """The dashboard's next item due per workstream states "open" as the open items' partial
+    index does (`is_open`), so SQLite reads it there in due order: one probe a workstream,
+    no sort. A condition written otherwise (another order, bound values) would not use it."""
+    from portal.dashboard.queries import _next_due_statement
+
+    statement = _next_due_statement().params(program_id=1)
+    sql = str(statement.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "ix_action_item_open_due" in plan and "TEMP B-TREE" not in plan, plan
+
+
 @pytest.mark.parametrize("undated", [False, True])
 def test_soonest_is_the_head_of_the_whole_sorted_list(session, undated):
     """`Soonest` reads per status and merges; it must pick what sorting every matching open

@@ -113,18 +113,22 @@ def due_order():
 sa.Index("ix_action_item_status_due_order", ActionItem.status, *due_order())
 sa.Index("ix_action_item_due_order", *due_order())
 
-# The open items only, by workstream in due order: a workstream's next open item due is
-# one probe of it, not one per open status and a sort of each status's first items.
+# The open items only, by workstream in due order and by owner: a workstream's next open
+# item due, or whether a person owns an open item, is one probe, not one per open status
+# (and a sort of each status's first items), and a person's open items are one range.
 OPEN_ITEMS = sa.text(check_in("status", OPEN_STATUSES))
 sa.Index("ix_action_item_open_due", ActionItem.workstream_id, ActionItem.due_date, ActionItem.id,
+         sqlite_where=OPEN_ITEMS, postgresql_where=OPEN_ITEMS)
+sa.Index("ix_action_item_open_owner", ActionItem.owner_id, ActionItem.due_date,
          sqlite_where=OPEN_ITEMS, postgresql_where=OPEN_ITEMS)
 
 
 def is_open():
-    """The condition "the item is open" as the open items' index states it
-    (`ix_action_item_open_due`): one IN of the open statuses written out, in vocabulary
-    order. SQLite uses a partial index only for a query that repeats its condition term for
-    term, and neither database would for values bound at run time."""
+    """The condition "the item is open" as the open items' indexes state it
+    (`ix_action_item_open_due`, `ix_action_item_open_owner`): one IN of the open statuses
+    written out, in vocabulary order. SQLite uses a partial index only for a query that
+    repeats its condition term for term, and neither database would for values bound at
+    run time."""
     return ActionItem.status.in_(bindparam("open_statuses", OPEN_STATUSES, expanding=True,
                                            literal_execute=True))
 

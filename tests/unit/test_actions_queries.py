@@ -143,6 +143,26 @@ def test_a_workstreams_next_item_due_is_one_probe_of_the_open_items_index(engine
     assert "ix_action_item_open_due" in plan and "TEMP B-TREE" not in plan, plan
 
 
+@pytest.mark.postgres_only
+def test_postgresql_asks_whether_a_person_owns_an_open_item_of_the_open_items_index(session):
+    """The setup checklist asks it of every person: on PostgreSQL one probe each of the
+    open items' index by owner (`ix_action_item_open_owner`), not one per open status of
+    the index of all items by owner and status. (SQLite, whose probes cost a tenth, keeps
+    its covering index of every status.)"""
+    from portal.program.checklist import _counts_statement
+
+    people = [make_person(f"Owner {n}") for n in range(40)]
+    session.execute(sa.insert(ActionItem), [
+        {"title": f"t{n}", "title_key": f"t{n}", "owner_id": people[n % 40].id,
+         "status": ACTION_STATUSES[n % len(ACTION_STATUSES)], "priority": "normal",
+         "tags": "", "version": 1} for n in range(4000)])
+    session.execute(sa.text("ANALYZE action_item"))
+    statement = _counts_statement().params(program_id=1)
+    sql = str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+    plan = "\n".join(session.execute(sa.text(f"EXPLAIN {sql}")).scalars())
+    assert "ix_action_item_open_owner" in plan, plan
+
+
 @pytest.mark.parametrize("undated", [False, True])
 def test_soonest_is_the_head_of_the_whole_sorted_list(session, undated):
     """`Soonest` reads per status and merges; it must pick what sorting every matching open

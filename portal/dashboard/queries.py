@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, cached_property
 from typing import ClassVar
 
 from sqlalchemy import Integer, bindparam, cast, func, select
@@ -83,7 +83,7 @@ class Dashboard:
         """The program's health rule: the words under "Workstreams" state it."""
         return HealthRule.of(self.program)
 
-    @property
+    @cached_property
     def flagged(self) -> list[WorkstreamFigures]:
         """Workstreams whose owner reports better than the figures show."""
         return [f for f in self.figures if f.disagrees]

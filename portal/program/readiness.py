@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, cached_property
 
 from sqlalchemy import bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -157,7 +157,9 @@ def short_explanation(rule: HealthRule) -> str:
 
 @dataclass(frozen=True)
 class WorkstreamFigures:
-    """Everything the pages show about one workstream's readiness."""
+    """Everything the pages show about one workstream's readiness. What is derived from
+    the counts (readiness, health) is worked out once per instance: a page asks for it
+    several times a workstream (its card, the flags, the program's status)."""
 
     workstream_id: int
     name: str
@@ -175,7 +177,7 @@ class WorkstreamFigures:
     items_late: int = 0
     rule: HealthRule = DEFAULT_RULE
 
-    @property
+    @cached_property
     def readiness(self) -> float:
         criteria = (self.criteria_done_weight / self.criteria_total_weight
                     if self.criteria_total_weight else None)
@@ -190,7 +192,7 @@ class WorkstreamFigures:
     def percent(self) -> int:
         return round(self.readiness * 100)
 
-    @property
+    @cached_property
     def health(self) -> str:
         if self.rag == "done" or (
             self.items_open == 0 and self.readiness >= 1.0
@@ -216,11 +218,11 @@ class WorkstreamFigures:
                 f"item{'' if self.items_open == 1 else 's'} late, the oldest "
                 f"{_days(self.oldest_late_days)} past its date")
 
-    @property
+    @cached_property
     def effective_rag(self) -> str:
         return worse(self.rag, self.health)
 
-    @property
+    @cached_property
     def disagrees(self) -> bool:
         """The owner reports better than the figures show (say green with late items)."""
         return RAG_ORDER.get(self.health, 1) > RAG_ORDER.get(self.rag, 1)
@@ -287,23 +289,29 @@ class _ItemCounts:
 
 @cache
 def _item_counts_statement():
-    """`_item_counts`' statement, built once: its values are bind parameters."""
-    due = ActionItem.due_date
+    """`_item_counts`' statement, built once: its values are bind parameters. Both parts
+    are grouped by workstream alone, so it hands back two rows a workstream."""
+    due, n, status = ActionItem.due_date, ItemTally.n, ItemTally.status
     ids = bindparam("ids", expanding=True)
+
+    def tallied(condition):
+        return func.sum(case((condition, n), else_=0))
+
     by_status = (
-        select(ItemTally.workstream_id, ItemTally.status, func.sum(ItemTally.n),
+        select(ItemTally.workstream_id, tallied(status != "cancelled"),
+               tallied(status == "done"), tallied(status.in_(OPEN_STATUSES)),
                *(literal(0) for _ in range(3)), literal(None, due.type))
         .where(ItemTally.workstream_id.in_(ids))
-        .group_by(ItemTally.workstream_id, ItemTally.status))
+        .group_by(ItemTally.workstream_id))
     by_date = (
-        select(ActionItem.workstream_id, ActionItem.status, literal(0),
+        select(ActionItem.workstream_id, *(literal(0) for _ in range(3)),
                func.count(case((due < bindparam("today"), 1))),
                func.count(case((due < bindparam("late_before"), 1))),
                func.count(case((due >= bindparam("today"), 1))),
                func.min(due))
         .where(ActionItem.workstream_id.in_(ids), ActionItem.status.in_(OPEN_STATUSES),
                due <= bindparam("soon_end"))
-        .group_by(ActionItem.workstream_id, ActionItem.status))
+        .group_by(ActionItem.workstream_id))
     return union_all(by_status, by_date)
 
 
@@ -319,21 +327,16 @@ def _item_counts(session: Session, workstream_ids: list[int], today: date,
         "ids": workstream_ids, "today": today, "late_before": rule.late_before(today),
         "soon_end": today + timedelta(days=DUE_SOON_DAYS)})
     counts: dict[int, _ItemCounts] = {}
-    for workstream_id, status, total, overdue_n, late_n, soon_n, oldest in rows:
-        if status == "cancelled":
-            continue
+    for workstream_id, total, done, open_, overdue, late, soon, oldest in rows:
         c = counts.setdefault(workstream_id, _ItemCounts())
         c.total += total
-        if status == "done":
-            c.done += total
-        if status in OPEN_STATUSES:
-            c.open += total
-            c.overdue += overdue_n
-            c.late += late_n
-            c.due_soon += soon_n
-            oldest = _as_date(oldest) if overdue_n else None
-            if oldest and (c.oldest_due is None or oldest < c.oldest_due):
-                c.oldest_due = oldest
+        c.done += done
+        c.open += open_
+        c.overdue += overdue
+        c.late += late
+        c.due_soon += soon
+        if overdue:
+            c.oldest_due = _as_date(oldest)
     return counts
 
 

@@ -211,6 +211,17 @@ for _dialect, _statements in SEARCH_INDEX_CREATE.items():
 event.listen(ActionItem.__table__, "after_drop",
              DDL(_SQLITE_DROP[-1]).execute_if(dialect="sqlite"))
 
+# SQLite reads a search's matches (the rowids the FTS5 table answers) back through this
+# index rather than the table: the status and due date that the list's counts and its due
+# order read lie in it, a few hundred to a page, where the table's rows are wide. For 990
+# matches at 20,000 items the counts took 0.5 ms instead of 0.9, the page's ids 0.4 instead
+# of 0.8 (migration 0015). PostgreSQL reads each match's row anyway, to recheck the
+# trigram indexes' LIKE, so it has no such index.
+SEARCH_ROWS_INDEX = "ix_action_item_search_rows"
+event.listen(ActionItem.__table__, "after_create", DDL(
+    f"CREATE INDEX IF NOT EXISTS {SEARCH_ROWS_INDEX} ON action_item (id, status, due_date)"
+).execute_if(dialect="sqlite"))
+
 
 # Counts the items already there (a migrated database, a restored backup).
 TALLY_FILL = ("INSERT INTO item_tally (workstream_id, status, n) "

@@ -11,20 +11,26 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, Grouping
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from portal.actions.models import SEARCH_PG_INDEXES, SEARCH_TABLE, ActionItem
+from portal.actions.models import (
+    SEARCH_PG_INDEXES,
+    SEARCH_ROWS_INDEX,
+    SEARCH_TABLE,
+    ActionItem,
+)
 
 # A trigram index cannot answer a word shorter than this: such words are scanned.
 MIN_INDEXED_LENGTH = 3
 
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
-    """Alembic's filter of reflected names: the index is not in the models' metadata (it is
-    DDL of its own), so autogenerate must neither drop it nor report it as a difference.
+    """Alembic's filter of reflected names: the index (and on SQLite the index its matches
+    are read back through) is not in the models' metadata (it is DDL of its own), so
+    autogenerate must neither drop it nor report it as a difference.
     The FTS5 table's shadow tables are named after it."""
     if type_ == "table" and name is not None:
         return name != SEARCH_TABLE and not name.startswith(f"{SEARCH_TABLE}_")
     if type_ == "index":
-        return name not in SEARCH_PG_INDEXES
+        return name not in (*SEARCH_PG_INDEXES, SEARCH_ROWS_INDEX)
     return True
 
 

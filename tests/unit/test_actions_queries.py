@@ -214,3 +214,36 @@ def test_a_listed_item_holds_what_the_item_holds(session):
             assert row.telling_tags == item.telling_tags
     assert [i.title for i in search(session, Filters(sort="owner"), date(2026, 3, 1)).items
             ] == ["Owned and placed", "Nobody's"]
+
+
+
+def test_a_search_reads_its_matches_through_the_search_rows_index():
+    """On SQLite a search's counts and its due order read each match's status and due date
+    in `ix_action_item_search_rows`, where the FTS5 table's rowids are looked up, not in
+    the table's wide rows. Without that index both plans read the table."""
+    from portal.actions.models import SEARCH_ROWS_INDEX
+    from portal.actions.queries import _scanned_counts_statement, _shape_page_statement
+
+    engine = sa.create_engine("sqlite://")
+    db.metadata.create_all(engine)
+    today = date(2025, 6, 1)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(ActionItem), [
+            {"title": f"item {n}" + (" SOC2 audit" if n % 20 == 0 else ""),
+             "title_key": f"k{n}", "status": ACTION_STATUSES[n % len(ACTION_STATUSES)],
+             "priority": "normal", "tags": "", "notes": "a long note " * 40, "version": 1,
+             "due_date": today + timedelta(days=n % 90)} for n in range(3000)])
+        conn.exec_driver_sql("ANALYZE")
+    shape, params = filter_shape(Filters(q="soc2 audit"), today)
+    params |= {"soon_end": today, "offset": 0}
+
+    @sa.event.listens_for(engine, "before_cursor_execute", retval=True)
+    def explain(conn, cursor, statement, parameters, context, executemany):
+        return f"EXPLAIN QUERY PLAN {statement}", parameters
+
+    for statement in (_scanned_counts_statement(shape), _shape_page_statement(shape, "due", 50)):
+        with engine.connect() as conn:
+            plan = " ".join(row[-1] for row in conn.execute(statement, params))
+        assert "action_item_search VIRTUAL TABLE" in plan, plan
+        assert f"COVERING INDEX {SEARCH_ROWS_INDEX}" in plan, plan
+    engine.dispose()

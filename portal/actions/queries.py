@@ -24,6 +24,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from portal.actions.models import ActionItem, ItemTally, due_order, telling_tags
 from portal.actions.search_index import MIN_INDEXED_LENGTH, fts_phrase, word_clause
+from portal.extensions import read_rows
 from portal.pagination import Page, clamp_page
 from portal.people.models import Person
 from portal.program.models import Workstream
@@ -359,7 +360,7 @@ def row_select() -> Select:
 
 def listed_items(session: Session, statement, params: dict | None = None) -> list[ListedItem]:
     """The `ListedItem`s of a statement built on `row_select`."""
-    return [ListedItem(row) for row in session.execute(statement, params)]
+    return [ListedItem(row) for row in read_rows(session, statement, params)]
 
 
 def search(session: Session, filters: Filters, today: date, per_page: int = PER_PAGE,
@@ -374,7 +375,7 @@ def search(session: Session, filters: Filters, today: date, per_page: int = PER_
     tallied list (`_tallied_shape`) is counted from the tally."""
     shape, params = filter_shape(filters, today)
     if total is None:
-        total = session.scalar(_total_statement(shape), params) or 0
+        total = read_rows(session, _total_statement(shape), params).scalar() or 0
     page = clamp_page(filters.page, total, per_page)
     statement = _shape_page_statement(shape, filters.sort, per_page)
     items = listed_items(session, statement, {**params, "offset": (page - 1) * per_page})
@@ -507,7 +508,7 @@ def counts(session: Session, filters: Filters, today: date, soon_days: int = 7) 
     statement = (_tallied_counts_statement(*tallied) if tallied
                  else _scanned_counts_statement(shape))
     total = open_ = overdue = soon = done = 0
-    for status, count, late, due_soon in session.execute(statement, params):
+    for status, count, late, due_soon in read_rows(session, statement, params):
         total += count
         if status in OPEN_STATUSES:
             open_, overdue, soon = open_ + count, overdue + late, soon + due_soon

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from portal.actions import tally
 from portal.actions.models import ActionItem, is_open
 from portal.actions.queries import ListedItem, Soonest, listed_items, row_select, written_limit
+from portal.extensions import read_rows
 from portal.people.models import Person
 from portal.program.models import Program, Workstream
 from portal.program.readiness import (
@@ -141,7 +142,7 @@ def totals(session: Session, today: date, person_id: int | None, *, overdue: int
     items (by status and due date, or by owner and status), so no row is tested for
     anything the index does not order it by. The `overdue` ones are counted by
     `late_by_owner`, which reads them all anyway."""
-    open_, *rest = session.execute(_totals_statement(), {
+    open_, *rest = read_rows(session, _totals_statement(), {
         "today": today, "soon_end": today + timedelta(days=DUE_SOON_DAYS),
         "person_id": person_id if person_id is not None else -1}).one()
     return Totals(open_, overdue, *rest)
@@ -169,8 +170,8 @@ def late_by_owner(session: Session, today: date, limit: int = LATE_OWNERS_LIMIT)
     """Who owns what is late: the `limit` owners with the most overdue open items (the
     longest late first among equals), the unowned ones as one more "owner", and how many
     owners and items are late in all. One grouped statement."""
-    rows = session.execute(_late_by_owner_statement(),
-                           {"today": today, "limit": limit}).all()
+    rows = read_rows(session, _late_by_owner_statement(),
+                     {"today": today, "limit": limit}).all()
     owners = [LateOwner(owner_id, name or "Nobody (unassigned)", count, first)
               for owner_id, name, count, first, _, _ in rows]
     if not rows:
@@ -188,7 +189,7 @@ def _leads_statement():
 def workstream_leads(session: Session, program_id: int) -> dict[int, str]:
     """The name of each workstream's lead, by workstream id (those with one): what a card
     shows of the lead, read as rows rather than by loading the workstreams and people."""
-    return dict(session.execute(_leads_statement(), {"program_id": program_id}).all())
+    return dict(read_rows(session, _leads_statement(), {"program_id": program_id}).all())
 
 
 def dashboard_figures(session: Session, program: Program, today: date,

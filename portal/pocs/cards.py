@@ -13,6 +13,8 @@ same writer. The move and stage controls of the one open card stay a template
 """
 from __future__ import annotations
 
+from functools import cache
+
 from flask import render_template, url_for
 from markupsafe import Markup, escape
 
@@ -23,8 +25,16 @@ from portal.vocab import POC_STAGES, label
 _e = escape  # every text written into a card goes through it
 
 
+@cache
+def _label(value: str) -> Markup:
+    """A stage's or an offer type's label, escaped: a few words of the vocabulary, each
+    written on hundreds of cards."""
+    return _e(label(value))
+
+
 def _dates(start, end) -> str:
-    """The planned dates: `21 May – 07 Jul 2027`, a year only once when both share it."""
+    """The planned dates: `21 May – 07 Jul 2027`, a year only once when both share it.
+    A board's cards share their dates (`CardWriter` keeps each pair's text)."""
     if start and end:
         first = short_date(start) if start.year == end.year else reading_date(start)
         return f"{first} – {reading_date(end)}"
@@ -48,6 +58,7 @@ class CardWriter:
         self.detail_url = url_pattern("pocs.detail", "poc_id")
         self.open_url = url_pattern("pocs.board", "card")
         self.board_url = url_for("pocs.board")
+        self._dates: dict = {}  # (start, end) -> `_dates`, for this board's cards
 
     def column(self, pocs, counts: dict[int, int]) -> Markup:
         """A column's cards in sequence, each on a line of its own."""
@@ -60,17 +71,21 @@ class CardWriter:
         """One card; `size` is its column's number of POCs, `actions` its linked items."""
         name, poc_id, is_open = _e(poc.customer.name), f"{poc.id:d}", poc.id == self.open_card
         stage = _e(poc.stage)
+        span = (poc.planned_start, poc.planned_end)
+        dates = self._dates.get(span)
+        if dates is None:
+            dates = self._dates[span] = _dates(*span)
         owner = _e(poc.owner.name) if poc.owner else '<span class="muted">No owner</span>'
         linked = f" · {actions:d} action{'' if actions == 1 else 's'}" if actions else ""
         out = [f'<li class="poc-card{" is-open" if is_open else ""}" id="poc-{poc_id}" '
                f'data-stage="{stage}" tabindex="-1">\n'
                f'<span class="poc-pos">{poc.position:d}</span><h3 class="poc-customer">'
                f'<a href="{_e(self.detail_url(poc.id))}">{name}</a></h3>'
-               f'<span class="poc-stage stage-{stage}">{_e(label(poc.stage))}</span>']
+               f'<span class="poc-stage stage-{stage}">{_label(poc.stage)}</span>']
         if self.editor:
             out.append('<span class="drag-handle" draggable="true"></span>')
-        out.append(f'<p class="poc-facts"><span>{_dates(poc.planned_start, poc.planned_end)}'
-                   f"</span><span>{owner}</span><span>{_e(label(poc.offer_type))}{linked}"
+        out.append(f'<p class="poc-facts"><span>{dates}'
+                   f"</span><span>{owner}</span><span>{_label(poc.offer_type)}{linked}"
                    "</span></p>")
         if self.editor and is_open:
             out.append(f'<a class="poc-open" href="{_e(self.board_url)}#poc-{poc_id}" '

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 from portal.audit.log import Actor, record
 from portal.clock import reading_date
 from portal.errors import Conflict, DomainError
+from portal.extensions import read_rows
 from portal.people.models import Person
 from portal.pocs.models import Customer, Hyperscaler, Poc, poc_action_item
 from portal.vocab import POC_STAGES, label
@@ -80,7 +81,7 @@ def poc_rows(session: Session, scalers: list[Hyperscaler]) -> list[PocRow]:
                    version, Named(customer_id, customer),
                    None if owner_id is None else Named(owner_id, owner), by_id[scaler_id])
             for (pid, customer_id, scaler_id, position, stage, start, end, owner_id, offer,
-                 version, customer, owner) in session.execute(_poc_rows_statement())]
+                 version, customer, owner) in read_rows(session, _poc_rows_statement())]
 
 
 @cache

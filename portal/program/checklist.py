@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from portal.actions.models import ActionItem, is_open
 from portal.auth.models import User
+from portal.extensions import read_rows
 from portal.notes.models import Meeting
 from portal.people.models import Person
 from portal.pocs.models import Hyperscaler
@@ -76,7 +77,7 @@ def _counts_statement():
 
 
 def _counts(session: Session, program_id: int) -> dict[str, int]:
-    return session.execute(_counts_statement(), {"program_id": program_id}).one()._asdict()
+    return read_rows(session, _counts_statement(), {"program_id": program_id}).one()._asdict()
 
 
 def setup_checklist(session: Session, program: Program, today: date) -> Checklist:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.clock import known_zones, local_today
-from portal.extensions import db
+from portal.extensions import db, read_rows
 from portal.program.models import Program
 
 _KEY = "program_zone"
@@ -31,7 +31,7 @@ _ZONE = select(Program.timezone).order_by(Program.id).limit(1)  # built once: ev
 def zone_of(session: Session, default: str | None) -> str:
     """The program's zone, or `default` (then UTC) while there is no program: one statement.
     In an application context the answer is kept for the rest of it (`program_zone`)."""
-    zone = session.scalar(_ZONE)
+    zone = read_rows(session, _ZONE).scalar()
     zone = zone or default or "UTC"
     if has_app_context():
         setattr(g, _KEY, zone)

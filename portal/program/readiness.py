@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.actions.models import ActionItem, ItemTally
+from portal.extensions import read_rows
 from portal.program.models import (
     GRACE_DAYS_DEFAULT,
     MIN_SHARE_DEFAULT,
@@ -323,7 +324,7 @@ def _item_counts(session: Session, workstream_ids: list[int], today: date,
     then the date tests on the open items due by the end of the "due soon" window only,
     an index range of `ix_action_item_workstream_status`. Counting every item, and testing
     dates on done and later ones, is what made this grow with the items."""
-    rows = session.execute(_item_counts_statement(), {
+    rows = read_rows(session, _item_counts_statement(), {
         "ids": workstream_ids, "today": today, "late_before": rule.late_before(today),
         "soon_end": today + timedelta(days=DUE_SOON_DAYS)})
     counts: dict[int, _ItemCounts] = {}
@@ -387,9 +388,10 @@ def workstream_figures(session: Session, program_id: int, today: date, *,
     (`HealthRule.of(program)`)."""
     workstreams_statement, criteria_statement = _figures_statements(only is not None)
     params = {"program_id": program_id, "only": only}
-    workstreams = session.execute(workstreams_statement, params).all()
+    workstreams = read_rows(session, workstreams_statement, params).all()
     items = _item_counts(session, [ws.id for ws in workstreams], today, rule)
-    criteria = {row.workstream_id: row for row in session.execute(criteria_statement, params)}
+    criteria = {row.workstream_id: row
+                for row in read_rows(session, criteria_statement, params)}
     return [_figures_of(ws, items.get(ws.id), criteria.get(ws.id), today, rule)
             for ws in workstreams]
 

@@ -21,6 +21,7 @@ from portal.actions.queries import Soonest
 from portal.auth.models import User
 from portal.clock import reading_date
 from portal.errors import DomainError
+from portal.extensions import read_rows
 from portal.people.models import Person
 from portal.pocs.sequencing import Board, board, pipeline, sequencing_checks
 from portal.program.models import (
@@ -243,7 +244,7 @@ def _program(session: Session) -> Program | None:
 
 
 def _workstream_details(session: Session, program_id: int) -> dict[int, dict]:
-    rows = session.execute(_WORKSTREAM_DETAILS, {"program_id": program_id})
+    rows = read_rows(session, _WORKSTREAM_DETAILS, {"program_id": program_id})
     return {r.id: {"lead": r.lead, "lead_id": r.lead_id, "target_date": r.target_date}
             for r in rows}
 
@@ -268,14 +269,14 @@ def _latest_notes_statement():
 def _latest_notes(session: Session, program_id: int, day: date) -> dict[int, Note]:
     """Each workstream's latest status note up to the end of `day`, with its author's
     name (one query)."""
-    rows = session.execute(_latest_notes_statement(), {
+    rows = read_rows(session, _latest_notes_statement(), {
         "program_id": program_id,
         "before": datetime.combine(day + timedelta(days=1), datetime.min.time())})
     return {r.workstream_id: Note(r.created_at.date(), r.note, r.rag, r.author) for r in rows}
 
 
 def _dependencies(session: Session, program_id: int) -> list[tuple[int, int]]:
-    return [tuple(r) for r in session.execute(_DEPENDENCIES, {"program_id": program_id})]
+    return [tuple(r) for r in read_rows(session, _DEPENDENCIES, {"program_id": program_id})]
 
 
 _GATING_OVERDUE = Soonest(
@@ -293,7 +294,7 @@ def _live_overdue_items(session: Session, gating_ids: list[int],
 
 
 def _milestones(session: Session, program_id: int) -> list[tuple[str, date, str]]:
-    return [tuple(r) for r in session.execute(_MILESTONES, {"program_id": program_id})]
+    return [tuple(r) for r in read_rows(session, _MILESTONES, {"program_id": program_id})]
 
 
 def _pipeline(board: Board, stages: dict[int, str] | None) -> list[dict]:

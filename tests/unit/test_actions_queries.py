@@ -247,3 +247,22 @@ def test_a_search_reads_its_matches_through_the_search_rows_index():
         assert "action_item_search VIRTUAL TABLE" in plan, plan
         assert f"COVERING INDEX {SEARCH_ROWS_INDEX}" in plan, plan
     engine.dispose()
+
+
+def test_rows_read_past_the_orm_see_the_sessions_pending_changes(session):
+    """`read_rows` flushes first, as `session.execute` would: the lists read within a change,
+    before its commit, show it. Inside `no_autoflush` it leaves pending changes alone, as
+    the ORM does."""
+    from portal.extensions import read_rows
+
+    item = make_item(title="Before", status="open")
+    item.title = "After"
+    assert [listed.title for listed in search(session, Filters(), date(2025, 6, 1)).items] \
+        == ["After"]
+    count = select(sa.func.count()).select_from(ActionItem)
+    with session.no_autoflush:
+        later = ActionItem(title="Later", title_key="later", status="open",
+                                priority="normal", tags="", version=1)
+        session.add(later)
+        assert read_rows(session, count).scalar() == 1
+    assert read_rows(session, count).scalar() == 2

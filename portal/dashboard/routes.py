@@ -49,7 +49,7 @@ def index():
         TEMPLATE, program=program, board=board,
         outlook=outlook(session, program, today, current_app.config["PORTAL_FORECAST_WEEKS"]),
         return_to="/",
-        unremindable=unremindable_items(session, limit=UNREMINDABLE_LIMIT),
+        unremindable=unremindable_items(session, limit=UNREMINDABLE_LIMIT, whole=False),
         week_end=today + timedelta(days=DUE_SOON_DAYS),
         checklist=None if checklist is None or checklist.done else checklist,
     )

@@ -269,16 +269,21 @@ def save_settings(session: Session, settings: ReminderSettings) -> None:
         row.value = settings.as_json()
 
 
-_UNREMINDABLE = Soonest(sa.or_(
+# Open items with a due date that no reminder can reach: no owner, or one without an
+# email or with reminders turned off.
+_UNREMINDABLE = sa.or_(
     ActionItem.owner_id.is_(None),
     ActionItem.owner_id.in_(sa.select(Person.id).where(sa.or_(
-        Person.email.is_(None), Person.email == "", Person.reminders_off.is_(True))))),
-    whole=True)  # the outbox shows whether the owner turned reminders off
+        Person.email.is_(None), Person.email == "", Person.reminders_off.is_(True)))))
+_UNREMINDABLE_ITEMS = Soonest(_UNREMINDABLE, whole=True)
+_UNREMINDABLE_ROWS = Soonest(_UNREMINDABLE)
 
 
-def unremindable_items(session: Session, limit: int | None = None):
+def unremindable_items(session: Session, limit: int | None = None, *, whole: bool = True):
     """Open items with a due date whose owner has no email or unsubscribed (or no owner at
-    all): they cannot be reminded. The `limit` due soonest (None: all), owners and
-    workstreams loaded, in one statement (`Soonest`)."""
-    return _UNREMINDABLE(session, limit)
+    all): they cannot be reminded. The `limit` due soonest (None: all), in one statement
+    (`Soonest`): as items with their owner and workstream loaded (the outbox shows whether
+    the owner turned reminders off), or with `whole=False` as the `ListedItem`s a list
+    shows (the dashboard's)."""
+    return (_UNREMINDABLE_ITEMS if whole else _UNREMINDABLE_ROWS)(session, limit)
 

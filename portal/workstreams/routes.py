@@ -65,9 +65,7 @@ def _workstream_statement():
     return select(Workstream).where(Workstream.id == bindparam("workstream_id")).options(
         joinedload(Workstream.lead),
         selectinload(Workstream.criteria),
-        selectinload(Workstream.depends_on),
-        selectinload(Workstream.blocks),
-    )
+    )  # its dependencies are read as rows (`service.neighbours`)
 
 
 def _workstream_or_404(workstream_id: int) -> Workstream:
@@ -194,6 +192,7 @@ def _detail_page(ws: Workstream, *, block: str | None = None, status: int = 200,
         program=program, figure=figure,
         health_rule=HealthRule.of(program),
         history=history, page=page, items=page.items, all_choices=all_choices,
+        neighbours=service.neighbours(db.session, ws.id),
         return_to=request.full_path.rstrip("?")
         if request.method == "GET" else url_for("workstreams.detail", workstream_id=ws.id),
         edit_form=edit_form, rag_form=rag_form, criterion_form=criterion_form,

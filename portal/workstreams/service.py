@@ -4,15 +4,17 @@ audit events to the session and leave the commit to the caller."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.audit.conflicts import ConflictView, changes_since
 from portal.audit.log import Actor, diff, record, snapshot
 from portal.clock import utcnow
 from portal.errors import Conflict, DomainError
+from portal.extensions import read_rows
 from portal.people.models import Person
 from portal.program.models import (
     Criterion,
@@ -208,6 +210,38 @@ def unarchive_workstream(session: Session, actor: Actor, ws: Workstream) -> None
 
 
 # --- dependencies -----------------------------------------------------------------------
+
+class Neighbours(NamedTuple):
+    """The workstreams one depends on and those it blocks, each a row (id, name, rag), in
+    the program's order."""
+
+    depends_on: list
+    blocks: list
+
+
+@cache
+def _neighbours_statement():
+    """`neighbours`' statement, built once (the workstream a bind parameter)."""
+    link, ws = workstream_dependency.c, bindparam("workstream_id")
+
+    def side(kind: str, this, other):
+        return (select(literal(kind).label("kind"), Workstream.id, Workstream.name,
+                       Workstream.rag, Workstream.position)
+                .join(workstream_dependency, other == Workstream.id).where(this == ws))
+
+    both = union_all(side("depends_on", link.workstream_id, link.depends_on_id),
+                     side("blocks", link.depends_on_id, link.workstream_id)).subquery()
+    return select(both).order_by(both.c.position, both.c.id)
+
+
+def neighbours(session: Session, workstream_id: int) -> Neighbours:
+    """What a workstream's page shows of its dependencies, both ways, in one statement of
+    rows (loading both sides as objects took two, and three times as long)."""
+    found = Neighbours([], [])
+    for row in read_rows(session, _neighbours_statement(), {"workstream_id": workstream_id}):
+        getattr(found, row.kind).append(row)
+    return found
+
 
 def dependency_graph(session: Session, program_id: int) -> dict[int, set[int]]:
     """workstream id -> the ids it depends on, for the whole program."""

@@ -25,7 +25,7 @@ PAGES = {
     "/actions?q=bulk+7": 4,
     "/actions?owner={owner}&sort=priority": 5,  # the chosen owner, for the filter's select
     "/workstreams": 10,
-    "/workstreams/{workstream}": 13,
+    "/workstreams/{workstream}": 12,
     "/pocs": 5,
     "/pocs/timeline": 8,
     "/people": 6,

@@ -96,6 +96,28 @@ def test_detail_page_and_its_items_block_for_htmx(app, world, lead_client):
     assert "<html" not in fragment and 'id="items"' in fragment and "Hire two SREs" in fragment
 
 
+def test_the_page_lists_what_it_is_blocked_by_and_what_it_blocks(app, world, lead_client):
+    """Both ways, each in the program's order, with each workstream's reported status; an
+    unrelated workstream in neither."""
+    ws, other, third = world["ws"], world["other"], world["third"]
+    fourth = make_workstream(world["program"], name="Enablement", position=4, rag="red")
+    other.depends_on = [fourth, ws]
+    ws.depends_on = [third]
+    db.session.commit()
+
+    def panel(workstream_id):
+        html = lead_client.get(f"/workstreams/{workstream_id}").get_data(as_text=True)
+        section = html[html.index('id="dependencies"'):html.index('id="about"')]
+        blocked_by, blocks = section.split("Blocks</h3>")
+        return (re.findall(r">([^<]+)</a>", blocked_by), re.findall(r">([^<]+)</a>", blocks))
+
+    assert panel(ws.id) == (["Compliance"], ["Integrations"])
+    assert panel(other.id) == (["Hiring", "Enablement"], [])
+    assert panel(fourth.id) == ([], ["Integrations"])
+    html = lead_client.get(f"/workstreams/{other.id}").get_data(as_text=True)
+    assert 'data-rag="red"' in html[html.index('id="dependencies"'):html.index('id="about"')]
+
+
 def test_unknown_workstream_is_404(app, world, lead_client):
     assert lead_client.get("/workstreams/999999").status_code == 404
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import re
 
+import brotli
 import pytest
 from flask import url_for
 
@@ -59,6 +60,25 @@ def test_pages_are_compressed_when_the_client_accepts_it(app, client):
     assert b"{" in gzip.decompress(response.data)
     assert "Accept-Encoding" in response.headers.get("Vary", "")
     assert plain.headers.get("Content-Encoding") is None
+
+
+def test_static_text_is_compressed_once_at_the_best_levels(app, client):
+    """Browsers keep a static file a year: it goes out at brotli's and gzip's best levels
+    (pages at the fastest), compressed once per file and encoding, and still answers a
+    revalidation with 304."""
+    with app.test_request_context():
+        url = url_for("static", filename="js/portal.js")
+    raw = client.get(url).data
+    best = {"br": brotli.compress(raw, quality=11), "gzip": gzip.compress(raw, 9, mtime=0)}
+    for accepted, encoding in (("gzip, deflate, br", "br"), ("gzip", "gzip")):
+        response = client.get(url, headers={"Accept-Encoding": accepted})
+        assert response.headers["Content-Encoding"] == encoding
+        assert response.data == best[encoding]
+        assert "Accept-Encoding" in response.headers["Vary"]
+        again = client.get(url, headers={"Accept-Encoding": accepted,
+                                         "If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304
+    assert client.get(url, headers={"Accept-Encoding": "identity"}).data == raw
 
 
 def test_html_pages_are_compressed(client):

@@ -118,6 +118,16 @@ def prepare_database(kind: str, items: int) -> str:
     out = run([FLASK, "--app", "bench.scale", "dev", "seed-scale", "--action-items", str(items)],
               env).stdout.strip()
     log(f"{kind}: seeded {items} items in {time.perf_counter() - started:.1f} s ({out[:80]}...)")
+    if kind == "sqlite":
+        from sqlalchemy import create_engine
+
+        from portal.config import refresh_statistics
+
+        # Statistics taken, as the scheduler's `planner-statistics` job leaves them some
+        # hours after a load (SQLite gathers none by itself).
+        engine = create_engine(url)
+        refresh_statistics(engine)
+        engine.dispose()
     if kind == "postgresql":
         from sqlalchemy import create_engine, text
 

@@ -151,6 +151,25 @@ def tune_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+# Rows SQLite's ANALYZE reads per index: enough for the planner, and its cost stays the same
+# however large the tables grow.
+SQLITE_ANALYSIS_LIMIT = 1000
+
+
+def refresh_statistics(engine: Engine) -> bool:
+    """Statistics for SQLite's query planner, which gathers none by itself: without them it
+    guesses, and reads a search's matches from the table's wide rows instead of the narrow
+    index made for them. ANALYZE, sampled (`SQLITE_ANALYSIS_LIMIT`), on its own connection;
+    it takes a tenth of a second at 20,000 items. PostgreSQL's autovacuum keeps its own
+    statistics, so there it does nothing. Returns whether it ran."""
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+        connection.exec_driver_sql("ANALYZE")
+    return True
+
+
 def end_reads_with_commit(app, session) -> None:
     """A request that wrote nothing ends its transaction with COMMIT, not with the ROLLBACK
     the session's close would send. psycopg forgets a connection's prepared statements on

@@ -12,6 +12,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from portal.actions.tally import compact_job
+from portal.config import refresh_statistics
+from portal.extensions import db
 from portal.observability import recorded
 from portal.reminders.jobs import run_reminders, send_due_mail
 from portal.summary.jobs import snapshot_job, weekly_digest_job
@@ -21,6 +23,15 @@ log = logging.getLogger(__name__)
 FIRST_RUN_DELAY = timedelta(seconds=30)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
 
+
+
+def statistics_job(app: Flask) -> bool:
+    """The planner's statistics brought up to date (`refresh_statistics`): the data a team
+    enters changes what its plans should be."""
+    with app.app_context():
+        return refresh_statistics(db.engine)
+
+
 # (job id, function taking the app, trigger kwargs): every scheduled job of every area.
 JOBS: list[tuple[str, Callable[[Flask], object], dict]] = [
     ("reminders", run_reminders, {"trigger": "interval", "minutes": 15}),
@@ -28,6 +39,7 @@ JOBS: list[tuple[str, Callable[[Flask], object], dict]] = [
     ("summary-snapshot", snapshot_job, {"trigger": "cron", "minute": 50}),
     ("summary-weekly-digest", weekly_digest_job, {"trigger": "cron", "minute": "*/15"}),
     ("item-tally", compact_job, {"trigger": "interval", "minutes": 10}),
+    ("planner-statistics", statistics_job, {"trigger": "interval", "hours": 6}),
 ]
 
 

@@ -26,6 +26,8 @@ class Step:
     detail: str
     endpoint: str
     args: dict = field(default_factory=dict)
+    # Worth doing, but the portal works without it: it neither counts nor keeps the list open.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,17 @@ class Checklist:
     steps: list[Step]
 
     @property
+    def required(self) -> list[Step]:
+        return [step for step in self.steps if not step.optional]
+
+    @property
     def done(self) -> bool:
-        return all(step.done for step in self.steps)
+        """Every required step is done: the dashboard then shows the list no more."""
+        return all(step.done for step in self.required)
 
     @property
     def done_count(self) -> int:
-        return sum(1 for step in self.steps if step.done)
+        return sum(1 for step in self.required if step.done)
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -82,7 +89,9 @@ def _counts(session: Session, program_id: int) -> dict[str, int]:
 
 def setup_checklist(session: Session, program: Program, today: date) -> Checklist:
     """The steps of a new program, done or not. Owners are judged once a note has been
-    imported (before that there is nobody to judge); teams need an email, not a login."""
+    imported (before that there is nobody to judge); teams need an email, not a login.
+    Inviting owners is optional: most work from their reminder mails without signing in,
+    so a real team's list would otherwise never end."""
     c = _counts(session, program.id)
     days = (program.target_date - today).days
     imported = c["meetings"] > 0
@@ -121,8 +130,9 @@ def setup_checklist(session: Session, program: Program, today: date) -> Checklis
         Step("invited", "Owners invited", imported and c["owners_without_login"] == 0,
              ("Every owner of an open item can sign in." if c["owners_without_login"] == 0
               else f"{_plural(c['owners_without_login'], 'owner')} of open items cannot sign "
-                   "in yet: invite them from their page.") if imported
-             else "After the first import: invite the owners so they can sign in.",
-             "people.index"),
+                   "in yet. Their reminders let them mark items done or snooze them; invite "
+                   "those who should see and change more from their page.") if imported
+             else "After the first import: invite the owners who should sign in.",
+             "people.index", optional=True),
     ]
     return Checklist(steps)

@@ -379,14 +379,19 @@ def test_the_checklist_follows_the_data(session, query_counter):
                            "invited": False}
     assert "without a lead" in first.steps[2].detail
     assert "1 owner of open items has no email" in first.steps[5].detail
-    # The team needs an email, not a login; the person needs both.
+    # The team needs an email, not a login. So does the person: a login is optional, as
+    # owners act on their reminders without one, and does not keep the list open.
     ws.lead_id = lead.id
     owner.email = "olga@example.com"
     session.commit()
+    emailed = setup_checklist(session, program, TODAY)
+    assert emailed.done and emailed.done_count == len(emailed.required) == 6
+    assert done(emailed)["invited"] is False
+    assert "1 owner of open items cannot sign in yet" in emailed.steps[6].detail
     user = make_user("owner")
     user.person_id = owner.id
     session.commit()
-    assert setup_checklist(session, program, TODAY).done
+    assert done(setup_checklist(session, program, TODAY))["invited"]
     assert not setup_checklist(session, program, program.target_date).done  # the date came
 
 

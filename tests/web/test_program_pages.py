@@ -448,6 +448,27 @@ def test_the_checklist_goes_once_everything_is_done(app, program):
     assert "Set up your program" not in text(client.get("/"))
 
 
+def test_owners_without_a_login_leave_the_checklist_done(app, program):
+    """A real team's owners mostly act from their reminder mails: once every other step is
+    done, owners who cannot sign in do not keep the checklist on the dashboard."""
+    from portal.notes.models import Meeting
+
+    lead = make_user("lead")
+    db.session.add_all([
+        Milestone(program_id=program.id, name="Beta", due_date=FUTURE),
+        Hyperscaler(name="AWS", rank=1),
+        Meeting(title="Kick-off", raw_text="-", sha256="0" * 64)])
+    ws = make_workstream(program, name="Tooling", lead_id=lead.person_id)
+    mailed = make_person("Mailed Max", email="max@example.com")
+    make_item("Wire the exporter", workstream_id=ws.id, owner_id=mailed.id, status="open")
+    db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"email": lead.email, "password": PASSWORD})
+    assert "Set up your program" not in text(client.get("/"))
+    setup = text(client.get("/setup"))
+    assert "Owners invited" in setup and "optional" in setup
+
+
 def test_the_checklist_costs_the_same_with_few_and_many_items(app, program, query_counter):
     client = login(app, "lead")
     owners = [make_person(f"Owner {n}", email=None if n % 2 else "auto") for n in range(4)]

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 from flask import Flask, current_app, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
@@ -94,5 +95,18 @@ def _enforce(app: Flask):
     return enforce_session_rules
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a static file's response neither sets
+    the cookie nor says `Vary: Cookie`: it is the same file for everyone, and a shared
+    cache would otherwise keep a copy per visitor. (Flask-Login reads the session after
+    every request, and Flask marks any read of it.)"""
+
+    def save_session(self, app, session, response) -> None:
+        if request.endpoint == "static":
+            return
+        super().save_session(app, session, response)
+
+
 def init_sessions(app: Flask) -> None:
+    app.session_interface = CookieSessions()
     app.before_request(_enforce(app))

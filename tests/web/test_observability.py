@@ -101,6 +101,22 @@ def test_static_urls_carry_a_content_hash_with_an_immutable_cache(app, client):
     assert "immutable" not in bare.headers["Cache-Control"]
 
 
+def test_static_files_are_the_same_for_every_visitor(app, client):
+    """A static file's response neither varies on the cookie nor sets one, signed in or
+    not, so a shared cache keeps one copy; a page of a signed-in user still does both."""
+    user = make_user("lead")
+    with app.test_request_context():
+        url = url_for("static", filename="css/portal.css")
+    anonymous = client.get(url)
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    for response in (anonymous, client.get(url)):
+        assert response.status_code == 200
+        assert "cookie" not in response.headers.get("Vary", "").lower()
+        assert "Set-Cookie" not in response.headers
+    page = client.get("/people")
+    assert page.status_code == 200 and "cookie" in page.headers["Vary"].lower()
+
+
 def test_pages_link_fingerprinted_static_files(client):
     html = client.get("/login").get_data(as_text=True)
     links = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)

@@ -163,6 +163,29 @@ def test_postgresql_asks_whether_a_person_owns_an_open_item_of_the_open_items_in
     assert "ix_action_item_open_owner" in plan, plan
 
 
+@pytest.mark.postgres_only
+def test_postgresql_reads_a_persons_items_in_order_from_the_owner_index(session):
+    """"My items" (`Soonest` by owner, undated last): each status's dated items in due date
+    then id order, and its undated ones in id order, straight from `ix_action_item_owner_status`
+    (owner, status, due date, id), cut at the limit; without the id at its end PostgreSQL
+    sorted each status's items and read every undated one's row first."""
+    from portal.dashboard.queries import _MINE
+
+    people = [make_person(f"Owner {n}") for n in range(100)]
+    session.execute(sa.insert(ActionItem), [  # the first owns half of them, as a lead may
+        {"title": f"t{n}", "title_key": f"t{n}", "owner_id": people[n % 200 // 2 * (n % 2)].id,
+         "status": ACTION_STATUSES[n % len(ACTION_STATUSES)], "priority": "normal",
+         "tags": "", "version": 1,
+         "due_date": None if n % 3 == 0 else date(2025, 1, 1) + timedelta(days=n % 5)}
+        for n in range(6000)])
+    session.execute(sa.text("ANALYZE action_item"))
+    statement = _MINE._build(8).params(person_id=people[0].id)
+    sql = str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+    plan = "\n".join(session.execute(sa.text(f"EXPLAIN {sql}")).scalars())
+    assert "ix_action_item_owner_status" in plan, plan
+    assert "Incremental Sort" not in plan and "Bitmap Heap Scan" not in plan, plan
+
+
 @pytest.mark.parametrize("undated", [False, True])
 def test_soonest_is_the_head_of_the_whole_sorted_list(session, undated):
     """`Soonest` reads per status and merges; it must pick what sorting every matching open
